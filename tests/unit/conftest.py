@@ -1,0 +1,22 @@
+"""Make the source tree importable as ansible_collections.govsec.banned_software for pytest."""
+
+import os
+import sys
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_NS = os.path.join(_ROOT, "build", "pytest", "ansible_collections", "govsec")
+_LINK = os.path.join(_NS, "banned_software")
+
+os.makedirs(_NS, exist_ok=True)
+if not os.path.islink(_LINK):
+    os.symlink(_ROOT, _LINK)
+_TOP = os.path.dirname(os.path.dirname(_NS))
+if _TOP not in sys.path:
+    sys.path.insert(0, _TOP)
+
+# Ansible's collection loader serves ansible_collections.* imports; install it so that plugins
+# importing module_utils by their FQCN path resolve to this tree.
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder  # noqa: E402
+
+_finder = _AnsibleCollectionFinder(paths=[_TOP])
+_finder._install()
