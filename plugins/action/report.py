@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for govsec.banned_software.report: write the fleet report on the controller."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import tempfile
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
+from ansible_collections.govsec.banned_software.plugins.module_utils._report import build_report, summary_lines
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_catalog
+
+ARGUMENT_SPEC = dict(
+    dest=dict(type="path"),
+    hosts=dict(type="list", elements="str"),
+    result_var=dict(type="str", default="banned_software_host_report"),
+    max_rows=dict(type="int", default=50),
+)
+
+
+def write_json_atomically(path, data):
+    """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
+    directory = os.path.dirname(path)
+    fd, tmp_path = tempfile.mkstemp(prefix=".report.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True, ensure_ascii=False)
+            handle.write("\n")
+        os.chmod(tmp_path, 0o640)
+        os.replace(tmp_path, path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.unlink(tmp_path)
+        raise
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def _collect(self, task_vars, hosts, result_var):
+        hostvars = task_vars.get("hostvars") or {}
+        if hosts is None:
+            hosts = list((task_vars.get("groups") or {}).get("all") or [])
+            explicit = False
+        else:
+            explicit = True
+        results = {}
+        for host in hosts:
+            try:
+                host_vars = hostvars[host]
+            except KeyError:
+                if explicit:
+                    results[host] = None
+                continue
+            if result_var in host_vars:
+                results[host] = host_vars[result_var]
+            elif explicit:
+                results[host] = None
+        return results
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+
+        results = self._collect(task_vars, args["hosts"], args["result_var"])
+        versions = sorted(set(r.get("catalog_version") for r in results.values()
+                              if isinstance(r, dict) and r.get("catalog_version")))
+        if not versions:
+            try:
+                versions = [load_catalog().version]
+            except CatalogError as exc:
+                versions = ["unknown (%s)" % exc]
+        report = build_report(results, ", ".join(versions))
+        lines = summary_lines(report, args["max_rows"])
+
+        if args["dest"]:
+            dest = args["dest"]
+            try:
+                os.makedirs(dest, mode=0o750, exist_ok=True)
+                path = os.path.join(dest, "report.json")
+                write_json_atomically(path, report)
+            except (OSError, IOError) as exc:
+                raise AnsibleError("cannot write the report to %s: %s" % (dest, to_native(exc)))
+            result["report_path"] = path
+        # The report is a controller-side artifact, not a change to any managed host.
+        result.update(changed=False, summary=report["summary"], products=report["products"],
+                      table=lines, catalog_version=report["catalog"]["version"])
+        return result

@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # Standard attributes of a read-only module or action.
+    DOCUMENTATION = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+"""
+
+    # Read-only: nothing is ever changed, so check mode and diff mode are trivially exact.
+    READ_ONLY = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; reports C(changed=false) in every mode.
+  diff_mode:
+    support: none
+"""
+
+    # Options shared by the actions that read the catalog.
+    SELECTION = r"""
+options:
+  policies:
+    description:
+      - Policy ids whose banned entries are enforced (see C(catalog/policies.yml) or the C(catalog) action).
+      - V(all) enforces every policy. An unknown id is an error, so a typo never disables enforcement.
+    type: list
+    elements: str
+    default: [all]
+  disabled_entries:
+    description: Catalog entry ids to skip even when a selected policy names them. Unknown ids are errors.
+    type: list
+    elements: str
+    default: []
+  custom_entries:
+    description: Additional catalog entries, same schema as C(catalog/entries/*.yml) (see docs/design.md).
+    type: list
+    elements: raw
+    default: []
+  custom_policies:
+    description: Additional policies, same schema as C(catalog/policies.yml).
+    type: list
+    elements: raw
+    default: []
+  catalog_files:
+    description: Additional catalog files on the controller (YAML with C(policies) and/or C(entries)).
+    type: list
+    elements: path
+    default: []
+  exemptions:
+    description:
+      - Exemptions for this host, each with C(entry), C(reason) and C(expires) (YYYY-MM-DD, honoured through that day, UTC).
+      - Optional C(source) and C(name) narrow an exemption to one finding; C(approved_by) and C(ticket) are recorded.
+    type: list
+    elements: raw
+    default: []
+"""

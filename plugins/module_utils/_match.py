@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: match collector records against enabled catalog entries and produce findings.
+
+Records come from hosts and are untrusted: anything malformed is skipped with a warning, never
+matched by accident and never allowed to crash the run.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+SCOPE_RE = re.compile(r"^(machine|user:[^\x00-\x1f]{1,256})$")
+MAX_TEXT = 4096
+# Record fields copied into a finding's ``details`` when present (scalar values only).
+DETAIL_FIELDS = ("arch", "vendor", "state", "branch", "enabled", "type", "exe", "pid", "user", "comm",
+                 "display_name", "publisher", "install_location", "team_id", "exec")
+FINDING_FIELDS = ("id", "product", "vendor", "source", "name", "version", "scope", "path", "policies", "exempt")
+
+
+def _clean(value):
+    """A short printable string for a host-supplied value (or None)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if not isinstance(value, str):
+        return None
+    return value[:MAX_TEXT]
+
+
+class Matcher(object):
+    """Index of the enabled entries' signatures by (platform, source)."""
+
+    def __init__(self, entries, selected_policies=None):
+        self.index = {}
+        self.selected = None if not selected_policies or "all" in selected_policies else set(selected_policies)
+        for entry in entries:
+            for platform, sources in entry.signatures.items():
+                for source, sigs in sources.items():
+                    bucket = self.index.setdefault((platform, source), [])
+                    for sig in sigs:
+                        bucket.append((entry, sig))
+
+    def policies_for(self, entry):
+        if self.selected is None:
+            return list(entry.policies)
+        return [p for p in entry.policies if p in self.selected]
+
+    def match(self, platform, collected):
+        """Return ``(findings, warnings)`` for one host's collector result ``collected``."""
+        warnings = []
+        findings = []
+        seen = set()
+        if not isinstance(collected, dict):
+            return [], ["collector returned %s instead of a mapping; nothing could be matched"
+                        % type(collected).__name__]
+        records = collected.get("records")
+        if not isinstance(records, dict):
+            return [], ["collector returned no 'records' mapping; nothing could be matched"]
+        homes = {}
+        for user in collected.get("users") or []:
+            if isinstance(user, dict) and isinstance(user.get("name"), str) and isinstance(user.get("home"), str):
+                homes[user["name"]] = user["home"]
+        for source in sorted(k for k in records if isinstance(k, str)):
+            items = records[source]
+            candidates = self.index.get((platform, source))
+            if not isinstance(items, list):
+                warnings.append("collector source %r returned %s instead of a list; skipped"
+                                % (source, type(items).__name__))
+                continue
+            if not candidates:
+                continue
+            bad = 0
+            for record in items:
+                if not _well_formed(record):
+                    bad += 1
+                    continue
+                for entry, sig in candidates:
+                    if not sig.matches(record, homes):
+                        continue
+                    finding = self._finding(entry, source, record, sig)
+                    if (entry.id, finding["key"]) in seen:
+                        continue
+                    seen.add((entry.id, finding["key"]))
+                    findings.append(finding)
+            if bad:
+                warnings.append("skipped %d malformed %s record(s) from the host" % (bad, source))
+        findings.sort(key=lambda f: (f["id"], f["source"], f["scope"], f["name"], f["path"] or ""))
+        return findings, warnings
+
+    def _finding(self, entry, source, record, sig):
+        name = record["name"]
+        path = _clean(record.get("path"))
+        scope = record["scope"]
+        version = _clean(record.get("version"))
+        finding = {
+            "id": entry.id,
+            "product": entry.product,
+            "vendor": entry.vendor,
+            "source": source,
+            "name": name[:MAX_TEXT],
+            "version": version if isinstance(version, str) else None,
+            "scope": scope,
+            "path": path if isinstance(path, str) else None,
+            "policies": self.policies_for(entry),
+            "exempt": False,
+            "key": "|".join([source, scope, name, path if isinstance(path, str) else ""])[:MAX_TEXT],
+            "matched_by": sig.describe(),
+        }
+        details = {}
+        for field in DETAIL_FIELDS:
+            value = _clean(record.get(field))
+            if value is not None:
+                details[field] = value
+        if details:
+            finding["details"] = details
+        return finding
+
+
+def _well_formed(record):
+    if not isinstance(record, dict):
+        return False
+    name = record.get("name")
+    scope = record.get("scope")
+    if not isinstance(name, str) or not name or len(name) > MAX_TEXT:
+        return False
+    if not isinstance(scope, str) or not SCOPE_RE.match(scope):
+        return False
+    for field in ("path", "version"):
+        value = record.get(field)
+        if value is not None and not isinstance(value, str):
+            return False
+    return True
+
+
+def host_status(findings):
+    """``compliant`` when every finding is exempt, else ``non_compliant``."""
+    return "non_compliant" if any(not f.get("exempt") for f in findings) else "compliant"

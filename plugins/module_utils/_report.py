@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: build the fleet report (report.json) and its human summary from per-host results.
+
+Per-host results are what the detect role stores in ``banned_software_host_report``:
+``{"status": ..., "findings": [...], "error": "...", "os": ..., "warnings": [...]}``.
+A host without a usable result is never counted as compliant.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+REPORT_SCHEMA = 1
+STATUSES = ("compliant", "non_compliant", "unreachable", "failed")
+HOST_KEYS = ("status", "findings", "error", "os", "scanned_at", "warnings", "catalog_version", "policies")
+
+
+def _host_entry(result):
+    """Normalise one host's result; anything unexpected becomes ``failed``."""
+    if not isinstance(result, dict):
+        return {"status": "failed", "findings": [], "error": "no scan result for this host"}
+    status = result.get("status")
+    findings = result.get("findings")
+    if status not in STATUSES:
+        return {"status": "failed", "findings": [],
+                "error": result.get("error") or "unknown status %r" % (status,)}
+    if not isinstance(findings, list):
+        findings = []
+    entry = dict((k, result[k]) for k in HOST_KEYS if k in result)
+    entry["findings"] = findings
+    if status in ("compliant", "non_compliant"):
+        # Recompute: a host result must agree with its own findings.
+        entry["status"] = "non_compliant" if any(not f.get("exempt") for f in findings
+                                                 if isinstance(f, dict)) else "compliant"
+    return entry
+
+
+def build_report(host_results, catalog_version, generated_at=None, extra=None):
+    """Return the report dict for ``{inventory_hostname: result}``."""
+    generated_at = generated_at or datetime.datetime.now(datetime.timezone.utc)
+    hosts = {}
+    summary = dict((s, 0) for s in STATUSES)
+    by_product = {}
+    findings_total = 0
+    exempt_total = 0
+    for name in sorted(host_results):
+        entry = _host_entry(host_results[name])
+        hosts[name] = entry
+        summary[entry["status"]] += 1
+        for finding in entry["findings"]:
+            if not isinstance(finding, dict):
+                continue
+            findings_total += 1
+            product = by_product.setdefault(finding.get("id", "?"), {
+                "product": finding.get("product"), "vendor": finding.get("vendor"),
+                "hosts": 0, "findings": 0, "exempt": 0})
+            product["findings"] += 1
+            if finding.get("exempt"):
+                exempt_total += 1
+                product["exempt"] += 1
+        for product_id in set(f.get("id") for f in entry["findings"] if isinstance(f, dict)):
+            by_product[product_id]["hosts"] += 1
+    summary["hosts"] = len(hosts)
+    summary["findings"] = findings_total
+    summary["exempt_findings"] = exempt_total
+    report = {
+        "schema": REPORT_SCHEMA,
+        "generated_at": generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "catalog": {"version": catalog_version},
+        "summary": summary,
+        "products": by_product,
+        "hosts": hosts,
+    }
+    if extra:
+        report.update(extra)
+    return report
+
+
+def _cell(text, width):
+    text = "".join(c if c.isprintable() else "?" for c in str(text))
+    return text if len(text) <= width else text[:width - 1] + "~"
+
+
+def summary_lines(report, max_rows=50):
+    """A short fixed-width table for the end of a play: problems first, then totals."""
+    order = {"unreachable": 0, "failed": 1, "non_compliant": 2, "compliant": 3}
+    rows = sorted(report["hosts"].items(), key=lambda kv: (order.get(kv[1]["status"], 9), kv[0]))
+    lines = ["%-30s %-14s %8s %6s  %s" % ("HOST", "STATUS", "FINDINGS", "EXEMPT", "PRODUCTS / ERROR")]
+    for name, host in rows[:max_rows]:
+        findings = [f for f in host["findings"] if isinstance(f, dict)]
+        exempt = sum(1 for f in findings if f.get("exempt"))
+        detail = ", ".join(sorted(set(str(f.get("id")) for f in findings))) or host.get("error") or "-"
+        lines.append("%-30s %-14s %8d %6d  %s" % (_cell(name, 30), host["status"], len(findings), exempt,
+                                                   _cell(detail, 60)))
+    if len(rows) > max_rows:
+        lines.append("... %d more host(s) in report.json" % (len(rows) - max_rows))
+    s = report["summary"]
+    lines.append("TOTAL %d host(s): %d compliant, %d non-compliant, %d unreachable, %d failed; "
+                 "%d finding(s), %d exempt" % (s["hosts"], s["compliant"], s["non_compliant"], s["unreachable"],
+                                               s["failed"], s["findings"], s["exempt_findings"]))
+    return lines

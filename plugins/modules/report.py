@@ -1,0 +1,84 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done by the action plugin plugins/action/report.py.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: report
+short_description: Write the fleet compliance report on the controller
+version_added: 0.1.0
+description:
+  - Collects each host's result (the variable O(result_var), set by the C(detect) role) and writes
+    C(report.json) into O(dest) on the controller, atomically.
+  - A host without a result that was asked for in O(hosts) is reported as V(failed); unreachable
+    hosts are V(unreachable); neither is ever counted as compliant.
+  - Returns a short human summary table in RV(table).
+  - Writing the report is not a change to any managed host, so the task always reports C(changed=false),
+    in check mode too.
+author: govsec.banned_software maintainers
+extends_documentation_fragment:
+  - govsec.banned_software.attributes.READ_ONLY
+attributes:
+  platform:
+    platforms: all
+    support: full
+  action:
+    support: full
+options:
+  dest:
+    description: Directory on the controller for C(report.json); created if missing. Without it nothing is written.
+    type: path
+  hosts:
+    description: Inventory hosts to report. Default is every inventory host that has O(result_var).
+    type: list
+    elements: str
+  result_var:
+    description: Host variable holding each host's result.
+    type: str
+    default: banned_software_host_report
+  max_rows:
+    description: Rows of the human summary table (problem hosts first).
+    type: int
+    default: 50
+"""
+
+EXAMPLES = r"""
+- name: Write the report for the hosts of the previous play
+  govsec.banned_software.report:
+    dest: /var/tmp/banned-software
+  run_once: true
+"""
+
+RETURN = r"""
+report_path:
+  description: Path of the written C(report.json).
+  returned: when O(dest) is set
+  type: str
+  sample: /var/tmp/banned-software/report.json
+summary:
+  description: Counts of hosts by status, findings and exempt findings.
+  returned: always
+  type: dict
+  sample: {"hosts": 3, "compliant": 1, "non_compliant": 1, "unreachable": 1, "failed": 0, "findings": 4, "exempt_findings": 0}
+products:
+  description: Per catalog entry, the hosts and findings counted.
+  returned: always
+  type: dict
+  sample: {"wechat": {"product": "WeChat (Weixin)", "vendor": "Tencent", "hosts": 1, "findings": 2, "exempt": 0}}
+table:
+  description: Lines of the human summary table.
+  returned: always
+  type: list
+  elements: str
+  sample: ["HOST  STATUS  FINDINGS  EXEMPT  PRODUCTS / ERROR"]
+catalog_version:
+  description: Catalog version the hosts were scanned with.
+  returned: always
+  type: str
+  sample: "2026.11.29"
+"""

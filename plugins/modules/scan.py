@@ -1,0 +1,102 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done by the action plugin plugins/action/scan.py.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: scan
+short_description: Find banned software on a host in one round trip
+version_added: 0.1.0
+description:
+  - Loads and validates the catalog on the controller, selects the entries enabled by O(policies),
+    sends the host's collector a query built from them (one module call per host), matches the
+    returned records against the catalog signatures on the controller and applies O(exemptions).
+  - Never changes the host. Sets C(ansible_facts.banned_software).
+  - Linux hosts use M(govsec.banned_software.collect). Windows and macOS collectors are not part of this release.
+author: govsec.banned_software maintainers
+extends_documentation_fragment:
+  - govsec.banned_software.attributes.READ_ONLY
+  - govsec.banned_software.attributes.SELECTION
+attributes:
+  platform:
+    platforms: [posix]
+    support: full
+    details: Linux through the collect module.
+  action:
+    support: full
+options:
+  sources:
+    description: Limit the collector to these sources (for example V(dpkg), V(rpm), V(flatpak)). Default is all.
+    type: list
+    elements: str
+  users:
+    description: Limit per-user sources to these local user names. Default is every local user.
+    type: list
+    elements: str
+seealso:
+  - module: govsec.banned_software.collect
+  - module: govsec.banned_software.report
+"""
+
+EXAMPLES = r"""
+- name: Scan for software banned by the Canadian 2023-10-30 direction
+  govsec.banned_software.scan:
+    policies:
+      - ca-tbs-2023-10-30
+    exemptions:
+      - entry: wechat
+        reason: Liaison office, ticket SEC-1234
+        expires: "2027-03-31"
+  register: scan
+
+- name: Show what was found
+  ansible.builtin.debug:
+    var: ansible_facts.banned_software.findings
+"""
+
+RETURN = r"""
+status:
+  description: V(compliant) when every finding is exempt (or there is none), else V(non_compliant).
+  returned: success
+  type: str
+  sample: non_compliant
+findings:
+  description: One item per banned identifier found on the host.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - id: wechat
+      product: WeChat (Weixin)
+      vendor: Tencent
+      source: dpkg
+      name: wechat
+      version: 4.0.1.11
+      scope: machine
+      path: /var/lib/dpkg/status
+      policies: [ca-tbs-2023-10-30]
+      exempt: false
+      key: dpkg|machine|wechat|/var/lib/dpkg/status
+      matched_by: name=wechat
+ansible_facts:
+  description: Facts set on the host.
+  returned: success
+  type: complex
+  contains:
+    banned_software:
+      description: >-
+        The scan result: C(status), C(findings), C(scanned_at), C(os), C(catalog_version), C(policies),
+        C(entries_enabled), C(warnings), C(counts) (records examined per source), C(available) (sources present).
+      type: dict
+      returned: success
+      sample:
+        status: compliant
+        findings: []
+        os: linux
+        catalog_version: "2026.11.29"
+"""
