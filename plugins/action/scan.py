@@ -26,6 +26,7 @@ ARGUMENT_SPEC = dict(
     SELECTION_SPEC,
     sources=dict(type="list", elements="str"),
     users=dict(type="list", elements="str"),
+    root=dict(type="path"),
 )
 
 WINDOWS_CONNECTIONS = frozenset(["winrm", "psrp", "ansible.builtin.winrm", "ansible.builtin.psrp",
@@ -72,7 +73,7 @@ class ActionModule(ActionBase):
             module, module_args = WINDOWS_COLLECTOR, {"query": query.get("windows", {})}
         else:
             module, module_args = POSIX_COLLECTOR, {"query": query}
-        for key in ("sources", "users"):
+        for key in ("sources", "users", "root"):
             if args.get(key) is not None:
                 module_args[key] = args[key]
 

@@ -38,6 +38,12 @@ options:
     description: Limit per-user sources to these local user names. Default is every local user.
     type: list
     elements: str
+  root:
+    description:
+      - Scan the system mounted at this directory on the managed node instead of the running system
+        (for example a golden image or VM template mounted on the controller, with C(hosts: localhost)).
+      - Live-only sources (processes) are skipped; paths in findings are paths inside the image.
+    type: path
 seealso:
   - module: govsec.banned_software.collect
   - module: govsec.banned_software.report
@@ -53,6 +59,11 @@ EXAMPLES = r"""
         reason: Liaison office, ticket SEC-1234
         expires: "2027-03-31"
   register: scan
+
+- name: Scan a Linux image mounted on the controller
+  govsec.banned_software.scan:
+    root: /mnt/golden-image
+  delegate_to: localhost
 
 - name: Show what was found
   ansible.builtin.debug:
