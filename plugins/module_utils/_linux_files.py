@@ -1,0 +1,198 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""File based sources on Linux: AppImages, ``file`` signatures and ``.desktop`` entries.
+
+Nothing here walks a tree: each source lists a few fixed directories (bounded by ``RootFS``).
+
+AppImages (``appimage``): regular files (links followed inside root) named ``*.AppImage``
+(case-insensitive) in ``/opt`` and ``/opt/*`` (depth 2), ``/usr/local/bin`` and, per user,
+``~/Applications``, ``~/AppImages``, ``~/.local/bin``, ``~/bin``, ``~/Desktop``, ``~/Downloads``
+(depth 1). ``/usr/bin`` is left to the package managers.
+
+Files (``file``): each query path (absolute, or ``~/`` for every selected user's home) is checked
+with ``lstat`` inside root; links in the parents are followed inside root, the last component is
+never followed (a link is reported as ``type: link`` with its ``target``). The last component may
+contain ``*``, ``?`` or ``[...]`` globs, matched against a bounded listing of the parent directory.
+
+Desktop entries (``desktop``): ``*.desktop`` files in ``/usr/share/applications``,
+``/usr/local/share/applications``, ``/var/lib/flatpak/exports/share/applications``,
+``/var/lib/snapd/desktop/applications`` and ``~/.local/share/applications``,
+``~/.local/share/flatpak/exports/share/applications``. ``name`` is the file id (base name); ``exec``
+and ``display_name`` are the ``Exec=`` and ``Name=`` keys of the ``[Desktop Entry]`` group, read
+only for files whose name passes the query.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+import re
+import stat
+
+from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import quote, safe_text, vjoin
+
+APPIMAGE_MACHINE_DIRS = ("/usr/local/bin",)
+APPIMAGE_OPT = "/opt"
+APPIMAGE_USER_DIRS = ("Applications", "AppImages", ".local/bin", "bin", "Desktop", "Downloads")
+DESKTOP_MACHINE_DIRS = ("/usr/share/applications", "/usr/local/share/applications",
+                        "/var/lib/flatpak/exports/share/applications",
+                        "/var/lib/snapd/desktop/applications")
+DESKTOP_USER_DIRS = (".local/share/applications", ".local/share/flatpak/exports/share/applications")
+MAX_DESKTOP_BYTES = 256 * 1024
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def _kind(st):
+    mode = st.st_mode
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISREG(mode):
+        return "file"
+    return "other"
+
+
+# -- AppImages ---------------------------------------------------------------------------------
+def _appimages_in(fs, vdir, shown_dir, scope, query, records, counter):
+    for name, kind in fs.listdir(vdir, what="AppImages"):
+        if not name.lower().endswith(".appimage") or kind == "dir":
+            continue
+        vpath = vjoin(vdir, name)
+        st = fs.stat(vpath)
+        if st is None or not stat.S_ISREG(st.st_mode):
+            continue  # a directory or a device named *.AppImage, or a dangling link
+        counter[0] += 1
+        text = safe_text(name)
+        if not query.match(text):
+            continue
+        rec = {"name": text, "scope": scope, "path": safe_text(vjoin(shown_dir, name)),
+               "size": st.st_size}
+        if kind == "link":
+            rec["link"] = True
+        records.append(rec)
+
+
+def list_appimages(fs, query, users):
+    """Return ``(available, records, examined)``."""
+    records = []
+    counter = [0]
+    for d in APPIMAGE_MACHINE_DIRS:
+        _appimages_in(fs, d, d, "machine", query, records, counter)
+    _appimages_in(fs, APPIMAGE_OPT, APPIMAGE_OPT, "machine", query, records, counter)
+    for name, kind in fs.listdir(APPIMAGE_OPT, what="AppImages"):
+        if kind in ("dir", "link"):
+            sub = vjoin(APPIMAGE_OPT, name)
+            if kind == "dir" or fs.isdir(sub):
+                _appimages_in(fs, sub, sub, "machine", query, records, counter)
+    for user in users:
+        for rel in APPIMAGE_USER_DIRS:
+            _appimages_in(fs, vjoin(user["vhome"], rel), vjoin(user["rhome"], rel),
+                          "user:" + user["name"], query, records, counter)
+    return True, records, counter[0]
+
+
+# -- file signatures -----------------------------------------------------------------------------
+def _file_record(fs, vpath, shown, scope, st):
+    rec = {"name": safe_text(shown), "path": safe_text(shown), "scope": scope, "type": _kind(st)}
+    if rec["type"] == "link":
+        target = fs.readlink(vpath)
+        if target is not None:
+            rec["target"] = safe_text(target)
+    return rec
+
+
+def _check_path(fs, vpath, shown, scope, records):
+    """Append records for ``vpath`` (whose last component may be a glob); return checks made."""
+    parent, _, last = vpath.rstrip("/").rpartition("/")
+    sparent = shown.rstrip("/").rpartition("/")[0]
+    if not _GLOB_CHARS.search(last):
+        st = fs.lstat(vpath)
+        if st is not None:
+            records.append(_file_record(fs, vpath, shown, scope, st))
+        return 1
+    pattern = re.compile(fnmatch.translate(last))
+    n = 0
+    for name, _kind_unused in fs.listdir(parent or "/", what="file checks"):
+        n += 1
+        if not pattern.match(name):
+            continue
+        child = vjoin(parent, name)
+        st = fs.lstat(child)
+        if st is not None:
+            records.append(_file_record(fs, child, vjoin(sparent, name), scope, st))
+    return n
+
+
+def list_files(fs, paths, users):
+    """Return ``(available, records, examined)`` for the query's ``file`` paths."""
+    records = []
+    examined = 0
+    for path in paths:
+        if path.startswith("~/"):
+            rel = path[2:]
+            for user in users:
+                examined += _check_path(fs, vjoin(user["vhome"], rel), vjoin(user["rhome"], rel),
+                                        "user:" + user["name"], records)
+        elif path.startswith("/"):
+            examined += _check_path(fs, path, path, "machine", records)
+        else:
+            fs.warnings.append("file path %s is neither absolute nor ~/: ignored" % quote(path))
+    return True, records, examined
+
+
+# -- desktop entries ---------------------------------------------------------------------------
+def parse_desktop(data):
+    """``{"exec": ..., "display_name": ...}`` from the ``[Desktop Entry]`` group of ``data``."""
+    out = {}
+    in_group = False
+    for raw in data.decode("utf-8", "backslashreplace").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            if in_group:
+                break
+            in_group = line == "[Desktop Entry]"
+            continue
+        if not in_group or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key = key.strip()
+        if key == "Exec" and "exec" not in out:
+            out["exec"] = value.strip()[:4096]
+        elif key == "Name" and "display_name" not in out:
+            out["display_name"] = value.strip()[:1024]
+    return out
+
+
+def _desktop_in(fs, vdir, shown_dir, scope, query, records, counter):
+    for name, kind in fs.listdir(vdir, what="desktop entries"):
+        if not name.endswith(".desktop") or kind == "dir":
+            continue
+        counter[0] += 1
+        text = safe_text(name)
+        if not query.match(text):
+            continue
+        vpath = vjoin(vdir, name)
+        data, _ = fs.read_bytes(vpath, MAX_DESKTOP_BYTES, what="desktop entry")
+        if data is None:
+            continue
+        rec = {"name": text, "scope": scope, "path": safe_text(vjoin(shown_dir, name))}
+        rec.update(parse_desktop(data))
+        records.append(rec)
+
+
+def list_desktop(fs, query, users):
+    """Return ``(available, records, examined)``."""
+    records = []
+    counter = [0]
+    for d in DESKTOP_MACHINE_DIRS:
+        _desktop_in(fs, d, d, "machine", query, records, counter)
+    for user in users:
+        for rel in DESKTOP_USER_DIRS:
+            _desktop_in(fs, vjoin(user["vhome"], rel), vjoin(user["rhome"], rel),
+                        "user:" + user["name"], query, records, counter)
+    return True, records, counter[0]

@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collector's query.
+
+Host side: ``compile_query`` turns the query for one platform::
+
+    {"dpkg": {"names": ["wechat"], "regex": ["kesl(-.*)?"]}, ..., "file": {"paths": ["/opt/wechat"]}}
+
+into fast predicates: a frozenset of exact names and one compiled alternation of ``fullmatch``
+regular expressions per source. A record passes when its name passes (for processes: any of
+``name``, ``comm`` or the base name of ``exe``). Standard library only; Python >= 3.6.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+# A numbered back reference or a named group changes meaning (or fails) inside an alternation of
+# several patterns: such patterns are compiled on their own.
+_ALONE = re.compile(r"\\[1-9]|\(\?P[<=]")
+# A leading global flag group "(?i)" must become a scoped group "(?i:...)" inside an alternation.
+_LEADING_FLAGS = re.compile(r"^\(\?([imsx]+)\)")
+
+
+class SourceQuery:
+    """Names and regular expressions wanted for one source."""
+
+    def __init__(self, names=(), patterns=(), warnings=None):
+        self.names = frozenset(n for n in names if isinstance(n, str))
+        self.patterns = []
+        combined = []
+        for pat in patterns:
+            if not isinstance(pat, str):
+                continue
+            try:
+                compiled = re.compile(pat)
+            except re.error as exc:
+                if warnings is not None:
+                    warnings.append("query: invalid regular expression %r ignored: %s" % (pat, exc))
+                continue
+            if _ALONE.search(pat):
+                self.patterns.append(compiled)
+            else:
+                combined.append(_LEADING_FLAGS.sub(r"(?\1:", pat) + ")" if _LEADING_FLAGS.match(pat)
+                                else pat)
+        if combined:
+            try:
+                self.patterns.insert(0, re.compile("|".join("(?:%s)" % p for p in combined)))
+            except re.error:
+                # Flags in the middle of a pattern and similar: keep them apart.
+                self.patterns[0:0] = [re.compile(p) for p in patterns
+                                      if isinstance(p, str) and not _ALONE.search(p) and _valid(p)]
+
+    def __bool__(self):
+        return bool(self.names or self.patterns)
+
+    __nonzero__ = __bool__
+
+    def match(self, value):
+        """True if the text ``value`` is one of the names or fully matches a pattern."""
+        if not isinstance(value, str):
+            return False
+        if value in self.names:
+            return True
+        for pat in self.patterns:
+            if pat.fullmatch(value):
+                return True
+        return False
+
+
+def _valid(pat):
+    try:
+        re.compile(pat)
+        return True
+    except re.error:
+        return False
+
+
+class CompiledQuery:
+    """Per-source predicates plus the ``file`` paths."""
+
+    def __init__(self, sources, paths, warnings):
+        self.sources = sources
+        self.paths = paths
+        self.warnings = warnings
+
+    def wants(self, source):
+        """True when the query asks for anything from ``source``."""
+        if source == "file":
+            return bool(self.paths)
+        return source in self.sources
+
+    def match(self, source, name):
+        q = self.sources.get(source)
+        return q is not None and q.match(name)
+
+    def match_process(self, name=None, comm=None, exe=None):
+        q = self.sources.get("process")
+        if q is None:
+            return False
+        for value in (name, comm, exe.rsplit("/", 1)[-1] if isinstance(exe, str) else None):
+            if value is not None and q.match(value):
+                return True
+        return False
+
+
+def compile_query(query_for_platform):
+    """Compile ``{source: {"names": [...], "regex": [...]}, "file": {"paths": [...]}}``.
+
+    Unknown shapes are ignored with a warning (the query comes from the controller, which
+    validates it; the host never trusts it beyond this).
+    """
+    warnings = []
+    sources = {}
+    paths = []
+    if not isinstance(query_for_platform, dict):
+        warnings.append("query: expected a mapping, got %s" % type(query_for_platform).__name__)
+        return CompiledQuery(sources, paths, warnings)
+    for source, spec in query_for_platform.items():
+        if not isinstance(spec, dict):
+            warnings.append("query: %s: expected a mapping" % source)
+            continue
+        if source == "file":
+            for p in spec.get("paths") or []:
+                if isinstance(p, str) and p not in paths:
+                    paths.append(p)
+            continue
+        names = spec.get("names") or []
+        regex = spec.get("regex") or []
+        if not isinstance(names, list) or not isinstance(regex, list):
+            warnings.append("query: %s: names and regex must be lists" % source)
+            continue
+        q = SourceQuery(names, regex, warnings)
+        if q:
+            sources[source] = q
+    return CompiledQuery(sources, paths, warnings)
