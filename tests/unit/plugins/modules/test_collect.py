@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+"""The collect module: argument handling, check mode, rpm argv, non-Linux failure."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.govsec.banned_software.plugins.module_utils import _rpm
+from ansible_collections.govsec.banned_software.plugins.modules import collect
+
+QFMT = "%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{VENDOR}\\n"
+
+
+class Exit(Exception):
+    def __init__(self, kind, result):
+        Exception.__init__(self, kind)
+        self.kind = kind
+        self.result = result
+
+
+@pytest.fixture
+def module_env(monkeypatch):
+    calls = []
+
+    def exit_json(self, **kwargs):
+        raise Exit("exit", kwargs)
+
+    def fail_json(self, **kwargs):
+        raise Exit("fail", kwargs)
+
+    def run_command(self, args, **kwargs):
+        calls.append((args, kwargs, dict(self.run_command_environ_update)))
+        return 0, "wechat\t2\t4.0.1.11\t1\tx86_64\tTencent\nbash\t(none)\t5.1\t1\tx86_64\t(none)\n", ""
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
+    monkeypatch.setattr(_rpm, "find_rpm_binary", lambda: "/usr/bin/rpm")
+    return calls
+
+
+def image(tmp_path):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "passwd").write_text("root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n")
+    (tmp_path / "root").mkdir()
+    (tmp_path / "home" / "alice" / ".xwechat").mkdir(parents=True)
+    (tmp_path / "var" / "lib" / "rpm").mkdir(parents=True)
+    (tmp_path / "var" / "lib" / "rpm" / "rpmdb.sqlite").write_bytes(b"")
+    return tmp_path
+
+
+def run_module(args):
+    with patch_module_args(args):
+        with pytest.raises(Exit) as exc:
+            collect.main()
+    return exc.value
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_collect_image(tmp_path, module_env, check_mode):
+    root = image(tmp_path)
+    args = {"root": str(root), "query": {"rpm": {"names": ["wechat"]}, "file": {"paths": ["~/.xwechat"]}}}
+    if check_mode:
+        args["_ansible_check_mode"] = True
+    out = run_module(args)
+    assert out.kind == "exit"
+    res = out.result
+    assert res["changed"] is False
+    assert module_env == [(
+        ["/usr/bin/rpm", "--root", str(root), "--dbpath", "/var/lib/rpm", "-qa", "--qf", QFMT],
+        {"environ_update": {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}, "expand_user_and_vars": False},
+        {"LANG": "C", "LC_ALL": "C", "LANGUAGE": "C"},
+    )]
+    assert res["records"] == {
+        "rpm": [{"name": "wechat", "version": "2:4.0.1.11-1", "arch": "x86_64", "vendor": "Tencent",
+                 "scope": "machine", "path": "/var/lib/rpm"}],
+        "file": [{"name": "/home/alice/.xwechat", "path": "/home/alice/.xwechat", "scope": "user:alice",
+                  "type": "dir"}],
+    }
+    assert res["counts"] == {"rpm": 2, "file": 2}
+    assert res["available"]["rpm"] is True
+    assert res["users"] == [{"name": "root", "uid": 0, "home": "/root"},
+                            {"name": "alice", "uid": 1000, "home": "/home/alice"}]
+    assert res["collector_warnings"] == []
+    assert "warnings" not in res
+    json.dumps(res)
+
+
+def test_sources_choices_are_validated(tmp_path, module_env):
+    out = run_module({"root": str(tmp_path), "query": {}, "sources": ["dpkg", "registry"]})
+    assert out.kind == "fail"
+    assert "registry" in out.result["msg"]
+    assert module_env == []
+
+
+def test_query_is_required(module_env):
+    out = run_module({})
+    assert out.kind == "fail"
+    assert out.result["msg"] == "missing required arguments: query"
+
+
+def test_root_must_be_a_directory(tmp_path, module_env):
+    out = run_module({"root": str(tmp_path / "missing"), "query": {}})
+    assert out.kind == "fail"
+    assert out.result["msg"] == "root %s is not a directory" % (tmp_path / "missing")
+
+
+def test_non_linux_fails_clearly(tmp_path, module_env, monkeypatch):
+    monkeypatch.setattr(collect.platform, "system", lambda: "Darwin")
+    out = run_module({"root": str(tmp_path), "query": {}})
+    assert out.kind == "fail"
+    assert out.result["msg"] == ("govsec.banned_software.collect supports Linux only for now; this host "
+                                 "runs Darwin")
