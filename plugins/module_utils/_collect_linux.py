@@ -15,7 +15,9 @@
 
 A source is examined when the query asks for it (``file``: when it has paths) and, if ``sources``
 is given, when it is listed there. A source that fails adds a warning and never stops the others.
-``available`` says whether each package system / service manager / procfs exists and was read.
+``available`` says, for the sources examined, whether each package system / service manager /
+procfs exists and was read (keys: dpkg, rpm, flatpak, snap, systemd and sysv for ``service``,
+proc for ``process``); a source that was not examined has no key.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -57,8 +59,7 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
             if s not in SOURCES:
                 warnings.append("unknown source %s ignored (known: %s)" % (s, ", ".join(SOURCES)))
 
-    available = {"dpkg": False, "rpm": False, "flatpak": False, "snap": False, "systemd": False,
-                 "sysv": False, "proc": False}
+    available = {}
     counts = {}
     records = {}
 
@@ -106,6 +107,7 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
                 available["proc"] = ok
             else:
                 fs.warnings.append("process: not examined, %s is not the running system" % fs.root)
+                available["proc"] = False
                 recs, n = [], 0
         records[source] = recs
         counts[source] = n

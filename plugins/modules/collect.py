@@ -127,7 +127,9 @@ collector_version:
   sample: "1"
 available:
   description:
-    - Whether each package system, service manager and procfs exists under O(root) and was read.
+    - For the sources examined, whether each package system, service manager and procfs exists
+      under O(root) and was read (C(systemd) and C(sysv) for the C(service) source, C(proc) for
+      C(process)). Sources not examined have no key.
     - V(false) with a warning means it exists but could not be read.
   returned: success
   type: dict

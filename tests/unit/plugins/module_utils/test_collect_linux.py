@@ -133,6 +133,7 @@ def test_source_not_in_query_is_not_examined(image):
     res = collect_linux(str(image), {"dpkg": {"names": ["kesl"]}}, None)
     assert res["records"] == {"dpkg": []}
     assert res["counts"] == {"dpkg": 3}
+    assert res["available"] == {"dpkg": True}  # sources not examined have no key
 
 
 def test_a_crashing_source_is_a_warning(image, monkeypatch):
