@@ -94,7 +94,8 @@ class ActionModule(ActionBase):
 
         matcher = Matcher(entries, args["policies"])
         findings, warnings = matcher.match(os_name, collected)
-        warnings = [w for w in (collected.get("warnings") or []) if isinstance(w, str)] + warnings
+        # Modules return their own warnings as collector_warnings ("warnings" is reserved by Ansible).
+        warnings = [w for w in (collected.get("collector_warnings") or []) if isinstance(w, str)] + warnings
         warnings += apply_exemptions(findings, exemptions)
         for warning in warnings:
             display.warning("%s: %s" % (task_vars.get("inventory_hostname", "host"), warning))

@@ -3,6 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The collector's query.
 
+Controller side: ``build_query`` turns the enabled catalog entries into the query sent to the collector.
 Host side: ``compile_query`` turns the query for one platform::
 
     {"dpkg": {"names": ["wechat"], "regex": ["kesl(-.*)?"]}, ..., "file": {"paths": ["/opt/wechat"]}}
@@ -137,3 +138,45 @@ def compile_query(query_for_platform):
         if q:
             sources[source] = q
     return CompiledQuery(sources, paths, warnings)
+
+
+# Controller side ------------------------------------------------------------------------------
+
+def build_query(entries, platforms):
+    """Build the collector query for ``platforms`` from enabled catalog entries.
+
+    Returns ``{platform: {source: {"names": [...], "regex": [...]}, "file": {"paths": [...]}}}``.
+    A signature that identifies by name contributes its name or name pattern; a signature that
+    identifies only by path (for example an AppImage ``path_regex``) contributes ``path_regex`` so
+    the collector keeps records whose path matches. Output is sorted and de-duplicated so that the
+    same catalog always sends the same query.
+    """
+    query = {}
+    for entry in entries:
+        for platform, sources in entry.signatures.items():
+            if platform not in platforms:
+                continue
+            per_platform = query.setdefault(platform, {})
+            for source, sigs in sources.items():
+                for sig in sigs:
+                    if source == "file":
+                        per_platform.setdefault("file", {"paths": set()})["paths"].add(sig.raw["path"])
+                        continue
+                    wanted = per_platform.setdefault(source, {"names": set(), "regex": set(), "path_regex": set()})
+                    if "name" in sig.raw:
+                        wanted["names"].add(sig.raw["name"])
+                    elif "name_regex" in sig.raw:
+                        wanted["regex"].add(sig.raw["name_regex"])
+                    elif "path_regex" in sig.raw:
+                        wanted["path_regex"].add(sig.raw["path_regex"])
+                    else:
+                        wanted["path_regex"].add(re.escape(sig.raw["path"]))
+    for platform, per_platform in query.items():
+        for source, wanted in per_platform.items():
+            for key in list(wanted):
+                wanted[key] = sorted(wanted[key])
+                if not wanted[key] and key != "paths":
+                    del wanted[key]
+            if platform == "windows":
+                wanted["casefold"] = True
+    return query
