@@ -28,8 +28,9 @@ description:
 options:
   query:
     description:
-      - The pre-filter built on the controller from the enabled catalog entries.
-      - A mapping of source name to a mapping with C(names) (a list of exact identifiers) and
+      - The pre-filter built on the controller from the enabled catalog entries, keyed by platform
+        (V(linux), V(macos)); the module uses the part for the system it scans.
+      - Per platform, a mapping of source name to a mapping with C(names) (a list of exact identifiers) and
         C(regex) (a list of Python regular expressions matched with C(re.fullmatch)).
       - The C(file) source takes C(paths) instead, a list of absolute paths or C(~/) paths (checked in
         every selected user's home); the last path component may contain C(*), C(?) or C([...])
@@ -179,6 +180,18 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._collect_li
     SOURCES, collect_linux)
 
 
+def target_os(root):
+    """The system to scan: the running one for V(/), else recognised from the files under root."""
+    if root == "/":
+        return {"Linux": "linux", "Darwin": "macos"}.get(platform.system(), platform.system())
+    if os.path.exists(os.path.join(root, "System/Library/CoreServices/SystemVersion.plist")):
+        return "macos"
+    for marker in ("Windows/System32/config/SOFTWARE", "WINDOWS/system32/config/SOFTWARE"):
+        if os.path.exists(os.path.join(root, marker)):
+            return "windows"
+    return "linux"
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -191,16 +204,18 @@ def main():
     )
     module.run_command_environ_update = dict(LANG="C", LC_ALL="C", LANGUAGE="C")
 
-    system = platform.system()
-    if system != "Linux":
-        module.fail_json(msg="govsec.banned_software.collect supports Linux only for now; this host "
-                             "runs %s" % system)
-
     root = module.params["root"]
     if not os.path.isdir(root):
         module.fail_json(msg="root %s is not a directory" % root)
+    target = target_os(root)
+    if target != "linux":
+        module.fail_json(msg="govsec.banned_software.collect supports Linux only for now; %s runs %s"
+                             % ("this host" if root == "/" else "the system under %s" % root, target))
 
-    result = collect_linux(root, module.params["query"], module.run_command,
+    query = module.params["query"].get(target)
+    if query is None:
+        query = {}
+    result = collect_linux(root, query, module.run_command,
                            users=module.params["users"], sources=module.params["sources"])
     # Ansible reserves the "warnings" key of a module result (it is deprecated in exit_json and
     # popped by the executor), so the collector's warnings travel as "collector_warnings": they are

@@ -66,7 +66,8 @@ def run_module(args):
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_collect_image(tmp_path, module_env, check_mode):
     root = image(tmp_path)
-    args = {"root": str(root), "query": {"rpm": {"names": ["wechat"]}, "file": {"paths": ["~/.xwechat"]}}}
+    args = {"root": str(root), "query": {"linux": {"rpm": {"names": ["wechat"]}, "file": {"paths": ["~/.xwechat"]}},
+                                     "macos": {"bundle": {"names": ["com.tencent.xinWeChat"]}}}}
     if check_mode:
         args["_ansible_check_mode"] = True
     out = run_module(args)
@@ -112,9 +113,35 @@ def test_root_must_be_a_directory(tmp_path, module_env):
     assert out.result["msg"] == "root %s is not a directory" % (tmp_path / "missing")
 
 
-def test_non_linux_fails_clearly(tmp_path, module_env, monkeypatch):
+def test_non_linux_fails_clearly(module_env, monkeypatch):
     monkeypatch.setattr(collect.platform, "system", lambda: "Darwin")
-    out = run_module({"root": str(tmp_path), "query": {}})
+    out = run_module({"root": "/", "query": {}})
     assert out.kind == "fail"
     assert out.result["msg"] == ("govsec.banned_software.collect supports Linux only for now; this host "
-                                 "runs Darwin")
+                                 "runs macos")
+
+
+@pytest.mark.parametrize("marker, expected", [
+    ("System/Library/CoreServices/SystemVersion.plist", "macos"),
+    ("Windows/System32/config/SOFTWARE", "windows"),
+])
+def test_image_of_another_system_fails_clearly(tmp_path, module_env, marker, expected):
+    (tmp_path / marker).parent.mkdir(parents=True)
+    (tmp_path / marker).write_bytes(b"")
+    out = run_module({"root": str(tmp_path), "query": {}})
+    assert out.kind == "fail"
+    assert out.result["msg"] == ("govsec.banned_software.collect supports Linux only for now; the system under "
+                                 "%s runs %s" % (tmp_path, expected))
+    assert module_env == []
+
+
+def test_image_without_markers_is_linux(tmp_path):
+    assert collect.target_os(str(tmp_path)) == "linux"
+
+
+def test_query_for_another_platform_examines_nothing(tmp_path, module_env):
+    root = image(tmp_path)
+    out = run_module({"root": str(root), "query": {"macos": {"bundle": {"names": ["x"]}}}})
+    assert out.kind == "exit"
+    assert out.result["records"] == {}
+    assert module_env == []
