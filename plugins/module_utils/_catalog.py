@@ -22,10 +22,12 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._signature 
 )
 
 SCHEMA_VERSION = 1
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
-URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-JURISDICTION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+# \Z, not $: '$' also matches before a trailing newline ("wechat\n" is not an id).
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}\Z")
+URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\Z")
+DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+VERSION_RE = re.compile(r"^[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]+)?\Z")
+JURISDICTION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?\Z")
 DATA_POLICIES = ("keep", "archive", "purge")
 
 DOC_KEYS = {"version", "schema", "policies", "entries", "description"}
@@ -141,14 +143,14 @@ def _signatures(origin, eid, value):
         raise CatalogError(origin, "must map platforms (%s) to sources" % ", ".join(PLATFORMS), eid, "signatures")
     compiled = {}
     count = 0
-    for platform in sorted(value):
+    for platform in sorted(value, key=str):
         field = "signatures.%s" % platform
         if platform not in PLATFORMS:
             raise CatalogError(origin, "unknown platform (expected one of %s)" % ", ".join(PLATFORMS), eid, field)
         sources = value[platform]
         if not isinstance(sources, dict) or not sources:
             raise CatalogError(origin, "must map sources to lists of signatures", eid, field)
-        for source in sorted(sources):
+        for source in sorted(sources, key=str):
             sfield = "%s.%s" % (field, source)
             items = sources[source]
             if not isinstance(items, list) or not items:
@@ -194,6 +196,7 @@ class Entry(object):
             raise CatalogError(origin, "lists a policy twice", eid, "policies")
         self.references = _references(origin, eid, data["references"])
         self.description = _text(origin, eid, "description", data.get("description"), required=False)
+        _text(origin, eid, "notes", data.get("notes"), required=False)
         self.data_policy = data.get("data_policy", "keep")
         if self.data_policy not in DATA_POLICIES:
             raise CatalogError(origin, "must be one of %s, got %r" % (", ".join(DATA_POLICIES), self.data_policy),
@@ -256,14 +259,17 @@ class Catalog(object):
             if not isinstance(doc, dict):
                 raise CatalogError(origin, "a catalog file must be a mapping with 'policies' and/or 'entries'")
             _unknown_keys(origin, None, doc, DOC_KEYS, "catalog file")
-            if "schema" in doc and doc["schema"] != SCHEMA_VERSION:
+            if "schema" in doc and (type(doc["schema"]) is not int or doc["schema"] != SCHEMA_VERSION):
                 raise CatalogError(origin, "unsupported schema %r (this collection reads schema %d)"
                                    % (doc["schema"], SCHEMA_VERSION), None, "schema")
             if "version" in doc:
                 if version is not None:
                     raise CatalogError(origin, "the catalog version is set twice (already %r)" % version,
                                        None, "version")
-                version = _text(origin, None, "version", str(doc["version"]))
+                version = doc["version"]
+                if not isinstance(version, str) or not VERSION_RE.match(version):
+                    raise CatalogError(origin, "must be a quoted string YYYY.MM.DD[.N], got %r" % (version,),
+                                       None, "version")
             for key, add in (("policies", add_policy), ("entries", add_entry)):
                 items = doc.get(key)
                 if items is None:
@@ -307,7 +313,7 @@ class Catalog(object):
             raise CatalogError(origin, "must be a non-empty list of policy ids or 'all'", None,
                                "banned_software_policies")
         for i, pid in enumerate(policies):
-            if pid != "all" and pid not in self.policies:
+            if not isinstance(pid, str) or (pid != "all" and pid not in self.policies):
                 raise CatalogError(origin, "unknown policy %r (known: all, %s)" % (pid, ", ".join(sorted(self.policies))),
                                    None, "banned_software_policies[%d]" % i)
         disabled = disabled or []
@@ -315,7 +321,7 @@ class Catalog(object):
             raise CatalogError(origin, "must be a list of entry ids", None, "banned_software_disabled_entries")
         known = set(e.id for e in self.entries)
         for i, eid in enumerate(disabled):
-            if eid not in known:
+            if not isinstance(eid, str) or eid not in known:
                 raise CatalogError(origin, "unknown entry %r" % (eid,), None,
                                    "banned_software_disabled_entries[%d]" % i)
         wanted = None if "all" in policies else set(policies)

@@ -47,8 +47,12 @@ def validate_exemptions(exemptions, known_entries, origin="variables"):
             "expires": _date(origin, entry, field + ".expires", item["expires"]),
         }
         for key in ("approved_by", "source", "name", "ticket"):
-            if item.get(key) is not None:
-                norm[key] = _text(origin, entry, "%s.%s" % (field, key), str(item[key]))
+            value = item.get(key)
+            if value is None:
+                continue
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # approved_by: 1234, ticket: 1234
+            norm[key] = _text(origin, entry, "%s.%s" % (field, key), value)
         out.append(norm)
     return out
 

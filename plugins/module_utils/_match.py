@@ -13,7 +13,9 @@ __metaclass__ = type
 
 import re
 
-SCOPE_RE = re.compile(r"^(machine|user:[^\x00-\x1f]{1,256})$")
+# \Z, not $: '$' also matches before a trailing newline ("machine\n" is not a scope).
+SCOPE_RE = re.compile(r"^(machine|user:[^\x00-\x1f\x7f]{1,256})\Z")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 MAX_TEXT = 4096
 # Record fields copied into a finding's ``details`` when present (scalar values only).
 DETAIL_FIELDS = ("arch", "vendor", "state", "branch", "enabled", "type", "exe", "pid", "user", "comm",
@@ -39,6 +41,8 @@ class Matcher(object):
 
     def __init__(self, entries, selected_policies=None):
         self.index = {}
+        if isinstance(selected_policies, str):
+            selected_policies = [selected_policies]
         self.selected = None if not selected_policies or "all" in selected_policies else set(selected_policies)
         for entry in entries:
             for platform, sources in entry.signatures.items():
@@ -64,7 +68,8 @@ class Matcher(object):
         if not isinstance(records, dict):
             return [], ["collector returned no 'records' mapping; nothing could be matched"]
         homes = {}
-        for user in collected.get("users") or []:
+        users = collected.get("users")
+        for user in users if isinstance(users, list) else []:
             if isinstance(user, dict) and isinstance(user.get("name"), str) and isinstance(user.get("home"), str):
                 homes[user["name"]] = user["home"]
         for source in sorted(k for k in records if isinstance(k, str)):
@@ -110,7 +115,9 @@ class Matcher(object):
             "path": path if isinstance(path, str) else None,
             "policies": self.policies_for(entry),
             "exempt": False,
-            "key": "|".join([source, scope, name, path if isinstance(path, str) else ""])[:MAX_TEXT],
+            # name and path are at most MAX_TEXT long (_well_formed): the key is never truncated, so it
+            # stays unique per host.
+            "key": "|".join([source, scope, name, path if isinstance(path, str) else ""]),
             "matched_by": sig.describe(),
         }
         details = {}
@@ -128,7 +135,7 @@ def _well_formed(record):
         return False
     name = record.get("name")
     scope = record.get("scope")
-    if not isinstance(name, str) or not name or len(name) > MAX_TEXT:
+    if not isinstance(name, str) or not name or len(name) > MAX_TEXT or CONTROL_RE.search(name):
         return False
     if not isinstance(scope, str) or not SCOPE_RE.match(scope):
         return False
@@ -136,6 +143,9 @@ def _well_formed(record):
         value = record.get(field)
         if value is not None and not isinstance(value, str):
             return False
+    path = record.get("path")
+    if path is not None and (len(path) > MAX_TEXT or CONTROL_RE.search(path)):
+        return False
     return True
 
 

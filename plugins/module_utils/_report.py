@@ -28,14 +28,19 @@ def _host_entry(result):
     if status not in STATUSES:
         return {"status": "failed", "findings": [],
                 "error": result.get("error") or "unknown status %r" % (status,)}
+    if status in ("compliant", "non_compliant") and not (
+            isinstance(findings, list) and all(isinstance(f, dict) for f in findings)):
+        # A scanned host must list its findings; garbage never counts as compliant.
+        return {"status": "failed", "findings": [],
+                "error": "malformed scan result (status %s without a list of findings)" % status}
     if not isinstance(findings, list):
         findings = []
+    findings = [f for f in findings if isinstance(f, dict)]
     entry = dict((k, result[k]) for k in HOST_KEYS if k in result)
     entry["findings"] = findings
     if status in ("compliant", "non_compliant"):
         # Recompute: a host result must agree with its own findings.
-        entry["status"] = "non_compliant" if any(not f.get("exempt") for f in findings
-                                                 if isinstance(f, dict)) else "compliant"
+        entry["status"] = "non_compliant" if any(f.get("exempt") is not True for f in findings) else "compliant"
     return entry
 
 
@@ -51,18 +56,20 @@ def build_report(host_results, catalog_version, generated_at=None, extra=None):
         entry = _host_entry(host_results[name])
         hosts[name] = entry
         summary[entry["status"]] += 1
+        host_products = set()
         for finding in entry["findings"]:
-            if not isinstance(finding, dict):
-                continue
             findings_total += 1
-            product = by_product.setdefault(finding.get("id", "?"), {
+            product_id = finding.get("id")
+            product_id = product_id if isinstance(product_id, str) and product_id else "?"
+            host_products.add(product_id)
+            product = by_product.setdefault(product_id, {
                 "product": finding.get("product"), "vendor": finding.get("vendor"),
                 "hosts": 0, "findings": 0, "exempt": 0})
             product["findings"] += 1
-            if finding.get("exempt"):
+            if finding.get("exempt") is True:
                 exempt_total += 1
                 product["exempt"] += 1
-        for product_id in set(f.get("id") for f in entry["findings"] if isinstance(f, dict)):
+        for product_id in host_products:
             by_product[product_id]["hosts"] += 1
     summary["hosts"] = len(hosts)
     summary["findings"] = findings_total
@@ -92,7 +99,7 @@ def summary_lines(report, max_rows=50):
     lines = ["%-30s %-14s %8s %6s  %s" % ("HOST", "STATUS", "FINDINGS", "EXEMPT", "PRODUCTS / ERROR")]
     for name, host in rows[:max_rows]:
         findings = [f for f in host["findings"] if isinstance(f, dict)]
-        exempt = sum(1 for f in findings if f.get("exempt"))
+        exempt = sum(1 for f in findings if f.get("exempt") is True)
         detail = ", ".join(sorted(set(str(f.get("id")) for f in findings))) or host.get("error") or "-"
         lines.append("%-30s %-14s %8d %6d  %s" % (_cell(name, 30), host["status"], len(findings), exempt,
                                                    _cell(detail, 60)))

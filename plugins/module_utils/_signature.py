@@ -81,19 +81,26 @@ def expand_sources(platform, source):
 
 def _check_path(platform, path):
     if platform == "windows":
-        if re.match(r"^[A-Za-z]:\\", path):
-            return
-        for var in WINDOWS_PATH_VARIABLES:
-            if path.lower().startswith(var.lower() + "\\"):
-                return
-        raise SignatureError(
-            "path %r must be absolute (C:\\...) or start with one of %s" % (path, ", ".join(WINDOWS_PATH_VARIABLES)),
-            "path")
-    if not (path.startswith("/") or path.startswith("~/")):
-        raise SignatureError("path %r must be absolute or start with '~/' (every user's home)" % path, "path")
-    parts = path.split("/")
+        if not re.match(r"^[A-Za-z]:\\", path):
+            for var in WINDOWS_PATH_VARIABLES:
+                if path.lower().startswith(var.lower() + "\\"):
+                    break
+            else:
+                raise SignatureError(
+                    "path %r must be absolute (C:\\...) or start with one of %s"
+                    % (path, ", ".join(WINDOWS_PATH_VARIABLES)), "path")
+        if "/" in path:
+            raise SignatureError("path %r: use '\\' as the separator of Windows paths" % path, "path")
+        parts = path.split("\\")
+    else:
+        if not (path.startswith("/") or path.startswith("~/")):
+            raise SignatureError("path %r must be absolute or start with '~/' (every user's home)" % path, "path")
+        parts = path.split("/")[1:]
     if any(p in (".", "..") for p in parts):
         raise SignatureError("path %r must not contain '.' or '..' components" % path, "path")
+    if any(p == "" for p in parts):
+        # '/', '~/', '//x' or a trailing separator would name a home, the root or nothing at all.
+        raise SignatureError("path %r has an empty component" % path, "path")
     for part in parts[:-1]:
         if any(c in part for c in "*?["):
             raise SignatureError("path %r: globs are allowed in the last component only" % path, "path")
@@ -122,6 +129,9 @@ class Signature(object):
         self.file_home = False
         self.file_regex = None
         identifies = False
+        for key in spec:
+            if not isinstance(key, str):
+                raise SignatureError("field names must be strings, got %r" % (key,), str(key))
         for key in sorted(spec):
             value = spec[key]
             if key in EXTRA_KEYS:
@@ -139,7 +149,7 @@ class Signature(object):
             if is_regex:
                 try:
                     compiled = re.compile(value)
-                except re.error as exc:
+                except (re.error, OverflowError, RecursionError) as exc:
                     raise SignatureError("%s is not a valid regular expression: %s" % (key, exc), key)
                 if compiled.fullmatch(""):
                     raise SignatureError("%s matches the empty string, which would match anything" % key, key)

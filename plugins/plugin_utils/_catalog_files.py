@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE: read the catalog's YAML files on the controller and build a validated Catalog.
 
-The result is cached per process, keyed on the files' identity (path, size, mtime) and on the inline
-variables, so a play over thousands of hosts reads and validates the catalog once.
+The result is cached per process, keyed on the files' paths and contents (SHA-256) and on the inline
+variables, so a play over thousands of hosts parses and validates the catalog once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import glob
+import hashlib
 import json
 import os
 
@@ -21,9 +22,41 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._catalog im
 from ansible_collections.govsec.banned_software.plugins.module_utils._exemptions import validate_exemptions
 
 try:
-    _Loader = yaml.CSafeLoader
+    _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # pylint: disable=too-many-ancestors
+    """Safe loader that rejects duplicate keys and keeps impossible dates as text.
+
+    PyYAML silently keeps the last of two equal keys (an entry with two ``policies:`` would lose one),
+    and raises a bare ValueError for ``2023-02-30``; validation reports that date with its entry instead.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:
+                continue  # unhashable key: the base constructor reports it
+            if first is not key_node:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    "found duplicate key %r" % (key,), key_node.start_mark)
+        return super(_Loader, self).construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super(_Loader, self).construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILTIN_DIR = os.path.join(COLLECTION_ROOT, "catalog")
@@ -40,22 +73,19 @@ def builtin_files(directory=BUILTIN_DIR):
     return files
 
 
-def _identity(path):
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise CatalogError(path, "cannot read catalog file: %s" % exc.strerror)
-    return (path, st.st_size, st.st_mtime_ns)
-
-
-def _read(path):
+def _content(path):
     try:
         with open(path, "rb") as handle:
-            return yaml.load(handle, Loader=_Loader)  # nosec - safe loader
+            return handle.read()
+    except (OSError, IOError) as exc:
+        raise CatalogError(path, "cannot read catalog file: %s" % (exc.strerror or exc))
+
+
+def _parse(path, data):
+    try:
+        return yaml.load(data, Loader=_Loader)  # nosec - safe loader
     except yaml.YAMLError as exc:
         raise CatalogError(path, "is not valid YAML: %s" % exc)
-    except (OSError, IOError) as exc:
-        raise CatalogError(path, "cannot read catalog file: %s" % exc)
 
 
 def load_catalog(extra_files=None, custom_policies=None, custom_entries=None, use_builtin=True):
@@ -67,7 +97,9 @@ def load_catalog(extra_files=None, custom_policies=None, custom_entries=None, us
     if not isinstance(extra_files, list) or not all(isinstance(f, str) for f in extra_files):
         raise CatalogError("variables", "must be a list of file paths", None, "banned_software_catalog_files")
     files = (builtin_files() if use_builtin else []) + [os.path.abspath(os.path.expanduser(f)) for f in extra_files]
-    identity = tuple(_identity(f) for f in files)
+    contents = [(f, _content(f)) for f in files]
+    # Keyed on content, not mtime: a file rewritten within the same timestamp tick is still seen.
+    identity = tuple((f, hashlib.sha256(data).hexdigest()) for f, data in contents)
     try:
         inline = json.dumps([custom_policies, custom_entries], sort_keys=True, default=str)
     except (TypeError, ValueError):
@@ -76,7 +108,7 @@ def load_catalog(extra_files=None, custom_policies=None, custom_entries=None, us
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    documents = [(path, _read(path)) for path in files]
+    documents = [(path, _parse(path, data)) for path, data in contents]
     catalog = Catalog.from_documents(documents, custom_policies=custom_policies, custom_entries=custom_entries)
     if len(_CACHE) >= _CACHE_MAX:
         _CACHE.clear()
