@@ -146,10 +146,9 @@ def build_query(entries, platforms):
     """Build the collector query for ``platforms`` from enabled catalog entries.
 
     Returns ``{platform: {source: {"names": [...], "regex": [...]}, "file": {"paths": [...]}}}``.
-    A signature that identifies by name contributes its name or name pattern; a signature that
-    identifies only by path (for example an AppImage ``path_regex``) contributes ``path_regex`` so
-    the collector keeps records whose path matches. Output is sorted and de-duplicated so that the
-    same catalog always sends the same query.
+    Every signature but ``file`` identifies by ``name`` or ``name_regex`` (the grammar enforces it),
+    which becomes the pre-filter; ``file`` signatures contribute their paths. Output is sorted and
+    de-duplicated so that the same catalog always sends the same query.
     """
     query = {}
     for entry in entries:
@@ -162,15 +161,11 @@ def build_query(entries, platforms):
                     if source == "file":
                         per_platform.setdefault("file", {"paths": set()})["paths"].add(sig.raw["path"])
                         continue
-                    wanted = per_platform.setdefault(source, {"names": set(), "regex": set(), "path_regex": set()})
+                    wanted = per_platform.setdefault(source, {"names": set(), "regex": set()})
                     if "name" in sig.raw:
                         wanted["names"].add(sig.raw["name"])
-                    elif "name_regex" in sig.raw:
-                        wanted["regex"].add(sig.raw["name_regex"])
-                    elif "path_regex" in sig.raw:
-                        wanted["path_regex"].add(sig.raw["path_regex"])
                     else:
-                        wanted["path_regex"].add(re.escape(sig.raw["path"]))
+                        wanted["regex"].add(sig.raw["name_regex"])
     for platform, per_platform in query.items():
         for source, wanted in per_platform.items():
             for key in list(wanted):
@@ -179,4 +174,4 @@ def build_query(entries, platforms):
                     del wanted[key]
             if platform == "windows":
                 wanted["casefold"] = True
-    return query
+    return dict((p, dict((s, query[p][s]) for s in sorted(query[p]))) for p in sorted(query))

@@ -54,6 +54,8 @@ SOURCE_FIELDS = {
 SOURCE_ALIASES = {("linux", "packages"): ("dpkg", "rpm")}
 
 IDENTIFYING_FIELDS = ("name", "path")
+# The collector's pre-filter works on names (docs/design.md), so every source but ``file``
+# must be identified by ``name`` or ``name_regex``; ``path`` may only qualify there.
 
 # Sources whose identifiers are case-insensitive on the host.
 CASE_INSENSITIVE_PLATFORMS = frozenset(["windows"])
@@ -144,7 +146,7 @@ class Signature(object):
                 raise SignatureError("unknown field %r for source %s/%s (allowed: %s)" % (key, platform, source, allowed), key)
             if not isinstance(value, str) or not value:
                 raise SignatureError("%s must be a non-empty string" % key, key)
-            if field in IDENTIFYING_FIELDS:
+            if field == ("path" if source == "file" else "name"):
                 identifies = True
             if is_regex:
                 try:
@@ -159,7 +161,10 @@ class Signature(object):
                     _check_path(platform, value)
                 self.equals.append((field, value.casefold() if self.casefold else value))
         if not identifies:
-            raise SignatureError("a signature needs name, name_regex, path or path_regex (it must identify something)")
+            if source == "file":
+                raise SignatureError("a file signature needs path (it must identify something)")
+            raise SignatureError("a signature needs name or name_regex (it must identify something; "
+                                 "other fields only qualify)")
         if source == "file" and (self.regexes or [f for f, _ in self.equals if f != "path"]):
             raise SignatureError("file signatures take a single 'path' (with optional globs in the last component)", "path")
         if source == "file":
