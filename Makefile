@@ -1,0 +1,137 @@
+# Tooling for govsec.banned_software.  See docs/testing.md.
+#
+#   make audit      scan this machine (read-only) and write reports/report.json
+#   make test       unit -> sanity -> lint -> molecule (what CI runs), stops at the first failure
+#
+# Every target uses the pinned tools of .venv (requirements-dev.txt) and, where it runs the
+# collection, its INSTALLED form under .collections/ (built with ansible-galaxy like a user gets it).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON     ?= python3
+VENV       := $(CURDIR)/.venv
+VENV_BIN   := $(VENV)/bin
+REQS       := requirements-dev.txt
+# The stamp is keyed on the content of the requirements file: editing a pin re-runs pip install.
+REQS_HASH  := $(shell sha256sum $(REQS) 2>/dev/null | cut -c1-16)
+VENV_STAMP := $(VENV)/.installed-$(REQS_HASH)
+
+COLLECTIONS := $(CURDIR)/.collections
+INSTALLED   := $(COLLECTIONS)/ansible_collections/govsec/banned_software
+REPORT_DIR  := $(CURDIR)/reports
+INVENTORY   := inventories/localhost.yml
+
+# Tools of the venv first on PATH (ansible-lint and molecule call ansible-* by name).
+export PATH := $(VENV_BIN):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Targets that run the collection see only its installed form (plus the `ansible` package's).
+WITH_COLLECTIONS := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS)
+
+TEST_STEPS := unit sanity lint molecule
+
+.PHONY: help venv collection audit test unit sanity lint yamllint ansible-lint molecule clean distclean
+
+help:
+	@echo 'make venv        create .venv with the pinned tools (requirements-dev.txt)'
+	@echo 'make collection  build build/govsec-banned_software-*.tar.gz and install it into .collections/'
+	@echo 'make audit       scan this machine (read-only); report in reports/'
+	@echo 'make test        $(TEST_STEPS) (stops at the first failure)'
+	@echo 'make unit | sanity | lint | molecule   one step of make test'
+	@echo 'make molecule SCENARIO=<name>           one molecule scenario'
+	@echo 'make clean       remove build output (build/ .collections/ reports/ tests/output/)'
+	@echo 'make distclean   clean, and remove .venv'
+
+# --- environment -------------------------------------------------------------------------------
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): $(REQS)
+	@test -n "$(REQS_HASH)" || { echo "cannot read $(REQS)" >&2; exit 1; }
+	@if [ ! -x "$(VENV_BIN)/python" ]; then \
+	  echo "creating $(VENV) with $$($(PYTHON) -V 2>&1)"; \
+	  $(PYTHON) -m venv "$(VENV)"; \
+	fi
+	"$(VENV_BIN)/python" -m pip install --quiet -r $(REQS)
+	@rm -f "$(VENV)"/.installed-*
+	@touch "$@"
+
+collection: venv
+	@rm -f build/govsec-banned_software-*.tar.gz
+	ansible-galaxy collection build --force --output-path build/ .
+	$(WITH_COLLECTIONS) ansible-galaxy collection install --force -p "$(COLLECTIONS)" build/govsec-banned_software-*.tar.gz
+	@echo "installed: $(INSTALLED)"
+
+# --- audit ---------------------------------------------------------------------------------------
+
+# Read-only for the host: the audit playbook only collects and reports; the report is written on
+# the controller into $(REPORT_DIR).
+audit: venv collection
+	@mkdir -p "$(REPORT_DIR)"
+	$(WITH_COLLECTIONS) ansible-playbook -i $(INVENTORY) govsec.banned_software.audit \
+	  -e banned_software_report_dir="$(REPORT_DIR)"
+
+# --- tests ---------------------------------------------------------------------------------------
+
+test: venv
+	@summary=(); total_start=$$(date +%s); rc=0; \
+	for step in $(TEST_STEPS); do \
+	  echo; echo "==> make $$step"; start=$$(date +%s); \
+	  if $(MAKE) --no-print-directory $$step; then \
+	    summary+=("  $$step: passed ($$(( $$(date +%s) - start ))s)"); \
+	  else \
+	    rc=$$?; summary+=("  $$step: FAILED ($$(( $$(date +%s) - start ))s, exit $$rc)"); break; \
+	  fi; \
+	done; \
+	echo; echo "make test summary:"; printf '%s\n' "$${summary[@]}"; \
+	for step in $(TEST_STEPS); do \
+	  printf '%s\n' "$${summary[@]}" | grep -q "^  $$step:" || echo "  $$step: not run"; \
+	done; \
+	echo "  total: $$(( $$(date +%s) - total_start ))s"; \
+	exit $$rc
+
+unit: venv
+	python -m pytest
+
+sanity: venv
+	bash tests/sanity/run.sh
+
+lint: ansible-lint yamllint
+
+yamllint: venv
+	yamllint --strict .
+
+# ansible-lint resolves govsec.banned_software.* through the installed collection.
+ansible-lint: venv collection
+	$(WITH_COLLECTIONS) ansible-lint --profile production
+
+# Every extensions/molecule/<name>/molecule.yml is a scenario; SCENARIO=<name> runs only that one.
+# The base images (localhost/govsec-*) are built first by tests/images/build.sh (idempotent).
+molecule: venv collection
+	@cd extensions; \
+	if [ -n "$(SCENARIO)" ]; then scenarios="$(SCENARIO)"; \
+	else scenarios=$$(for f in molecule/*/molecule.yml; do if [ -e "$$f" ]; then basename "$$(dirname "$$f")"; fi; done | sort); fi; \
+	if [ -z "$$scenarios" ]; then \
+	  echo "molecule: no scenario under extensions/molecule/ (no */molecule.yml): skipped"; exit 0; \
+	fi; \
+	files=$$(for s in $$scenarios; do echo "molecule/$$s/molecule.yml"; done); \
+	images=$$(python -c 'import sys, yaml; seen = []; [seen.append(i) for p in sys.argv[1:] for i in [str(x.get("image") or "") for x in (yaml.safe_load(open(p)) or {}).get("platforms") or []] if i.startswith("localhost/") and i not in seen]; print("\n".join(seen))' $$files); \
+	for image in $$images; do \
+	  echo "==> base image $$image"; \
+	  bash ../tests/images/build.sh "$$image"; \
+	done; \
+	for s in $$scenarios; do \
+	  echo "==> molecule test -s $$s"; start=$$(date +%s); \
+	  $(WITH_COLLECTIONS) molecule test -s "$$s"; \
+	  echo "<== molecule scenario $$s passed in $$(( $$(date +%s) - start ))s"; \
+	done
+
+# --- housekeeping --------------------------------------------------------------------------------
+
+clean:
+	rm -rf build .collections reports tests/output .pytest_cache .cache
+	find . -path ./.venv -prune -o -path ./.git -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf .venv
