@@ -29,7 +29,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Targets that run the collection see only its installed form (plus the `ansible` package's).
 WITH_COLLECTIONS := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS)
 
-TEST_STEPS := unit sanity lint molecule
+TEST_STEPS ?= unit sanity lint molecule
 
 .PHONY: help venv collection audit test unit sanity lint yamllint ansible-lint molecule clean distclean
 
