@@ -100,6 +100,8 @@ trap 'rm -rf "$WORK"' EXIT
 old_id="$(podman image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)"
 
 t0=$SECONDS
+# The hooks are run by mmdebstrap with the root directory as "$1": single quotes on purpose.
+# shellcheck disable=SC2016
 mmdebstrap --quiet --variant=minbase --include="$INCLUDE" \
   --customize-hook='rm -f "$1"/etc/hostname' \
   --customize-hook='echo "govsec test image '"$NAME"'" > "$1"/etc/govsec-test-image' \
