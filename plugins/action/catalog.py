@@ -23,7 +23,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
-        _, args = self.validate_argument_spec(argument_spec=SELECTION_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=SELECTION_SPEC)
         try:
             catalog, entries, exemptions = load_selection(args)
         except CatalogError as exc:

@@ -73,7 +73,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
 
         results = self._collect(task_vars, args["hosts"], args["result_var"])
         versions = sorted(set(r.get("catalog_version") for r in results.values()

@@ -259,7 +259,8 @@ class Catalog(object):
             if not isinstance(doc, dict):
                 raise CatalogError(origin, "a catalog file must be a mapping with 'policies' and/or 'entries'")
             _unknown_keys(origin, None, doc, DOC_KEYS, "catalog file")
-            if "schema" in doc and (type(doc["schema"]) is not int or doc["schema"] != SCHEMA_VERSION):
+            schema = doc.get("schema", SCHEMA_VERSION)
+            if isinstance(schema, bool) or not isinstance(schema, int) or schema != SCHEMA_VERSION:
                 raise CatalogError(origin, "unsupported schema %r (this collection reads schema %d)"
                                    % (doc["schema"], SCHEMA_VERSION), None, "schema")
             if "version" in doc:

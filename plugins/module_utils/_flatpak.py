@@ -38,7 +38,7 @@ def extra_installations(fs):
     for name, kind in fs.listdir(INSTALLATIONS_D, limit=200):
         if not name.endswith(".conf") or kind == "dir":
             continue
-        data, _ = fs.read_bytes(vjoin(INSTALLATIONS_D, name), MAX_CONF_BYTES)
+        data, dummy = fs.read_bytes(vjoin(INSTALLATIONS_D, name), MAX_CONF_BYTES)
         if data is None:
             continue
         current = None
@@ -53,7 +53,7 @@ def extra_installations(fs):
                 continue
             if current is not None and line.startswith("Path="):
                 path = line[5:].strip()
-                if path.startswith("/") and path not in [p for _, p in out]:
+                if path.startswith("/") and path not in [p for dummy, p in out]:
                     out.append((current, path))
     return out
 
@@ -63,7 +63,7 @@ def _version(fs, deploy):
         for name, kind in fs.listdir(vjoin(deploy, rel), limit=50):
             if not name.endswith((".metainfo.xml", ".appdata.xml")):
                 continue
-            data, _ = fs.read_bytes(vjoin(deploy, rel, name), MAX_XML_BYTES)
+            data, dummy = fs.read_bytes(vjoin(deploy, rel, name), MAX_XML_BYTES)
             if data:
                 m = _RELEASE.search(data)
                 if m:

@@ -106,7 +106,7 @@ def _file_record(fs, vpath, shown, scope, st):
 
 def _check_path(fs, vpath, shown, scope, records):
     """Append records for ``vpath`` (whose last component may be a glob); return checks made."""
-    parent, _, last = vpath.rstrip("/").rpartition("/")
+    parent, dummy, last = vpath.rstrip("/").rpartition("/")
     sparent = shown.rstrip("/").rpartition("/")[0]
     if not _GLOB_CHARS.search(last):
         st = fs.lstat(vpath)
@@ -177,7 +177,7 @@ def _desktop_in(fs, vdir, shown_dir, scope, query, records, counter):
         if not query.match(text):
             continue
         vpath = vjoin(vdir, name)
-        data, _ = fs.read_bytes(vpath, MAX_DESKTOP_BYTES, what="desktop entry")
+        data, dummy = fs.read_bytes(vpath, MAX_DESKTOP_BYTES, what="desktop entry")
         if data is None:
             continue
         rec = {"name": text, "scope": scope, "path": safe_text(vjoin(shown_dir, name))}

@@ -101,8 +101,8 @@ def summary_lines(report, max_rows=50):
         findings = [f for f in host["findings"] if isinstance(f, dict)]
         exempt = sum(1 for f in findings if f.get("exempt") is True)
         detail = ", ".join(sorted(set(str(f.get("id")) for f in findings))) or host.get("error") or "-"
-        lines.append("%-30s %-14s %8d %6d  %s" % (_cell(name, 30), host["status"], len(findings), exempt,
-                                                   _cell(detail, 60)))
+        row = (_cell(name, 30), host["status"], len(findings), exempt, _cell(detail, 60))
+        lines.append("%-30s %-14s %8d %6d  %s" % row)
     if len(rows) > max_rows:
         lines.append("... %d more host(s) in report.json" % (len(rows) - max_rows))
     s = report["summary"]

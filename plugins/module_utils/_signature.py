@@ -165,7 +165,7 @@ class Signature(object):
                 raise SignatureError("a file signature needs path (it must identify something)")
             raise SignatureError("a signature needs name or name_regex (it must identify something; "
                                  "other fields only qualify)")
-        if source == "file" and (self.regexes or [f for f, _ in self.equals if f != "path"]):
+        if source == "file" and (self.regexes or [f for f, dummy in self.equals if f != "path"]):
             raise SignatureError("file signatures take a single 'path' (with optional globs in the last component)", "path")
         if source == "file":
             self._compile_file_path(spec["path"])
@@ -175,7 +175,7 @@ class Signature(object):
         if path.startswith("~/"):
             self.file_home = True
             path = path[2:]
-        head, _, last = path.rpartition(sep)
+        head, dummy, last = path.rpartition(sep)
         last_re = fnmatch.translate(last)
         # fnmatch's '*' crosses separators; a glob stays inside the last component.
         last_re = "(?=[^%s]*\\Z)%s" % (re.escape(sep), last_re)

@@ -75,7 +75,7 @@ def list_snap(fs, query):
             target = fs.readlink(vjoin(info["mount"], "current"))
             if target and "/" not in target:
                 current = target
-            data, _ = fs.read_bytes(vjoin(info["mount"], "current", "meta", "snap.yaml"), MAX_YAML_BYTES)
+            data, dummy = fs.read_bytes(vjoin(info["mount"], "current", "meta", "snap.yaml"), MAX_YAML_BYTES)
             if data:
                 m = _VERSION.search(data)
                 if m and m.group(1):

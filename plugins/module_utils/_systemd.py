@@ -105,7 +105,7 @@ def list_sysv(fs, query):
         if started is None:
             started = set()
             for level in ("2", "3", "4", "5"):
-                for link, _ in fs.listdir("/etc/rc%s.d" % level, limit=2000):
+                for link, dummy in fs.listdir("/etc/rc%s.d" % level, limit=2000):
                     m = _RC_LINK.match(link)
                     if m:
                         started.add(m.group(1))

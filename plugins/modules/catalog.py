@@ -18,15 +18,17 @@ description:
   - Any error (unknown field, bad regular expression, missing source, duplicate id, unknown policy,
     malformed exemption) fails the task with a message naming the file, the entry and the field.
   - Runs on the controller only; contacts no host. Use it with C(run_once) before scanning.
-author: govsec.banned_software maintainers
+author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes.READ_ONLY
   - govsec.banned_software.attributes.SELECTION
 attributes:
   platform:
+    description: Target OS/families that can be operated against.
     platforms: all
     support: full
   action:
+    description: Runs on the controller as an action plugin.
     support: full
 """
 

@@ -79,7 +79,7 @@ notes:
 seealso:
   - module: govsec.banned_software.scan
 author:
-  - govsec.banned_software maintainers
+  - govsec.banned_software maintainers (@govsec)
 """
 
 EXAMPLES = r"""

@@ -20,14 +20,16 @@ description:
   - Returns a short human summary table in RV(table).
   - Writing the report is not a change to any managed host, so the task always reports C(changed=false),
     in check mode too.
-author: govsec.banned_software maintainers
+author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes.READ_ONLY
 attributes:
   platform:
+    description: Target OS/families that can be operated against.
     platforms: all
     support: full
   action:
+    description: Runs on the controller as an action plugin.
     support: full
 options:
   dest:

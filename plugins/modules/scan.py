@@ -18,16 +18,18 @@ description:
     returned records against the catalog signatures on the controller and applies O(exemptions).
   - Never changes the host. Sets C(ansible_facts.banned_software).
   - Linux hosts use M(govsec.banned_software.collect). Windows and macOS collectors are not part of this release.
-author: govsec.banned_software maintainers
+author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes.READ_ONLY
   - govsec.banned_software.attributes.SELECTION
 attributes:
   platform:
+    description: Target OS/families that can be operated against.
     platforms: [posix]
     support: full
     details: Linux through the collect module.
   action:
+    description: Runs on the controller as an action plugin.
     support: full
 options:
   sources:
@@ -41,7 +43,7 @@ options:
   root:
     description:
       - Scan the system mounted at this directory on the managed node instead of the running system
-        (for example a golden image or VM template mounted on the controller, with C(hosts: localhost)).
+        (for example a golden image or VM template mounted on the controller, in a play on C(localhost)).
       - Live-only sources (processes) are skipped; paths in findings are paths inside the image.
     type: path
 seealso:

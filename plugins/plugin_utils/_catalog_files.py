@@ -36,7 +36,7 @@ class _Loader(_BaseLoader):  # pylint: disable=too-many-ancestors
 
     def construct_mapping(self, node, deep=False):
         seen = {}
-        for key_node, _ in node.value:
+        for key_node, dummy in node.value:
             key = self.construct_object(key_node, deep=deep)
             try:
                 first = seen.setdefault(key, key_node)

@@ -112,7 +112,7 @@ def test_scan_finds_exactly_the_banned_software(tmp_path, monkeypatch):
     facts = result["ansible_facts"]["banned_software"]
     assert facts["findings"] == result["findings"]
     assert facts["os"] == "linux"
-    names = set(n for _, _, n in found(result))
+    names = set(finding[2] for finding in found(result))
     for lookalike in LOOKALIKE_DEBS + ["wechat-exporter.AppImage", "qq.desktop", "clamav-daemon.service", "/opt/qq"]:
         assert lookalike not in names
 
@@ -128,11 +128,11 @@ def test_query_sent_to_host_is_small_and_linux_and_macos_only(tmp_path, monkeypa
 
 def test_policy_selection_limits_findings(tmp_path, monkeypatch):
     root = make_root(tmp_path)
-    action, _, task_vars = make_action({"root": str(root), "policies": ["au-pspf-002-2025-kaspersky"]},
-                                       monkeypatch, root)
+    args = {"root": str(root), "policies": ["au-pspf-002-2025-kaspersky"]}
+    action, dummy, task_vars = make_action(args, monkeypatch, root)
     result = action.run(task_vars=task_vars)
-    assert sorted(set(i for i, _, _ in found(result))) == ["kaspersky-endpoint-security-linux",
-                                                          "kaspersky-network-agent"]
+    ids = sorted(set(finding[0] for finding in found(result)))
+    assert ids == ["kaspersky-endpoint-security-linux", "kaspersky-network-agent"]
     for finding in result["findings"]:
         assert finding["policies"] == ["au-pspf-002-2025-kaspersky"]
 
@@ -145,7 +145,7 @@ def test_exemption_live_and_expired(tmp_path, monkeypatch):
         {"entry": "wechat", "reason": "liaison office", "expires": tomorrow},
         {"entry": "kaspersky-network-agent", "reason": "old ticket", "expires": yesterday},
     ]}
-    action, _, task_vars = make_action(args, monkeypatch, root)
+    action, dummy, task_vars = make_action(args, monkeypatch, root)
     result = action.run(task_vars=task_vars)
     by_id = {}
     for f in result["findings"]:
@@ -162,7 +162,7 @@ def test_everything_exempt_is_compliant(tmp_path, monkeypatch):
     far = (TODAY + datetime.timedelta(days=30)).isoformat()
     ids = ["wechat", "kaspersky-endpoint-security-linux", "kaspersky-network-agent"]
     args = {"root": str(root), "exemptions": [{"entry": i, "reason": "r", "expires": far} for i in ids]}
-    action, _, task_vars = make_action(args, monkeypatch, root)
+    action, dummy, task_vars = make_action(args, monkeypatch, root)
     result = action.run(task_vars=task_vars)
     assert result["status"] == "compliant"
     assert len(result["findings"]) == len(EXPECTED)
@@ -188,7 +188,7 @@ def test_bad_variables_fail_before_the_host_is_contacted(tmp_path, monkeypatch, 
 
 def test_collector_failure_is_reported(tmp_path, monkeypatch):
     root = make_root(tmp_path)
-    action, _, task_vars = make_action({"root": str(root)}, monkeypatch, root)
+    action, dummy, task_vars = make_action({"root": str(root)}, monkeypatch, root)
     monkeypatch.setattr(action, "_execute_module",
                         lambda **kw: {"failed": True, "msg": "boom", "rc": 3, "module_stderr": "trace"})
     result = action.run(task_vars=task_vars)
@@ -199,7 +199,7 @@ def test_collector_failure_is_reported(tmp_path, monkeypatch):
 
 def test_collector_reporting_another_os_is_refused(tmp_path, monkeypatch):
     root = make_root(tmp_path)
-    action, _, task_vars = make_action({"root": str(root)}, monkeypatch, root)
+    action, dummy, task_vars = make_action({"root": str(root)}, monkeypatch, root)
     monkeypatch.setattr(action, "_execute_module", lambda **kw: {"os": "windows", "records": {}})
     result = action.run(task_vars=task_vars)
     assert result["failed"] is True

@@ -92,8 +92,8 @@ def test_file_names_with_newline_and_invalid_utf8(tmp_path):
     open(os.path.join(str(tmp_path), "opt", "wechat\nfake"), "w").close()
     fs = RootFS(str(tmp_path))
     ok, recs, examined = list_files(fs, ["/opt/wechat*"], [])
-    assert [(r["name"], r["type"]) for r in recs] == [("/opt/wechat\nfake", "file"),
-                                                       ("/opt/wechat\\xff", "file")]
+    assert [(r["name"], r["type"]) for r in recs] == [
+        ("/opt/wechat\nfake", "file"), ("/opt/wechat\\xff", "file")]
     for r in recs:
         r["name"].encode("utf-8")  # valid text, JSON-safe
 

@@ -63,7 +63,7 @@ LOOKALIKE_PACKAGES = [
 
 
 def test_bookworm_fixture_is_realistic():
-    names = [n for n, _, _ in BOOKWORM]
+    names = [n for n, dummy, dummy in BOOKWORM]
     assert len(names) >= 500
     assert len(set(names)) == len(names)
     for expected in ("adduser", "apt", "bash", "coreutils", "dpkg", "libc6", "openssh-client", "python3", "systemd"):
@@ -124,20 +124,20 @@ def test_real_catalog_precision_on_lookalikes_and_bookworm():
     findings, warnings = matcher.match("linux", collected(records))
     assert triples(findings) == []
     assert warnings == []
-    hit, _ = matcher.match("linux", collected({"dpkg": [rec("wechat", arch="amd64"), rec("kesl", arch="amd64")]}))
+    hit, dummy = matcher.match("linux", collected({"dpkg": [rec("wechat", arch="amd64"), rec("kesl", arch="amd64")]}))
     assert sorted(f["name"] for f in hit) == ["kesl", "wechat"]
     assert "wechat" in [f["id"] for f in hit]
 
 
 def test_regex_is_fullmatch():
-    findings, _ = Matcher(entries("kesl")).match("linux", collected({"dpkg": [
+    findings, dummy = Matcher(entries("kesl")).match("linux", collected({"dpkg": [
         rec("kesl"), rec("kesl-gui-extra"), rec("kesl-gui", arch="amd64"), rec("akesl"), rec("kesl\n")]}))
     assert triples(findings) == [("kesl", "dpkg", "kesl"), ("kesl", "dpkg", "kesl-gui")]
 
 
 def test_linux_names_are_case_sensitive():
-    findings, _ = Matcher(entries("wechat")).match("linux", collected({"dpkg": [rec("WeChat"), rec("WECHAT")],
-                                                                         "flatpak": [rec("com.tencent.wechat")]}))
+    records = collected({"dpkg": [rec("WeChat"), rec("WECHAT")], "flatpak": [rec("com.tencent.wechat")]})
+    findings, dummy = Matcher(entries("wechat")).match("linux", records)
     assert findings == []
 
 
@@ -165,7 +165,7 @@ def test_windows_registry(record, expected):
 
 
 def test_windows_process_and_appx_casefold():
-    findings, _ = Matcher(entries()).match("windows", {"records": {
+    findings, dummy = Matcher(entries()).match("windows", {"records": {
         "process": [rec("wechat.exe", exe="C:\\x\\wechat.exe"), rec("WeChatApp.exe")],
         "appx": [rec("bytedancepte.ltd.tiktok_6yccndn6064se"), rec("BytedancePte.Ltd.TikTokLite_6yccndn6064se")]}})
     assert triples(findings) == [("tiktok", "appx", "bytedancepte.ltd.tiktok_6yccndn6064se"),
@@ -193,12 +193,12 @@ def test_platform_separation():
     (rec("kesl", vendor=12), []),
 ])
 def test_rpm_vendor_qualifier(record, expected):
-    findings, _ = Matcher(entries("kesl")).match("linux", collected({"rpm": [record]}))
+    findings, dummy = Matcher(entries("kesl")).match("linux", collected({"rpm": [record]}))
     assert triples(findings) == expected
 
 
 def test_packages_alias_matches_dpkg_and_rpm():
-    findings, _ = Matcher(entries("wechat")).match("linux", collected({
+    findings, dummy = Matcher(entries("wechat")).match("linux", collected({
         "dpkg": [rec("wechat"), rec("com.tencent.wechat")],
         "rpm": [rec("wechat", vendor="Tencent"), rec("com.tencent.wechat")],
         "flatpak": [rec("wechat")]}))
@@ -241,8 +241,8 @@ def test_home_file_needs_users_list():
     for users in ("alice", 5, {"alice": "/home/alice"}, [{"name": "alice", "home": 5}], [None, "x"],
                   [{"name": "alice", "home": "home/alice"}]):
         assert matcher.match("linux", {"users": users, "records": {"file": [record]}}) == ([], []), users
-    found, _ = matcher.match("linux", {"users": [None, {"name": "alice", "home": "/home/alice/"}],
-                                       "records": {"file": [record]}})
+    users = [None, {"name": "alice", "home": "/home/alice/"}]
+    found, dummy = matcher.match("linux", {"users": users, "records": {"file": [record]}})
     assert triples(found) == [("wechat", "file", "x")]
 
 
@@ -253,14 +253,14 @@ def test_multiple_entries_match_one_record_and_duplicates_collapse():
     assert triples(findings) == [("kaspersky-family", "dpkg", "kesl"), ("kesl", "dpkg", "kesl")]
     assert len(set((f["id"], f["key"]) for f in findings)) == 2
     # Same name, other scope or path: separate findings with distinct keys.
-    findings, _ = Matcher(entries("kesl")).match("linux", collected({"dpkg": [
+    findings, dummy = Matcher(entries("kesl")).match("linux", collected({"dpkg": [
         kesl, rec("kesl", scope="user:alice"), rec("kesl", path="/srv/chroot/var/lib/dpkg/status")]}))
     assert [f["key"] for f in findings] == ["dpkg|machine|kesl|/srv/chroot/var/lib/dpkg/status",
                                             "dpkg|machine|kesl|/var/lib/dpkg/status", "dpkg|user:alice|kesl|"]
 
 
 def test_one_record_matched_by_two_signatures_of_one_entry_is_one_finding():
-    findings, _ = Matcher(entries("kesl")).match("linux", collected({"dpkg": [rec("kesl-gui", arch="amd64")]}))
+    findings, dummy = Matcher(entries("kesl")).match("linux", collected({"dpkg": [rec("kesl-gui", arch="amd64")]}))
     assert triples(findings) == [("kesl", "dpkg", "kesl-gui")]
     assert findings[0]["matched_by"] == "arch=amd64, name=kesl-gui"
 
@@ -276,7 +276,7 @@ def test_one_record_matched_by_two_signatures_of_one_entry_is_one_finding():
 ])
 def test_policies_restricted_to_selection(selected, expected):
     enabled = CATALOG.select(selected if selected is not None else ["all"])
-    findings, _ = Matcher(enabled, selected).match("linux", collected({"dpkg": [rec("kesl"), rec("wechat")]}))
+    findings, dummy = Matcher(enabled, selected).match("linux", collected({"dpkg": [rec("kesl"), rec("wechat")]}))
     assert dict((f["id"], f["policies"]) for f in findings) == expected
 
 
@@ -297,7 +297,7 @@ def test_findings_are_sorted():
     records = {"snap": [rec("tiktok-desktop")], "flatpak": [rec("com.tencent.WeChat", scope="user:bob"),
                                                             rec("com.tencent.WeChat")],
                "dpkg": [rec("wechat", path="/b"), rec("wechat", path="/a"), rec("wechat"), rec("kesl")]}
-    findings, _ = Matcher(entries()).match("linux", collected(records))
+    findings, dummy = Matcher(entries()).match("linux", collected(records))
     assert [(f["id"], f["source"], f["scope"], f["name"], f["path"]) for f in findings] == [
         ("kaspersky-family", "dpkg", "machine", "kesl", None),
         ("kesl", "dpkg", "machine", "kesl", None),
@@ -382,7 +382,7 @@ def test_surrogate_escaped_names_do_not_crash_or_match_exact_names():
 def test_long_values_are_truncated_but_keys_stay_unique():
     long_a = "/" + "a" * (MAX_TEXT - 2) + "1"
     long_b = "/" + "a" * (MAX_TEXT - 2) + "2"
-    findings, _ = Matcher(entries("wechat")).match("linux", collected({"dpkg": [
+    findings, dummy = Matcher(entries("wechat")).match("linux", collected({"dpkg": [
         rec("wechat", path=long_a, version="v" * 10000), rec("wechat", path=long_b)]}))
     assert len(findings) == 2
     assert len(set(f["key"] for f in findings)) == 2

@@ -78,8 +78,8 @@ def test_report_shape_and_counts():
     results = {
         "web2": {"status": "non_compliant", "os": "linux", "scanned_at": "2026-03-31T08:00:00Z",
                  "catalog_version": "2026.03.01", "policies": ["all"], "warnings": ["w"], "extra": "dropped",
-                 "findings": [f(), f(source="flatpak", name="com.tencent.WeChat"), f("kesl", product="KESL",
-                                                                                    vendor="Kaspersky")]},
+                 "findings": [f(), f(source="flatpak", name="com.tencent.WeChat"),
+                              f("kesl", product="KESL", vendor="Kaspersky")]},
         "web1": {"status": "compliant", "findings": [f(exempt=True)]},
         "db1": {"status": "compliant", "findings": []},
         "win1": {"status": "unreachable", "findings": [], "error": "winrm"},

@@ -44,7 +44,7 @@ def tree(tmp_path):
     ("/home/./alice", "/home/alice"),
 ])
 def test_resolve_stays_inside_root(tree, vpath, expected):
-    root, _ = tree
+    root, dummy = tree
     fs = RootFS(str(root))
     assert fs.resolve(vpath) == expected
     assert fs.real(fs.resolve(vpath)) == str(root) + expected
@@ -62,7 +62,7 @@ def test_link_to_host_path_outside_root_is_rerooted(tree):
 
 
 def test_loop_is_eloop_and_a_warning(tree):
-    root, _ = tree
+    root, dummy = tree
     fs = RootFS(str(root))
     with pytest.raises(OSError) as exc:
         fs.resolve("/home/loop1/x")
@@ -72,7 +72,7 @@ def test_loop_is_eloop_and_a_warning(tree):
 
 
 def test_lstat_does_not_follow_last_component(tree):
-    root, _ = tree
+    root, dummy = tree
     fs = RootFS(str(root))
     import stat
     assert stat.S_ISLNK(fs.lstat("/opt/wechat").st_mode)
@@ -116,7 +116,7 @@ def test_hostile_names(tmp_path):
     open(bad, "wb").close()
     open(os.path.join(str(r), "new\nline"), "w").close()
     fs = RootFS(str(r))
-    names = [n for n, _ in fs.listdir("/")]
+    names = [n for n, dummy in fs.listdir("/")]
     assert sorted(safe_text(n) for n in names) == ["new\nline", "we\\xffchat"]
     assert quote("new\nline") == "new\\x0aline"
     assert fs.lstat("/" + os.fsdecode(b"we\xffchat")) is not None

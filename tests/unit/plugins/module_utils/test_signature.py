@@ -135,7 +135,7 @@ INVALID = [
 
 
 @pytest.mark.parametrize("platform, source, spec, field, fragment", INVALID,
-                         ids=["%s-%s-%d" % (p, s, i) for i, (p, s, _, _, _) in enumerate(INVALID)])
+                         ids=["%s-%s-%d" % (p, s, i) for i, (p, s, dummy, dummy, dummy) in enumerate(INVALID)])
 def test_invalid_signature(platform, source, spec, field, fragment):
     with pytest.raises(SignatureError) as info:
         Signature(platform, source, spec)
@@ -301,7 +301,7 @@ MATCHES = [
 
 
 @pytest.mark.parametrize("platform, source, spec, record, expected", MATCHES,
-                         ids=["%s-%s-%d" % (p, s, i) for i, (p, s, _, _, _) in enumerate(MATCHES)])
+                         ids=["%s-%s-%d" % (p, s, i) for i, (p, s, dummy, dummy, dummy) in enumerate(MATCHES)])
 def test_matches(platform, source, spec, record, expected):
     sig = Signature(platform, source, spec)
     assert sig.matches(record, HOMES) is expected, "spec %r on record %r" % (spec, record)

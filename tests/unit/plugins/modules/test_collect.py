@@ -66,8 +66,9 @@ def run_module(args):
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_collect_image(tmp_path, module_env, check_mode):
     root = image(tmp_path)
-    args = {"root": str(root), "query": {"linux": {"rpm": {"names": ["wechat"]}, "file": {"paths": ["~/.xwechat"]}},
-                                     "macos": {"bundle": {"names": ["com.tencent.xinWeChat"]}}}}
+    query = {"linux": {"rpm": {"names": ["wechat"]}, "file": {"paths": ["~/.xwechat"]}},
+             "macos": {"bundle": {"names": ["com.tencent.xinWeChat"]}}}
+    args = {"root": str(root), "query": query}
     if check_mode:
         args["_ansible_check_mode"] = True
     out = run_module(args)
