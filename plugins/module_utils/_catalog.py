@@ -34,7 +34,8 @@ DOC_KEYS = {"version", "schema", "policies", "entries", "description"}
 POLICY_KEYS = {"id", "title", "jurisdiction", "instrument", "date", "url", "scope", "notes"}
 POLICY_REQUIRED = ("id", "title", "jurisdiction", "instrument", "date", "url")
 ENTRY_KEYS = {"id", "vendor", "product", "policies", "references", "description", "data_policy",
-              "signatures", "aliases", "notes"}
+              "signatures", "aliases", "notes", "remediation"}
+REMEDIATION_KEYS = {"data", "leftovers"}
 ENTRY_REQUIRED = ("id", "vendor", "product", "policies", "references", "signatures")
 REFERENCE_KEYS = {"url", "note"}
 
@@ -169,11 +170,41 @@ def _signatures(origin, eid, value):
     return compiled
 
 
+def _remediation(origin, eid, value):
+    """Validate ``remediation`` -> {platform: {"data"|"leftovers": [Signature(file)]}}."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise CatalogError(origin, "must map platforms (%s) to data/leftovers" % ", ".join(PLATFORMS),
+                           eid, "remediation")
+    out = {}
+    for platform in value:
+        field = "remediation.%s" % (platform,)
+        if platform not in PLATFORMS:
+            raise CatalogError(origin, "unknown platform (expected one of %s)" % ", ".join(PLATFORMS), eid, field)
+        kinds = value[platform]
+        if not isinstance(kinds, dict) or not kinds:
+            raise CatalogError(origin, "must map data and/or leftovers to lists of paths", eid, field)
+        _unknown_keys(origin, eid, kinds, REMEDIATION_KEYS, field)
+        for kind in sorted(kinds):
+            paths = kinds[kind]
+            kfield = "%s.%s" % (field, kind)
+            if not isinstance(paths, list) or not paths:
+                raise CatalogError(origin, "must be a non-empty list of paths", eid, kfield)
+            for i, path in enumerate(paths):
+                try:
+                    sig = Signature(platform, "file", {"path": path})
+                except SignatureError as exc:
+                    raise CatalogError(origin, str(exc), eid, "%s[%d]" % (kfield, i))
+                out.setdefault(platform, {}).setdefault(kind, []).append(sig)
+    return out
+
+
 class Entry(object):
     """A validated catalog entry."""
 
     __slots__ = ("id", "vendor", "product", "policies", "references", "description", "data_policy",
-                 "signatures", "origin", "raw")
+                 "signatures", "remediation", "origin", "raw")
 
     def __init__(self, origin, data):
         if not isinstance(data, dict):
@@ -206,7 +237,12 @@ class Entry(object):
                                 or not all(isinstance(x, str) and x for x in data[key])):
                 raise CatalogError(origin, "must be a list of strings", eid, key)
         self.signatures = _signatures(origin, eid, data["signatures"])
+        self.remediation = _remediation(origin, eid, data.get("remediation"))
         self.raw = data
+
+    def remediation_paths(self, platform, kind):
+        """Compiled ``file``-style signatures of the entry's ``data`` or ``leftovers`` paths."""
+        return self.remediation.get(platform, {}).get(kind, [])
 
     def platforms(self):
         return sorted(self.signatures)

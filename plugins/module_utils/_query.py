@@ -26,6 +26,10 @@ _ALONE = re.compile(r"\\[1-9]|\(\?P[<=]")
 _LEADING_FLAGS = re.compile(r"^\(\?([imsx]+)\)")
 
 
+# Sources that carry path patterns instead of names.
+PATH_SOURCES = ("file", "data", "leftover")
+
+
 class SourceQuery:
     """Names and regular expressions wanted for one source."""
 
@@ -83,15 +87,23 @@ def _valid(pat):
 class CompiledQuery:
     """Per-source predicates plus the ``file`` paths."""
 
-    def __init__(self, sources, paths, warnings):
+    def __init__(self, sources, paths, warnings, path_sources=None):
         self.sources = sources
         self.paths = paths
         self.warnings = warnings
+        # Path-only sources: "file" (signatures) and the remediation pseudo-sources "data" and
+        # "leftover" (docs/design.md), each a list of path patterns.
+        self.path_sources = dict(path_sources or {})
+        self.path_sources["file"] = paths
+
+    def paths_for(self, source):
+        """The path patterns of a path-only source (``file``, ``data``, ``leftover``)."""
+        return self.path_sources.get(source, [])
 
     def wants(self, source):
         """True when the query asks for anything from ``source``."""
-        if source == "file":
-            return bool(self.paths)
+        if source in PATH_SOURCES:
+            return bool(self.paths_for(source))
         return source in self.sources
 
     def match(self, source, name):
@@ -116,18 +128,20 @@ def compile_query(query_for_platform):
     """
     warnings = []
     sources = {}
-    paths = []
+    path_sources = dict((s, []) for s in PATH_SOURCES)
+    paths = path_sources["file"]
     if not isinstance(query_for_platform, dict):
         warnings.append("query: expected a mapping, got %s" % type(query_for_platform).__name__)
-        return CompiledQuery(sources, paths, warnings)
+        return CompiledQuery(sources, paths, warnings, path_sources)
     for source, spec in query_for_platform.items():
         if not isinstance(spec, dict):
             warnings.append("query: %s: expected a mapping" % source)
             continue
-        if source == "file":
+        if source in PATH_SOURCES:
+            wanted = path_sources[source]
             for p in spec.get("paths") or []:
-                if isinstance(p, str) and p not in paths:
-                    paths.append(p)
+                if isinstance(p, str) and p not in wanted:
+                    wanted.append(p)
             continue
         names = spec.get("names") or []
         regex = spec.get("regex") or []
@@ -137,7 +151,7 @@ def compile_query(query_for_platform):
         q = SourceQuery(names, regex, warnings)
         if q:
             sources[source] = q
-    return CompiledQuery(sources, paths, warnings)
+    return CompiledQuery(sources, paths, warnings, path_sources)
 
 
 # Controller side ------------------------------------------------------------------------------
@@ -152,6 +166,13 @@ def build_query(entries, platforms):
     """
     query = {}
     for entry in entries:
+        for platform, kinds in entry.remediation.items():
+            if platform not in platforms:
+                continue
+            for kind, sigs in kinds.items():
+                source = "data" if kind == "data" else "leftover"
+                wanted = query.setdefault(platform, {}).setdefault(source, {"paths": set()})
+                wanted["paths"].update(sig.raw["path"] for sig in sigs)
         for platform, sources in entry.signatures.items():
             if platform not in platforms:
                 continue

@@ -102,3 +102,47 @@ def test_prefilter_passes_every_named_identifier_of_the_real_catalog(platform):
 def test_real_prefilter_examples(source, name, expected):
     compiled = compile_query(build_query(load_catalog().select(), ["linux"])["linux"])
     assert compiled.match(source, name) is expected
+
+
+def test_remediation_paths_become_data_and_leftover_queries():
+    cat = catalog(dict(entry("a", {"linux": {"dpkg": [{"name": "wechat"}]}}), **{
+        "remediation": {"linux": {"data": ["~/.xwechat", "~/xwechat_files"], "leftovers": ["/var/opt/x"]},
+                        "macos": {"data": ["~/Library/Containers/com.tencent.xinWeChat"]}}}))
+    query = build_query(cat.select(), ["linux"])
+    assert query == {"linux": {"data": {"paths": ["~/.xwechat", "~/xwechat_files"]},
+                               "dpkg": {"names": ["wechat"]},
+                               "leftover": {"paths": ["/var/opt/x"]}}}
+    compiled = compile_query(query["linux"])
+    assert compiled.paths_for("data") == ["~/.xwechat", "~/xwechat_files"]
+    assert compiled.paths_for("leftover") == ["/var/opt/x"]
+    assert compiled.paths_for("file") == []
+    assert compiled.wants("data") and compiled.wants("leftover") and not compiled.wants("file")
+
+
+@pytest.mark.parametrize("remediation, field, message", [
+    ("x", "remediation", "must map platforms"),
+    ({"beos": {"data": ["/x/y"]}}, "remediation.beos", "unknown platform"),
+    ({"linux": {"data": []}}, "remediation.linux.data", "non-empty list"),
+    ({"linux": {"trash": ["/x/y"]}}, "trash", "unknown field"),
+    ({"linux": {"data": ["relative/path"]}}, "remediation.linux.data[0]", "must be absolute"),
+    ({"linux": {"leftovers": ["/opt/*/kesl"]}}, "remediation.linux.leftovers[0]", "last component only"),
+    ({"windows": {"data": ["/home/x"]}}, "remediation.windows.data[0]", "must be absolute (C:"),
+])
+def test_remediation_validation(remediation, field, message):
+    from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
+    bad = entry("a", {"linux": {"dpkg": [{"name": "wechat"}]}})
+    bad["remediation"] = remediation
+    with pytest.raises(CatalogError) as info:
+        catalog(bad)
+    assert "entry 'a'" in str(info.value)
+    assert "field '%s" % field in str(info.value) or field in str(info.value)
+    assert message in str(info.value)
+
+
+def test_entry_remediation_paths_are_compiled():
+    good = entry("a", {"linux": {"dpkg": [{"name": "wechat"}]}})
+    good["remediation"] = {"linux": {"data": ["~/.xwechat"]}}
+    compiled = catalog(good).entries[0].remediation_paths("linux", "data")
+    assert [s.raw["path"] for s in compiled] == ["~/.xwechat"]
+    assert compiled[0].matches({"path": "/home/al/.xwechat", "scope": "user:al"}, {"al": "/home/al"})
+    assert catalog(good).entries[0].remediation_paths("linux", "leftovers") == []

@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: what remediation must never remove, whatever a catalog entry says.
+
+Used by the planner on the controller and again by the executor on the host (defence in depth).
+Standard library only; Python >= 3.6.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+import re
+
+# Packages no catalog entry may remove: the C library, init, package managers, kernels, privilege
+# and remote-access tools, interpreters Ansible needs, and the base system.
+PROTECTED_PACKAGES = (
+    "apt", "apt-utils", "base-files", "base-passwd", "bash", "coreutils", "dash", "debianutils",
+    "diffutils", "dpkg", "e2fsprogs", "findutils", "grep", "gzip", "hostname", "init", "init-system-helpers",
+    "libc6", "libc-bin", "libc6-*", "libpam*", "libselinux*", "libsystemd*", "login", "mount", "ncurses-base",
+    "passwd", "perl-base", "sed", "sysvinit-utils", "tar", "tzdata", "util-linux", "zlib1g",
+    "linux-image-*", "linux-headers-*", "linux-modules-*", "linux-base", "linux-firmware",
+    "firmware-*", "grub*", "shim*", "efibootmgr", "dracut*", "initramfs-tools*",
+    "systemd", "systemd-*", "udev", "dbus", "dbus-*", "polkit*", "selinux-policy*", "apparmor",
+    "sudo", "openssh-server", "openssh-client", "openssh-sftp-server", "openssh", "openssh-clients",
+    "python3", "python3-minimal", "python3.*", "libpython3*", "python3-libs", "platform-python*",
+    "glibc", "glibc-*", "kernel", "kernel-*", "rpm", "rpm-*", "dnf", "dnf-*", "python3-dnf*", "yum", "yum-*",
+    "zypper", "libzypp", "libsolv*", "setup", "filesystem", "basesystem", "shadow-utils", "pam", "bzip2",
+    "ca-certificates", "openssl", "libssl*", "flatpak", "snapd", "network-manager", "NetworkManager*",
+    "iproute2", "iproute", "procps", "procps-ng", "ansible", "ansible-core",
+)
+
+# Paths never removed or moved, nor anything above them.
+PROTECTED_PATHS = frozenset([
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media",
+    "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var",
+    "/usr/bin", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/local", "/usr/local/bin", "/usr/sbin",
+    "/usr/share", "/usr/share/applications", "/var/lib", "/var/log", "/var/opt", "/var/tmp", "/etc/opt",
+    "/etc/systemd", "/etc/systemd/system", "/lib/systemd", "/lib/systemd/system", "/usr/lib/systemd",
+    "/usr/lib/systemd/system", "/var/lib/flatpak", "/var/lib/snapd", "/snap", "/var/cache",
+    "/Applications", "/Library", "/System", "/Users", "/private",
+])
+
+# Per-user directories that hold more than one product's data.
+PROTECTED_HOME_CHILDREN = frozenset([
+    "", ".local", ".local/share", ".local/bin", ".config", ".cache", "Documents", "Downloads", "Desktop",
+    "Applications", "bin", ".local/share/applications", ".local/share/flatpak", "Library",
+    "Library/Application Support", "Library/Containers", "Library/Group Containers", "Library/Preferences",
+])
+
+DPKG_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]{0,127}$")
+RPM_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]{0,127}$")
+FLATPAK_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+){2,}$")
+SNAP_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}(_[a-z0-9]{1,10})?$")
+USER_NAME_RE = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}\$?$")
+UNIT_NAME_RE = re.compile(r"^[A-Za-z0-9:_.@-]{1,255}\.(service|socket|timer|path)$")
+
+
+def is_protected_package(name, extra=()):
+    """True when ``name`` matches a built-in or ``extra`` protected pattern (fnmatch, case-sensitive)."""
+    for pattern in tuple(PROTECTED_PACKAGES) + tuple(extra or ()):
+        if fnmatch.fnmatchcase(name, pattern):
+            return True
+    return False
+
+
+def normalise_path(path):
+    """Return ``path`` without duplicate or trailing slashes, or None when it is not a clean absolute path."""
+    if not isinstance(path, str) or not path.startswith("/") or "\x00" in path:
+        return None
+    parts = [p for p in path.split("/") if p]
+    if any(p in (".", "..") for p in parts):
+        return None
+    return "/" + "/".join(parts)
+
+
+def path_protection(path, homes=()):
+    """Return the reason ``path`` must not be removed, or None when it may be.
+
+    ``homes`` are the users' home directories: a home itself, and its shared children (``.local``,
+    ``Documents``...), are protected; the product's own subdirectories are not.
+    """
+    clean = normalise_path(path)
+    if clean is None:
+        return "not a clean absolute path"
+    if clean in PROTECTED_PATHS:
+        return "protected system path"
+    if clean.count("/") < 2:
+        return "top-level path"
+    for home in homes or ():
+        home_clean = normalise_path(home)
+        if home_clean is None:
+            continue
+        if clean == home_clean:
+            return "a home directory"
+        if clean.startswith(home_clean + "/"):
+            rest = clean[len(home_clean) + 1:]
+            if rest in PROTECTED_HOME_CHILDREN:
+                return "a shared directory in a home"
+        elif home_clean.startswith(clean + "/"):
+            return "contains a home directory"
+    for protected in PROTECTED_PATHS:
+        if protected != "/" and protected.startswith(clean + "/"):
+            return "contains a protected system path"
+    return None
