@@ -18,6 +18,7 @@ import pytest
 from ansible.playbook.task import Task
 
 from ansible_collections.govsec.banned_software.plugins.action import scan as scan_action
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import host_platform_family
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import collect_linux
 
 TODAY = datetime.date.today()
@@ -215,4 +216,4 @@ def test_collector_reporting_another_os_is_refused(tmp_path, monkeypatch):
     ({}, "posix"),
 ])
 def test_platform_family(task_vars, expected):
-    assert scan_action.host_platform_family(task_vars) == expected
+    assert host_platform_family(task_vars) == expected

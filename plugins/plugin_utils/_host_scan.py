@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: one scan of one host from an action plugin: query -> collector call -> match -> exemptions.
+
+Shared by the scan action (once) and the remediate action (before and after removal).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+from ansible_collections.govsec.banned_software.plugins.module_utils._exemptions import apply_exemptions
+from ansible_collections.govsec.banned_software.plugins.module_utils._match import Matcher, host_status
+from ansible_collections.govsec.banned_software.plugins.module_utils._query import build_query
+
+WINDOWS_CONNECTIONS = frozenset(["winrm", "psrp", "ansible.builtin.winrm", "ansible.builtin.psrp",
+                                 "ansible.windows.psrp"])
+POSIX_COLLECTOR = "govsec.banned_software.collect"
+WINDOWS_COLLECTOR = "govsec.banned_software.win_collect"
+PASSED_THROUGH = ("rc", "stdout", "stderr", "module_stderr", "module_stdout", "exception")
+
+
+class ScanFailed(Exception):
+    """The collector failed or answered nonsense; ``details`` go into the task result."""
+
+    def __init__(self, msg, details=None):
+        Exception.__init__(self, msg)
+        self.details = details or {}
+
+
+def host_platform_family(task_vars):
+    """``windows`` or ``posix``, from facts when gathered, else from the connection."""
+    facts = task_vars.get("ansible_facts") or {}
+    if facts.get("os_family") == "Windows" or facts.get("system") == "Win32NT":
+        return "windows"
+    if facts.get("system") in ("Linux", "Darwin"):
+        return "posix"
+    connection = str(task_vars.get("ansible_connection") or "")
+    shell = str(task_vars.get("ansible_shell_type") or "")
+    if connection in WINDOWS_CONNECTIONS or shell in ("powershell", "cmd"):
+        return "windows"
+    return "posix"
+
+
+def now_utc():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def scan_host(execute_module, task_vars, args, catalog, entries, exemptions):
+    """Scan one host. ``execute_module`` is the action's ``_execute_module``.
+
+    Returns ``(facts, collected)``: the facts dict of ``ansible_facts.banned_software`` and the raw
+    collector result (records, users, tools) that planning needs. Raises ScanFailed.
+    """
+    family = host_platform_family(task_vars)
+    platforms = ["windows"] if family == "windows" else ["linux", "macos"]
+    query = build_query(entries, platforms)
+    if family == "windows":
+        module, module_args = WINDOWS_COLLECTOR, {"query": query.get("windows", {})}
+    else:
+        module, module_args = POSIX_COLLECTOR, {"query": query}
+    for key in ("sources", "users", "root"):
+        if args.get(key) is not None:
+            module_args[key] = args[key]
+
+    started = now_utc()
+    collected = execute_module(module_name=module, module_args=module_args, task_vars=task_vars)
+    if collected.get("failed"):
+        raise ScanFailed("collector %s failed: %s" % (module, collected.get("msg", "no message")),
+                         dict((k, collected[k]) for k in PASSED_THROUGH if k in collected))
+    os_name = collected.get("os")
+    if os_name not in platforms:
+        raise ScanFailed("collector %s reported os %r, expected one of %s" % (module, os_name, ", ".join(platforms)))
+
+    findings, warnings = Matcher(entries, args["policies"]).match(os_name, collected)
+    # Modules return their own warnings as collector_warnings ("warnings" is reserved by Ansible).
+    warnings = [w for w in (collected.get("collector_warnings") or []) if isinstance(w, str)] + warnings
+    warnings += apply_exemptions(findings, exemptions)
+    facts = {
+        "status": host_status(findings),
+        "scanned_at": started,
+        "os": os_name,
+        "catalog_version": catalog.version,
+        "policies": list(args["policies"]),
+        "entries_enabled": sorted(e.id for e in entries),
+        "findings": findings,
+        "warnings": warnings,
+        "counts": collected.get("counts") or {},
+        "available": collected.get("available") or {},
+        "root": collected.get("root", "/"),
+    }
+    return facts, collected
