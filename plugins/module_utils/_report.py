@@ -15,8 +15,21 @@ __metaclass__ = type
 import datetime
 
 REPORT_SCHEMA = 1
-STATUSES = ("compliant", "non_compliant", "unreachable", "failed")
-HOST_KEYS = ("status", "findings", "error", "os", "scanned_at", "warnings", "catalog_version", "policies")
+STATUSES = ("compliant", "non_compliant", "unreachable", "failed", "remediated")
+SCANNED = ("compliant", "non_compliant", "remediated")
+GONE = ("removed", "already_absent")
+HOST_KEYS = ("status", "findings", "error", "os", "scanned_at", "warnings", "catalog_version", "policies",
+             "remediation")
+
+
+def scanned_status(findings, remediation_ran):
+    """The status a scanned host's findings imply (a host result must agree with its findings)."""
+    live = [f for f in findings if f.get("exempt") is not True]
+    if not live:
+        return "compliant"
+    if remediation_ran and all(f.get("outcome") in GONE for f in live):
+        return "remediated"
+    return "non_compliant"
 
 
 def _host_entry(result):
@@ -28,7 +41,7 @@ def _host_entry(result):
     if status not in STATUSES:
         return {"status": "failed", "findings": [],
                 "error": result.get("error") or "unknown status %r" % (status,)}
-    if status in ("compliant", "non_compliant") and not (
+    if status in SCANNED and not (
             isinstance(findings, list) and all(isinstance(f, dict) for f in findings)):
         # A scanned host must list its findings; garbage never counts as compliant.
         return {"status": "failed", "findings": [],
@@ -38,9 +51,12 @@ def _host_entry(result):
     findings = [f for f in findings if isinstance(f, dict)]
     entry = dict((k, result[k]) for k in HOST_KEYS if k in result)
     entry["findings"] = findings
-    if status in ("compliant", "non_compliant"):
-        # Recompute: a host result must agree with its own findings.
-        entry["status"] = "non_compliant" if any(f.get("exempt") is not True for f in findings) else "compliant"
+    if status in SCANNED:
+        remediation = result.get("remediation")
+        ran = isinstance(remediation, dict) and not remediation.get("checked_only")
+        entry["status"] = scanned_status(findings, ran)
+        if isinstance(remediation, dict):
+            entry["reboot_required"] = remediation.get("reboot_required") is True
     return entry
 
 
@@ -52,6 +68,8 @@ def build_report(host_results, catalog_version, generated_at=None, extra=None):
     by_product = {}
     findings_total = 0
     exempt_total = 0
+    outcomes = {}
+    reboot_pending = []
     for name in sorted(host_results):
         entry = _host_entry(host_results[name])
         hosts[name] = entry
@@ -69,11 +87,19 @@ def build_report(host_results, catalog_version, generated_at=None, extra=None):
             if finding.get("exempt") is True:
                 exempt_total += 1
                 product["exempt"] += 1
+            outcome = finding.get("outcome")
+            if isinstance(outcome, str):
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if entry.get("reboot_required"):
+            reboot_pending.append(name)
         for product_id in host_products:
             by_product[product_id]["hosts"] += 1
     summary["hosts"] = len(hosts)
     summary["findings"] = findings_total
     summary["exempt_findings"] = exempt_total
+    if outcomes:
+        summary["outcomes"] = outcomes
+    summary["reboot_required"] = reboot_pending
     report = {
         "schema": REPORT_SCHEMA,
         "generated_at": generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -94,19 +120,33 @@ def _cell(text, width):
 
 def summary_lines(report, max_rows=50):
     """A short fixed-width table for the end of a play: problems first, then totals."""
-    order = {"unreachable": 0, "failed": 1, "non_compliant": 2, "compliant": 3}
+    order = {"unreachable": 0, "failed": 1, "non_compliant": 2, "remediated": 3, "compliant": 4}
     rows = sorted(report["hosts"].items(), key=lambda kv: (order.get(kv[1]["status"], 9), kv[0]))
     lines = ["%-30s %-14s %8s %6s  %s" % ("HOST", "STATUS", "FINDINGS", "EXEMPT", "PRODUCTS / ERROR")]
     for name, host in rows[:max_rows]:
         findings = [f for f in host["findings"] if isinstance(f, dict)]
         exempt = sum(1 for f in findings if f.get("exempt") is True)
         detail = ", ".join(sorted(set(str(f.get("id")) for f in findings))) or host.get("error") or "-"
+        outcomes = {}
+        for f in findings:
+            if isinstance(f.get("outcome"), str):
+                outcomes[f["outcome"]] = outcomes.get(f["outcome"], 0) + 1
+        if outcomes:
+            detail += " (%s)" % ", ".join("%s %d" % (k, outcomes[k]) for k in sorted(outcomes))
+        if host.get("reboot_required"):
+            detail += " [reboot required]"
         row = (_cell(name, 30), host["status"], len(findings), exempt, _cell(detail, 60))
         lines.append("%-30s %-14s %8d %6d  %s" % row)
     if len(rows) > max_rows:
         lines.append("... %d more host(s) in report.json" % (len(rows) - max_rows))
     s = report["summary"]
-    lines.append("TOTAL %d host(s): %d compliant, %d non-compliant, %d unreachable, %d failed; "
-                 "%d finding(s), %d exempt" % (s["hosts"], s["compliant"], s["non_compliant"], s["unreachable"],
-                                               s["failed"], s["findings"], s["exempt_findings"]))
+    remediated = ", %d remediated" % s["remediated"] if s.get("remediated") else ""
+    lines.append("TOTAL %d host(s): %d compliant%s, %d non-compliant, %d unreachable, %d failed; "
+                 "%d finding(s), %d exempt" % (s["hosts"], s["compliant"], remediated, s["non_compliant"],
+                                               s["unreachable"], s["failed"], s["findings"], s["exempt_findings"]))
+    if s.get("outcomes"):
+        lines.append("OUTCOMES " + ", ".join("%s %d" % (k, s["outcomes"][k]) for k in sorted(s["outcomes"])))
+    if s.get("reboot_required"):
+        lines.append("REBOOT REQUIRED on %d host(s): %s" % (len(s["reboot_required"]),
+                                                             _cell(", ".join(s["reboot_required"]), 200)))
     return lines

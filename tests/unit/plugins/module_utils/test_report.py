@@ -42,7 +42,17 @@ HOSTS = [
     ("list", [], "failed", 0, "no scan result for this host"),
     ("str", "compliant", "failed", 0, "no scan result for this host"),
     ("unknown-status", {"status": "ok", "findings": []}, "failed", 0, "unknown status 'ok'"),
-    ("remediated-not-yet", {"status": "remediated", "findings": []}, "failed", 0, "unknown status 'remediated'"),
+    ("remediated-without-findings", {"status": "remediated", "findings": []}, "compliant", 0, None),
+    ("remediated-all-removed", {"status": "remediated", "remediation": {"run_id": "r"},
+                                "findings": [f(outcome="removed"), f(outcome="already_absent")]}, "remediated", 2, None),
+    ("remediated-claim-but-failed", {"status": "remediated", "remediation": {"run_id": "r"},
+                                     "findings": [f(outcome="removed"), f(outcome="failed")]}, "non_compliant", 2, None),
+    ("remediation-check-only", {"status": "non_compliant", "remediation": {"checked_only": True},
+                                "findings": [f(outcome="would_remove")]}, "non_compliant", 1, None),
+    ("remediated-without-run", {"status": "remediated", "findings": [f(outcome="removed")]}, "non_compliant", 1, None),
+    ("remediated-exempt-left", {"status": "remediated", "remediation": {"run_id": "r"},
+                                "findings": [f(outcome="removed"), f(exempt=True, outcome="skipped_exempt")]},
+     "remediated", 2, None),
     ("status-list", {"status": ["compliant"], "findings": []}, "failed", 0, "unknown status ['compliant']"),
     ("status-missing", {"findings": []}, "failed", 0, "unknown status None"),
     ("unknown-status-error", {"status": None, "error": "boom"}, "failed", 0, "boom"),
@@ -63,7 +73,7 @@ def test_host_status(result, status, count, error):
     assert len(host["findings"]) == count
     assert host.get("error") == error
     assert report["summary"][status] == 1
-    assert sum(report["summary"][s] for s in ("compliant", "non_compliant", "unreachable", "failed")) == 1
+    assert sum(report["summary"][s] for s in ("compliant", "non_compliant", "unreachable", "failed", "remediated")) == 1
 
 
 def test_unreachable_and_failed_are_never_compliant():
@@ -92,7 +102,8 @@ def test_report_shape_and_counts():
     assert report["catalog"] == {"version": "2026.03.01"}
     assert report["playbook"] == "audit.yml"
     assert report["summary"] == {"compliant": 2, "non_compliant": 2, "unreachable": 1, "failed": 1, "hosts": 6,
-                                 "findings": 5, "exempt_findings": 1}
+                                 "findings": 5, "exempt_findings": 1, "remediated": 0,
+                                 "reboot_required": []}
     assert report["products"] == {
         "wechat": {"product": "WeChat", "vendor": "Tencent", "hosts": 2, "findings": 3, "exempt": 1},
         "kesl": {"product": "KESL", "vendor": "Kaspersky", "hosts": 1, "findings": 1, "exempt": 0},
@@ -118,7 +129,8 @@ def test_generated_at_defaults_to_now():
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
     assert abs((now - stamp).total_seconds()) < 300
     assert report["summary"] == {"compliant": 0, "non_compliant": 0, "unreachable": 0, "failed": 0, "hosts": 0,
-                                 "findings": 0, "exempt_findings": 0}
+                                 "findings": 0, "exempt_findings": 0, "remediated": 0,
+                                 "reboot_required": []}
     assert report["hosts"] == {} and report["products"] == {}
 
 
@@ -195,7 +207,8 @@ def test_ten_thousand_hosts():
             results[name] = {"status": "compliant", "findings": []}
     report = build_report(results, "v", WHEN)
     assert report["summary"] == {"compliant": 7000, "non_compliant": 1000, "unreachable": 1000, "failed": 1000,
-                                 "hosts": 10000, "findings": 3000, "exempt_findings": 2000}
+                                 "hosts": 10000, "findings": 3000, "exempt_findings": 2000,
+                                 "remediated": 0, "reboot_required": []}
     assert report["products"]["wechat"] == {"product": "WeChat", "vendor": "Tencent", "hosts": 1000,
                                             "findings": 1000, "exempt": 0}
     assert report["products"]["kesl"]["exempt"] == 1000

@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for govsec.banned_software.remediate: scan, plan, execute, verify."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
+from ansible_collections.govsec.banned_software.plugins.module_utils._plan import (
+    PlanError, judge_outcomes, plan_removal, validate_options,
+)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
+    SELECTION_SPEC, load_selection,
+)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, now_utc, scan_host
+
+display = Display()
+
+EXECUTOR = "govsec.banned_software.execute"
+ARGUMENT_SPEC = dict(
+    SELECTION_SPEC,
+    users=dict(type="list", elements="str"),
+    data_policy=dict(type="str", choices=["keep", "archive", "purge"]),
+    data_policies=dict(type="dict", default={}),
+    purge_packages=dict(type="bool", default=False),
+    remove_leftovers=dict(type="bool", default=False),
+    max_removals=dict(type="int", default=25),
+    protected_packages=dict(type="list", elements="str", default=[]),
+    quarantine_dir=dict(type="path", default="/var/lib/govsec-banned-software/quarantine"),
+    archive_dir=dict(type="path", default="/var/lib/govsec-banned-software/archive"),
+    lock_timeout=dict(type="int", default=300),
+    step_timeout=dict(type="int", default=900),
+)
+PLAN_OPTIONS = ("data_policy", "data_policies", "purge_packages", "remove_leftovers", "max_removals",
+                "protected_packages", "step_timeout")
+
+
+def describe_step(step):
+    """One human line for --diff and the report."""
+    if step["kind"] == "command":
+        return "%s: %s" % (step["action"], " ".join(step["argv"]))
+    if step["kind"] == "kill":
+        return "%s: pids %s (%s)" % (step["action"], ",".join(str(p) for p in step["pids"]),
+                                     step.get("exe") or step.get("comm") or "?")
+    if step["kind"] == "archive":
+        return "%s: %s -> %s.tar.gz" % (step["action"], ", ".join(step["paths"]), step["name"])
+    return "%s: %s" % (step["action"], step["path"])
+
+
+def plan_diff(findings, plan):
+    """Before/after text for --diff: what is installed now and what will remain."""
+    covered = plan.get("covered") or {}
+    before = ["%s %s %s%s (%s)" % (f["source"], f["name"], f.get("version") or "",
+                                   " " + f["path"] if f.get("path") else "", f["id"]) for f in findings]
+    after = [line for f, line in zip(findings, before) if f["key"] not in covered]
+    steps = ["# step %d %s" % (s["id"], describe_step(s)) for s in plan["steps"]]
+    return {"before_header": "banned software found", "after_header": "after remediation",
+            "before": "\n".join(before) + "\n", "after": "\n".join(steps + after) + "\n"}
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        host = task_vars.get("inventory_hostname", "host")
+        run_id = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        options = dict((k, args[k]) for k in PLAN_OPTIONS)
+        options["run_id"] = run_id
+
+        try:
+            catalog, entries, exemptions = load_selection(args)
+            validate_options(options)
+            unknown = sorted(set(args["data_policies"]) - set(e.id for e in catalog.entries))
+            if unknown:
+                raise PlanError("banned_software_data_policies names unknown entries: %s" % ", ".join(unknown))
+        except (CatalogError, PlanError) as exc:
+            result.update(failed=True, msg="catalog or variable error: %s" % exc, catalog_error=True)
+            return result
+        by_id = dict((e.id, e) for e in entries)
+
+        try:
+            facts, collected = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions)
+        except ScanFailed as exc:
+            result.update(failed=True, msg=str(exc), **exc.details)
+            return result
+        findings = facts["findings"]
+        try:
+            plan = plan_removal(facts["os"], findings, collected, by_id, options)
+        except PlanError as exc:
+            result.update(failed=True, msg="cannot plan the removal: %s" % exc)
+            return result
+
+        remediation = {"run_id": run_id, "plan": plan, "steps": [], "reboot_required": False,
+                       "started_at": facts["scanned_at"]}
+        changed = bool(plan["steps"])
+        if self._task.diff and changed:
+            result["diff"] = plan_diff(findings, plan)
+
+        if self._task.check_mode or not plan["steps"]:
+            judge_outcomes(findings, plan, [], None if self._task.check_mode else set(f["key"] for f in findings))
+            remediation["checked_only"] = bool(self._task.check_mode)
+            return self._finish(result, facts, remediation, changed, host)
+
+        homes = [u["home"] for u in collected.get("users") or [] if isinstance(u, dict) and u.get("home")]
+        executed = self._execute_module(module_name=EXECUTOR, task_vars=task_vars, module_args={
+            "steps": plan["steps"], "run_id": run_id, "lock_timeout": args["lock_timeout"],
+            "default_timeout": args["step_timeout"], "quarantine_dir": args["quarantine_dir"],
+            "archive_dir": args["archive_dir"], "homes": homes})
+        step_results = executed.get("steps") if isinstance(executed.get("steps"), list) else []
+        remediation["steps"] = step_results
+        if not step_results and executed.get("failed"):
+            remediation["error"] = "executor failed before running the plan: %s" % executed.get("msg")
+
+        try:
+            after, collected_after = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions)
+        except ScanFailed as exc:
+            result.update(failed=True, msg="removal ran but the verification scan failed: %s" % exc,
+                          changed=True, remediation=remediation, **exc.details)
+            return result
+        remaining = set(f["key"] for f in after["findings"])
+        judge_outcomes(findings, plan, step_results, remaining)
+        remediation["reboot_required"] = bool(collected_after.get("reboot_required"))
+        remediation["verified_at"] = after["scanned_at"]
+        changed = any(r.get("status") == "changed" for r in step_results)
+        # Findings that appeared during the run (or were invisible before) are reported too.
+        known = set(f["key"] for f in findings)
+        for finding in after["findings"]:
+            if finding["key"] not in known:
+                finding["outcome"] = "failed"
+                finding["outcome_detail"] = "found by the verification scan only"
+                findings.append(finding)
+        return self._finish(result, facts, remediation, changed, host)
+
+    def _finish(self, result, facts, remediation, changed, host):
+        findings = facts["findings"]
+        counts = {}
+        for finding in findings:
+            counts[finding.get("outcome", "none")] = counts.get(finding.get("outcome", "none"), 0) + 1
+        remaining = [f for f in findings if not f.get("exempt")
+                     and f.get("outcome") not in ("removed", "already_absent")]
+        if not findings or all(f.get("exempt") for f in findings):
+            status = "compliant"
+        elif remediation.get("checked_only"):
+            status = "non_compliant"
+        else:
+            status = "non_compliant" if remaining else "remediated"
+        remediation["outcomes"] = counts
+        remediation["finished_at"] = now_utc()
+        facts = dict(facts, status=status, remediation=remediation)
+        for warning in facts["warnings"]:
+            display.warning("%s: %s" % (host, warning))
+        if remediation["plan"].get("tripped"):
+            display.warning("%s: %s" % (host, remediation["plan"]["tripped"]))
+        result.update(changed=changed, status=status, findings=findings, remediation=remediation,
+                      reboot_required=remediation["reboot_required"], ansible_facts={"banned_software": facts})
+        return result
