@@ -1,0 +1,146 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done by the action plugin plugins/action/remediate.py.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: remediate
+short_description: Remove banned software from a host, exactly, with check mode and verification
+version_added: 0.1.0
+description:
+  - Scans the host (one collector call), plans the removal of every finding of an enabled catalog entry
+    that is not exempt (pure Python on the controller), runs the whole plan on the host in one call of
+    M(govsec.banned_software.execute), and scans again to verify. Each finding gets an C(outcome).
+  - "Order: stop and disable services, stop processes, archive user data (policy C(archive)), remove
+    packages (one C(dpkg) or C(rpm -e) transaction per host: both refuse to remove a package that
+    something else still needs, so nothing that is not banned is removed as a dependant), uninstall
+    flatpaks (per-user ones as their user) and snaps, move AppImages and unpackaged files to a
+    quarantine directory, purge user data (policies C(archive) and C(purge)), and with
+    O(remove_leftovers) quarantine vendor leftovers."
+  - User data is kept by default (O(data_policy)); WeChat chat history may be a government record.
+  - Protected packages (C libraries, init, package managers, kernels, sudo, ssh, Python...) are never removed.
+    If the plan would remove more than O(max_removals) items, nothing is removed on the host.
+  - Never reboots. RV(reboot_required) tells whether the host asks for a reboot.
+  - Linux in this release.
+author: govsec.banned_software maintainers (@govsec)
+extends_documentation_fragment:
+  - govsec.banned_software.attributes.SELECTION
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Scans and plans, changes nothing, and reports C(changed) exactly when a real run would act.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: The diff lists what is installed and the steps that will remove it.
+  platform:
+    description: Target OS/families that can be operated against.
+    platforms: [posix]
+    support: partial
+    details: Linux. Windows and macOS are not part of this release.
+  action:
+    description: Runs on the controller as an action plugin.
+    support: full
+options:
+  users:
+    description: Limit per-user sources to these local users. Default is every local user.
+    type: list
+    elements: str
+  data_policy:
+    description:
+      - User data policy for every entry, overriding the catalog's C(data_policy) (default V(keep)).
+      - V(archive) writes a tar.gz with a sha256 file into O(archive_dir) and then deletes the data; V(purge) deletes it.
+    type: str
+    choices: [keep, archive, purge]
+  data_policies:
+    description: User data policy per catalog entry id, for example C({wechat: archive}).
+    type: dict
+    default: {}
+  purge_packages:
+    description: Purge Debian packages (C(dpkg --purge), removing their configuration files) instead of removing them.
+    type: bool
+    default: false
+  remove_leftovers:
+    description: Also quarantine the vendor leftovers the catalog lists (for example C(/var/opt/kaspersky/kesl)).
+    type: bool
+    default: false
+  max_removals:
+    description: Circuit breaker. If the plan for a host would remove more items (packages, flatpaks, snaps, paths), nothing is removed there.
+    type: int
+    default: 25
+  protected_packages:
+    description: Package names or shell patterns never to remove, in addition to the built-in list.
+    type: list
+    elements: str
+    default: []
+  quarantine_dir:
+    description: Directory on the host where removed files and directories are moved, one sub-directory per run, with a manifest.
+    type: path
+    default: /var/lib/govsec-banned-software/quarantine
+  archive_dir:
+    description: Directory on the host for user-data archives.
+    type: path
+    default: /var/lib/govsec-banned-software/archive
+  lock_timeout:
+    description: Seconds to wait, retrying, while another process holds the package manager's lock.
+    type: int
+    default: 300
+  step_timeout:
+    description: Seconds after which a step's command is killed and reported as failed.
+    type: int
+    default: 900
+seealso:
+  - module: govsec.banned_software.scan
+  - module: govsec.banned_software.execute
+"""
+
+EXAMPLES = r"""
+- name: Remove software banned by the Australian Kaspersky direction, archiving user data
+  govsec.banned_software.remediate:
+    policies:
+      - au-pspf-002-2025-kaspersky
+    data_policy: archive
+    remove_leftovers: true
+  become: true
+  register: removal
+
+- name: Show the outcome of each finding
+  ansible.builtin.debug:
+    msg: "{{ removal.findings | map(attribute='outcome') | list }}"
+"""
+
+RETURN = r"""
+status:
+  description: V(compliant) (nothing found), V(remediated) (everything banned is gone) or V(non_compliant).
+  returned: success
+  type: str
+  sample: remediated
+findings:
+  description: The findings of the first scan, each with C(outcome) (removed, already_absent, failed, skipped_exempt,
+    skipped_protected, skipped_limit; would_remove in check mode) and C(outcome_detail) when there is one.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"id": "wechat", "source": "dpkg", "name": "wechat", "outcome": "removed"}]
+remediation:
+  description: The run, its plan, the executor's step results (command, rc, output) and outcome counts.
+  returned: success
+  type: dict
+  sample: {"run_id": "20261129T120000Z", "outcomes": {"removed": 3}, "reboot_required": false, "steps": []}
+reboot_required:
+  description: Whether the host asks for a reboot after the removal (it is never rebooted by this module).
+  returned: success
+  type: bool
+  sample: false
+ansible_facts:
+  description: C(banned_software) as set by M(govsec.banned_software.scan), plus C(remediation).
+  returned: success
+  type: dict
+  sample: {"banned_software": {"status": "remediated"}}
+"""
