@@ -11,26 +11,44 @@
      "counts": {"dpkg": 812, ...},   # items examined per source, matching or not
      "users": [{"name", "uid", "home"}],
      "records": {"dpkg": [...], ...},  # one key per source examined; only records passing the query
+     "tools": {"dpkg": "/usr/bin/dpkg", ...},  # live scans only, else {}
+     "reboot_required": bool,                  # live scans only, else False
      "warnings": [...]}
 
-A source is examined when the query asks for it (``file``: when it has paths) and, if ``sources``
-is given, when it is listed there. A source that fails adds a warning and never stops the others.
-``available`` says, for the sources examined, whether each package system / service manager /
-procfs exists and was read (keys: dpkg, rpm, flatpak, snap, systemd and sysv for ``service``,
-proc for ``process``); a source that was not examined has no key.
+A source is examined when the query asks for it (``file``, ``data``, ``leftover``: when it has
+paths) and, if ``sources`` is given, when it is listed there. A source that fails adds a warning and
+never stops the others. ``available`` says, for the sources examined, whether each package system /
+service manager / procfs exists and was read (keys: dpkg, rpm, flatpak, snap, systemd and sysv for
+``service``, proc for ``process``); a source that was not examined has no key.
+
+``data`` and ``leftover`` are pseudo-sources for remediation (``{"data": {"paths": [...]}}``, same
+grammar as ``file``): collected exactly like ``file`` and never used to find products.
+
+Package ownership: a machine-scope ``file``, ``desktop`` or ``service`` record whose path belongs to a
+package that passed the dpkg or rpm pre-filter gets ``owner`` (the package name; the first in name
+order when several own it, all of them in ``owners`` then) and ``owner_source`` (``dpkg`` or
+``rpm``). dpkg: the ``.list`` files of those packages only; rpm: one ``rpm -qf`` per database that
+yielded records, for all record paths not already owned through dpkg.
+
+``tools``: for a live scan, the absolute path of each of ``TOOLS`` found executable in
+``TOOL_DIRS`` (first directory wins). ``reboot_required``: a live scan with ``/run/reboot-required``
+or ``/var/run/reboot-required`` present.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import (
     CompiledQuery, compile_query)
 from ansible_collections.govsec.banned_software.plugins.module_utils._linux_users import (
     read_passwd, select_users, uid_names)
-from ansible_collections.govsec.banned_software.plugins.module_utils._dpkg import list_dpkg
-from ansible_collections.govsec.banned_software.plugins.module_utils._rpm import list_rpm
+from ansible_collections.govsec.banned_software.plugins.module_utils._dpkg import (
+    dpkg_owners, list_dpkg, merged_aliases)
+from ansible_collections.govsec.banned_software.plugins.module_utils._rpm import list_rpm, rpm_owners
 from ansible_collections.govsec.banned_software.plugins.module_utils._flatpak import list_flatpak
 from ansible_collections.govsec.banned_software.plugins.module_utils._snap import list_snap
 from ansible_collections.govsec.banned_software.plugins.module_utils._linux_files import (
@@ -40,12 +58,59 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._systemd im
 from ansible_collections.govsec.banned_software.plugins.module_utils._procfs import list_processes
 
 COLLECTOR_VERSION = "1"
-SOURCES = ("dpkg", "rpm", "flatpak", "snap", "appimage", "file", "desktop", "service", "process")
+SOURCES = ("dpkg", "rpm", "flatpak", "snap", "appimage", "file", "desktop", "service", "process",
+           "data", "leftover")
+PSEUDO_SOURCES = ("data", "leftover")
+OWNED_SOURCES = ("file", "desktop", "service")
+TOOLS = ("dpkg", "apt-get", "rpm", "dnf", "yum", "zypper", "flatpak", "snap", "systemctl", "runuser", "tar")
+TOOL_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+REBOOT_FLAGS = ("/run/reboot-required", "/var/run/reboot-required")
 
 
 class _Never:
     def match(self, value):
         return False
+
+
+def find_tools(dirs=None):
+    """``{name: path}`` of the ``TOOLS`` that are executable files in ``dirs`` (``TOOL_DIRS``)."""
+    found = {}
+    for name in TOOLS:
+        for d in TOOL_DIRS if dirs is None else dirs:
+            cand = os.path.join(d, name)
+            if os.path.isfile(cand) and os.access(cand, os.X_OK):
+                found[name] = cand
+                break
+    return found
+
+
+def reboot_required(flags=None):
+    """True when one of ``REBOOT_FLAGS`` exists on the running system."""
+    return any(os.path.exists(f) for f in (REBOOT_FLAGS if flags is None else flags))
+
+
+def add_owners(fs, records, run_command, rpm_bin=None, rpm_ok=False):
+    """Set ``owner``/``owner_source`` (and ``owners``) on machine-scope file, desktop, service records."""
+    targets = [r for s in OWNED_SOURCES for r in records.get(s, ())
+               if r.get("scope") == "machine" and isinstance(r.get("path"), str)]
+    if not targets:
+        return
+    paths = sorted(set(r["path"] for r in targets))
+    owners = {}
+    for path, names in dpkg_owners(fs, records.get("dpkg") or [], paths).items():
+        owners[path] = ("dpkg", names)
+    rest = [p for p in paths if p not in owners]
+    if rpm_ok and rest and records.get("rpm"):
+        found = rpm_owners(fs, run_command, records["rpm"], rest, rpm_bin, merged_aliases(fs))
+        for path, names in found.items():
+            owners[path] = ("rpm", names)
+    for rec in targets:
+        hit = owners.get(rec["path"])
+        if hit:
+            rec["owner"] = hit[1][0]
+            rec["owner_source"] = hit[0]
+            if len(hit[1]) > 1:
+                rec["owners"] = hit[1]
 
 
 def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="/proc", rpm_bin=None):
@@ -92,6 +157,8 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
             ok, recs, n = run(source, list_appimages, fs, sq, selected)
         elif source == "file":
             ok, recs, n = run(source, list_files, fs, q.paths, selected)
+        elif source in PSEUDO_SOURCES:
+            ok, recs, n = run(source, list_files, fs, q.paths_for(source), selected)
         elif source == "desktop":
             ok, recs, n = run(source, list_desktop, fs, sq, selected)
         elif source == "service":
@@ -112,6 +179,11 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
         records[source] = recs
         counts[source] = n
 
+    try:
+        add_owners(fs, records, run_command, rpm_bin, available.get("rpm", False))
+    except Exception as exc:  # ownership is extra information, never a reason to lose the records
+        fs.warnings.append("package ownership: collector error, owners are incomplete: %s: %s"
+                           % (type(exc).__name__, exc))
     warnings.extend(fs.warnings)
     return {
         "os": "linux",
@@ -121,5 +193,7 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
         "counts": counts,
         "users": [{"name": u["name"], "uid": u["uid"], "home": u["home"]} for u in selected],
         "records": records,
+        "tools": find_tools() if fs.live else {},
+        "reboot_required": reboot_required() if fs.live else False,
         "warnings": warnings,
     }

@@ -9,6 +9,12 @@ A package is reported when the third word of its ``Status`` field (the package s
 ``triggers-pending`` (files are on disk); ``config-files`` and ``not-installed`` are skipped.
 Multi-arch packages appear once per architecture. Pending updates in ``/var/lib/dpkg/updates`` are
 not merged (dpkg merges them on its next run).
+
+Ownership (``dpkg_owners``): which of a few packages own which of a few paths, from
+``/var/lib/dpkg/info/<name>.list`` and ``<name>:<arch>.list`` of those packages only (regular files,
+never links, at most ``MAX_LIST_BYTES`` each). Package and architecture names must be valid Debian
+names before they become file names. On a usr-merged tree ``/lib/x`` and ``/usr/lib/x`` (likewise
+bin, sbin, lib32, lib64, libx32) are the same path.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import stat
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import quote
 
@@ -86,3 +93,101 @@ def list_dpkg(fs, query):
     text = data.decode("utf-8", "backslashreplace")
     records, examined = parse_status(text, query, fs.warnings)
     return True, records, examined
+
+
+# -- ownership ---------------------------------------------------------------------------------
+INFO_DIR = "/var/lib/dpkg/info"
+MAX_LIST_BYTES = 16 * 1024 * 1024
+# Debian policy 5.6.1 (package names) and dpkg architecture names: anything else never becomes a
+# file name (a hostile status file could otherwise point the reader at ../../etc/shadow).
+_PKG_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]*$")
+_ARCH = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# usr-merge: /bin, /sbin and /lib* may be links to their /usr counterparts, and a package's .list
+# names the path as the package shipped it, which may be either form.
+MERGED_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+
+
+def merged_aliases(fs):
+    """``[("/lib/", "/usr/lib/"), ...]`` for the top-level directories that are links into /usr."""
+    aliases = []
+    for d in MERGED_DIRS:
+        st = fs.lstat("/" + d)
+        if st is None or not stat.S_ISLNK(st.st_mode):
+            continue
+        if fs.try_resolve("/" + d) == "/usr/" + d:
+            aliases.append(("/" + d + "/", "/usr/" + d + "/"))
+    return aliases
+
+
+def canonical(path, aliases):
+    """``path`` with a usr-merged prefix replaced by its /usr form."""
+    for short, full in aliases:
+        if path.startswith(short):
+            return full + path[len(short):]
+    return path
+
+
+def list_files_of(fs, name, arch=None):
+    """Candidate ``.list`` files of package ``name`` (``<name>.list``, ``<name>:<arch>.list``)."""
+    if not isinstance(name, str) or not _PKG_NAME.match(name):
+        return []
+    out = ["%s/%s.list" % (INFO_DIR, name)]
+    if isinstance(arch, str) and _ARCH.match(arch):
+        out.append("%s/%s:%s.list" % (INFO_DIR, name, arch))
+    return out
+
+
+def read_list(fs, vpath):
+    """Lines of the ``.list`` file ``vpath`` (decoded like record paths), or None.
+
+    The file must be a regular file, not a link (dpkg never writes links there); at most
+    ``MAX_LIST_BYTES`` are read, and a truncated file loses its incomplete last line.
+    """
+    st = fs.lstat(vpath)
+    if st is None:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        fs.warnings.append("%s is not a regular file: not read (package ownership unknown)" % quote(vpath))
+        return None
+    data, truncated = fs.read_bytes(vpath, MAX_LIST_BYTES, what="package ownership unknown")
+    if data is None:
+        return None
+    if truncated:
+        fs.warnings.append("%s is larger than %d bytes: only the start was read (package ownership "
+                           "may be incomplete)" % (quote(vpath), MAX_LIST_BYTES))
+        data = data[:data.rfind(b"\n") + 1]
+    return data.decode("utf-8", "backslashreplace").split("\n")
+
+
+def dpkg_owners(fs, packages, paths):
+    """Map each of ``paths`` (virtual paths) to the sorted names of the ``packages`` owning it.
+
+    ``packages`` are dpkg records (``name``, ``arch``), normally those that passed the pre-filter:
+    only their ``.list`` files are read. Paths owned by none of them are absent from the result.
+    """
+    if not packages or not paths:
+        return {}
+    aliases = merged_aliases(fs)
+    wanted = {}
+    for p in paths:
+        wanted.setdefault(canonical(p, aliases), set()).add(p)
+    prefixes = tuple(a[0] for a in aliases)
+    owners = {}
+    done = set()
+    for pkg in packages:
+        name = pkg.get("name")
+        for vpath in list_files_of(fs, name, pkg.get("arch")):
+            if vpath in done:
+                continue
+            done.add(vpath)
+            lines = read_list(fs, vpath)
+            if lines is None:
+                continue
+            for line in lines:
+                if prefixes and line.startswith(prefixes):
+                    line = canonical(line, aliases)
+                hit = wanted.get(line)
+                if hit:
+                    for p in hit:
+                        owners.setdefault(p, set()).add(name)
+    return dict((p, sorted(n)) for p, n in owners.items())

@@ -10,10 +10,11 @@ AppImages (``appimage``): regular files (links followed inside root) named ``*.A
 ``~/Applications``, ``~/AppImages``, ``~/.local/bin``, ``~/bin``, ``~/Desktop``, ``~/Downloads``
 (depth 1). ``/usr/bin`` is left to the package managers.
 
-Files (``file``): each query path (absolute, or ``~/`` for every selected user's home) is checked
+Files (``file``, and the remediation pseudo-sources ``data`` and ``leftover``): each query path (absolute, or ``~/`` for every selected user's home) is checked
 with ``lstat`` inside root; links in the parents are followed inside root, the last component is
 never followed (a link is reported as ``type: link`` with its ``target``). The last component may
 contain ``*``, ``?`` or ``[...]`` globs, matched against a bounded listing of the parent directory.
+``/``, ``~/`` and paths with ``.`` or ``..`` components are ignored with a warning.
 
 Desktop entries (``desktop``): ``*.desktop`` files in ``/usr/share/applications``,
 ``/usr/local/share/applications``, ``/var/lib/flatpak/exports/share/applications``,
@@ -126,12 +127,22 @@ def _check_path(fs, vpath, shown, scope, records):
     return n
 
 
+def _bad_components(path):
+    """True for a path naming the root or a home directory itself, or with ``.``/``..`` components."""
+    comps = path[2:].split("/") if path.startswith("~/") else path.split("/")[1:]
+    comps = [c for c in comps if c]
+    return not comps or any(c in (".", "..") for c in comps)
+
+
 def list_files(fs, paths, users):
-    """Return ``(available, records, examined)`` for the query's ``file`` paths."""
+    """Return ``(available, records, examined)`` for the query's ``file`` (or ``data``, ``leftover``) paths."""
     records = []
     examined = 0
     for path in paths:
-        if path.startswith("~/"):
+        if path.startswith(("~/", "/")) and _bad_components(path):
+            fs.warnings.append("file path %s names the root or a home directory itself or contains . or ..: "
+                               "ignored" % quote(path))
+        elif path.startswith("~/"):
             rel = path[2:]
             for user in users:
                 examined += _check_path(fs, vjoin(user["vhome"], rel), vjoin(user["rhome"], rel),

@@ -19,6 +19,12 @@ for each database found::
 ``--dbpath`` is relative to ``--root``. rpm is never run when no database file exists, because
 rpm would then write a new empty database into the scanned tree. The runner is injected: a
 callable like ``AnsibleModule.run_command`` returning ``(rc, stdout, stderr)``.
+
+Ownership (``rpm_owners``): one more command per database that yielded records::
+
+    rpm --root ROOT --dbpath DBPATH -qf --qf '[%{FILENAMES}\\t%{NAME}\\n]' -- PATH...
+
+and only owners among those records' names count.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,6 +33,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._dpkg import canonical
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import quote, safe_text
 
 DBPATHS = ("/usr/lib/sysimage/rpm", "/var/lib/rpm", "/root/.rpmdb")
@@ -136,3 +143,73 @@ def list_rpm(fs, query, run_command, rpm_bin=None):
         records.extend(recs)
         examined += n
     return available, records, examined
+
+
+# -- ownership ---------------------------------------------------------------------------------
+# rpm -qf prints one header per owning package and nothing that says which argument it answered,
+# so a path owned by two packages would shift every later answer. Printing each owning package's
+# file list next to its name makes the answer self-describing: a path is owned by NAME when the
+# line "PATH<TAB>NAME" is in the output.
+OWNER_FORMAT = "[%{FILENAMES}\\t%{NAME}\\n]"
+_NOT_OWNED = " is not owned by any package"
+
+
+def owner_argv(rpm_bin, root, dbpath, paths):
+    return [rpm_bin, "--root", root, "--dbpath", dbpath, "-qf", "--qf", OWNER_FORMAT, "--"] + list(paths)
+
+
+def parse_owners(out, paths, names, aliases=()):
+    """Map each of ``paths`` to the sorted ``names`` (packages that passed the pre-filter) owning it."""
+    wanted = {}
+    for p in paths:
+        wanted.setdefault(canonical(p, aliases), set()).add(p)
+    owners = {}
+    for line in out.split("\n"):
+        if "\t" not in line or line.endswith(_NOT_OWNED):
+            continue
+        path, name = line.rsplit("\t", 1)
+        name = safe_text(name)
+        if name not in names:
+            continue
+        for p in wanted.get(canonical(safe_text(path), aliases), ()):
+            owners.setdefault(p, set()).add(name)
+    return dict((p, sorted(n)) for p, n in owners.items())
+
+
+def rpm_owners(fs, run_command, packages, paths, rpm_bin=None, aliases=()):
+    """Map each of ``paths`` to the names of the rpm ``packages`` (records) owning it.
+
+    One ``rpm -qf`` per database the ``packages`` came from (their ``path``), only when there are
+    paths and packages; failures become warnings and leave the paths without an owner.
+    """
+    if not packages or not paths:
+        return {}
+    if rpm_bin is None:
+        rpm_bin = find_rpm_binary()
+    if rpm_bin is None:
+        return {}
+    by_db = {}
+    for pkg in packages:
+        if isinstance(pkg.get("path"), str) and isinstance(pkg.get("name"), str):
+            by_db.setdefault(pkg["path"], set()).add(pkg["name"])
+    owners = {}
+    for dbpath in sorted(by_db):
+        argv = owner_argv(rpm_bin, fs.root, dbpath, paths)
+        try:
+            rc, out, err = run_command(argv, environ_update=dict(ENV), expand_user_and_vars=False)
+        except Exception as exc:  # the runner itself failed
+            fs.warnings.append("rpm ownership query of %s failed: %s" % (quote(dbpath), quote(str(exc))))
+            continue
+        if isinstance(out, bytes):
+            out = out.decode("utf-8", "surrogateescape")
+        if isinstance(err, bytes):
+            err = err.decode("utf-8", "surrogateescape")
+        # rc is the number of paths rpm could not answer (not owned, vanished): not an error.
+        problems = [line for line in (err or "").splitlines()
+                    if line.strip() and _NOT_OWNED not in line and "No such file or directory" not in line]
+        if rc != 0 and problems:
+            fs.warnings.append("rpm ownership query of %s failed (rc=%s): %s: package ownership unknown"
+                               % (quote(dbpath), rc, quote(problems[0][:300])))
+        for path, names in parse_owners(out or "", paths, by_db[dbpath], aliases).items():
+            owners.setdefault(path, set()).update(names)
+    return dict((p, sorted(n)) for p, n in owners.items())

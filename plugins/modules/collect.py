@@ -21,7 +21,9 @@ description:
     silent. Matching against the catalog, exemptions and reporting happen on the controller
     (M(govsec.banned_software.scan) calls this module and does all of that).
   - It only reads. It never runs a package manager that could change the host; C(rpm) is run only
-    when an rpm database file exists under O(root) (rpm would create one otherwise).
+    when an rpm database file exists under O(root) (rpm would create one otherwise), to list the
+    packages and, when machine-wide file, desktop or service records were found and rpm packages
+    passed the query, once more (C(rpm -qf)) to tell which of those packages own the records' paths.
   - With O(root) set to a mounted image, every path is resolved inside O(root), with chroot
     semantics for symbolic links, so a hostile image cannot make the module read outside it.
   - Linux only for now; macOS will be added to this same module.
@@ -37,6 +39,9 @@ options:
         globs.
       - "Linux sources: V(dpkg), V(rpm), V(flatpak), V(snap), V(appimage), V(file), V(desktop),
         V(service), V(process)."
+      - The pseudo-sources C(data) (user data of a product) and C(leftover) (vendor leftovers) take
+        C(paths) like C(file) and are collected the same way, for remediation. They never identify a
+        product.
       - A source absent from the query is not examined.
     type: dict
     required: true
@@ -53,7 +58,7 @@ options:
         query.
     type: list
     elements: str
-    choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, process]
+    choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, process, data, leftover]
   users:
     description:
       - Examine per-user locations only for these local user names.
@@ -151,8 +156,14 @@ records:
     - Per examined source, the records that passed the query.
     - Every record has C(name) and C(scope) (V(machine) or V(user:<name>)) and may have C(version),
       C(path) and source-specific fields (dpkg C(arch), C(state); rpm C(arch), C(vendor); flatpak
-      C(arch), C(branch); file C(type), C(target); desktop C(exec); service C(type), C(enabled);
-      process C(pid), C(pids), C(comm), C(exe), C(user)).
+      C(arch), C(branch); file, data and leftover C(type), C(target); desktop C(exec); service
+      C(type), C(enabled); process C(pid), C(pids), C(comm), C(exe), C(user)).
+    - Machine-wide C(file), C(desktop) and C(service) records whose path belongs to a dpkg or rpm
+      package that passed the query (and whose source was examined) have C(owner) (the package name;
+      the first by name when several packages own the path, all of them then in C(owners)) and
+      C(owner_source) (V(dpkg) or V(rpm)). Records without C(owner) belong to none of those packages.
+    - C(data) and C(leftover) hold the remediation paths of the query (same shape as C(file)); they
+      are not findings.
   returned: success
   type: dict
   sample:
@@ -160,7 +171,30 @@ records:
       - {"name": "wechat", "version": "4.0.1.11", "arch": "amd64", "state": "installed",
          "scope": "machine", "path": "/var/lib/dpkg/status"}
     file:
-      - {"name": "/opt/wechat", "path": "/opt/wechat", "scope": "machine", "type": "dir"}
+      - {"name": "/opt/wechat", "path": "/opt/wechat", "scope": "machine", "type": "dir",
+         "owner": "wechat", "owner_source": "dpkg"}
+    data:
+      - {"name": "/home/alice/.xwechat", "path": "/home/alice/.xwechat", "scope": "user:alice",
+         "type": "dir"}
+tools:
+  description:
+    - For a scan of the running system (O(root) is V(/)), the absolute path of each of C(dpkg),
+      C(apt-get), C(rpm), C(dnf), C(yum), C(zypper), C(flatpak), C(snap), C(systemctl), C(runuser)
+      and C(tar) that is an executable file in C(/usr/local/sbin), C(/usr/local/bin), C(/usr/sbin),
+      C(/usr/bin), C(/sbin) or C(/bin) (the first directory in that order wins). Tools not found
+      have no key.
+    - An empty mapping for an image scan (the image's tools cannot run on this host).
+  returned: success
+  type: dict
+  sample: {"dpkg": "/usr/bin/dpkg", "apt-get": "/usr/bin/apt-get", "systemctl": "/usr/bin/systemctl",
+           "runuser": "/usr/sbin/runuser", "tar": "/usr/bin/tar"}
+reboot_required:
+  description:
+    - V(true) when the running system says it needs a reboot (C(/run/reboot-required) or
+      C(/var/run/reboot-required) exists). Always V(false) for an image scan.
+  returned: success
+  type: bool
+  sample: false
 collector_warnings:
   description:
     - Problems that make results incomplete (unreadable homes, truncated listings, failed rpm query).

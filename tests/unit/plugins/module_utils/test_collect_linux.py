@@ -85,7 +85,8 @@ def test_image_scan(image):
 
     res = collect_linux(str(image), QUERY, run)
     assert set(res) == {"os", "root", "collector_version", "available", "counts", "users", "records",
-                        "warnings"}
+                        "tools", "reboot_required", "warnings"}
+    assert (res["tools"], res["reboot_required"]) == ({}, False)  # an image: nothing of this host
     assert (res["os"], res["root"], res["collector_version"]) == ("linux", str(image), "1")
     assert res["available"] == {"dpkg": True, "rpm": False, "flatpak": False, "snap": False,
                                 "systemd": False, "sysv": False, "proc": False}
@@ -124,7 +125,7 @@ def test_sources_subset_and_users_option(image):
     assert [r["scope"] for r in res["records"]["file"]] == ["machine", "user:alice"]
     assert res["warnings"] == [
         "unknown source bogus ignored (known: dpkg, rpm, flatpak, snap, appimage, file, desktop, "
-        "service, process)",
+        "service, process, data, leftover)",
         "user nosuchuser was requested but has no scannable home under root",
     ]
 
@@ -184,3 +185,217 @@ def test_live_root_smoke():
     assert res["available"]["proc"] is True
     assert res["counts"]["process"] >= 1
     assert any(os.getpid() in r["pids"] for r in res["records"]["process"])
+
+
+# -- remediation pseudo-sources, ownership, tools, reboot -------------------------------------------
+KESL_STATUS = STATUS + """
+Package: kesl
+Status: install ok installed
+Architecture: amd64
+Version: 12.2.0.2412
+"""
+
+OWN_QUERY = {
+    "dpkg": {"names": ["wechat", "kesl"]},
+    "desktop": {"names": ["wechat.desktop"]},
+    "service": {"names": ["kesl.service"]},
+    "file": {"paths": ["/opt/wechat", "/opt/kaspersky/kesl", "~/.xwechat", "/opt/apps/com.tencent.wechat"]},
+    "data": {"paths": ["~/.xwechat", "~/xwechat_files", "~/Documents/xwechat_files", "/nonexistent"]},
+    "leftover": {"paths": ["/var/opt/kaspersky/kesl", "/etc/opt/kaspersky/kesl", "/var/log/kaspersky/kesl",
+                           "/var/opt/kaspersky/klnagent*", "/opt/kaspersky"]},
+}
+
+
+def owned_image(tmp_path):
+    r = tmp_path / "img"
+    for d in ["etc", "home/alice/.xwechat", "home/alice/Documents/xwechat_files", "opt/wechat",
+              "opt/kaspersky/kesl", "opt/apps/com.tencent.wechat", "usr/share/applications",
+              "usr/lib/systemd/system", "var/lib/dpkg/info", "var/opt/kaspersky/kesl",
+              "var/opt/kaspersky/klnagent64", "var/log/kaspersky/kesl"]:
+        (r / d).mkdir(parents=True)
+    (r / "etc" / "passwd").write_text("root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n")
+    (r / "var" / "opt" / "kaspersky" / "klnagent.conf").write_text("")
+    (r / "var" / "lib" / "dpkg" / "status").write_text(KESL_STATUS)
+    (r / "usr" / "share" / "applications" / "wechat.desktop").write_text("[Desktop Entry]\nExec=/opt/wechat/wechat\n")
+    (r / "usr" / "lib" / "systemd" / "system" / "kesl.service").write_text("[Service]\n")
+    os.symlink("usr/lib", str(r / "lib"))
+    info = r / "var" / "lib" / "dpkg" / "info"
+    (info / "wechat.list").write_text("/.\n/opt\n/opt/wechat\n/opt/wechat/wechat\n/usr/share/applications/wechat.desktop\n")
+    (info / "kesl:amd64.list").write_text("/opt/kaspersky\n/opt/kaspersky/kesl\n/lib/systemd/system/kesl.service\n")
+    # a package that did not pass the pre-filter: its list is never read
+    (info / "com.tencent.wechat.list").write_text("/opt/apps/com.tencent.wechat\n")
+    return r
+
+
+def test_data_leftover_and_dpkg_ownership(tmp_path):
+    image = owned_image(tmp_path)
+    res = collect_linux(str(image), OWN_QUERY, None)
+    assert res["warnings"] == []
+    # one user (root's home is missing); the klnagent* glob examines the 3 names in /var/opt/kaspersky
+    assert res["users"] == [{"name": "alice", "uid": 1000, "home": "/home/alice"}]
+    assert res["counts"] == {"dpkg": 4, "file": 4, "desktop": 1, "service": 1, "data": 4, "leftover": 7}
+    assert res["records"]["file"] == [
+        {"name": "/opt/wechat", "path": "/opt/wechat", "scope": "machine", "type": "dir",
+         "owner": "wechat", "owner_source": "dpkg"},
+        {"name": "/opt/kaspersky/kesl", "path": "/opt/kaspersky/kesl", "scope": "machine", "type": "dir",
+         "owner": "kesl", "owner_source": "dpkg"},
+        {"name": "/home/alice/.xwechat", "path": "/home/alice/.xwechat", "scope": "user:alice", "type": "dir"},
+        # owned by com.tencent.wechat, which did not pass the pre-filter: its list is not read
+        {"name": "/opt/apps/com.tencent.wechat", "path": "/opt/apps/com.tencent.wechat", "scope": "machine",
+         "type": "dir"},
+    ]
+    assert res["records"]["desktop"] == [
+        {"name": "wechat.desktop", "scope": "machine", "path": "/usr/share/applications/wechat.desktop",
+         "exec": "/opt/wechat/wechat", "owner": "wechat", "owner_source": "dpkg"}]
+    assert res["records"]["service"] == [
+        {"name": "kesl.service", "scope": "machine", "type": "systemd",
+         "path": "/usr/lib/systemd/system/kesl.service", "enabled": False, "owner": "kesl", "owner_source": "dpkg"}]
+    assert res["records"]["data"] == [
+        {"name": "/home/alice/.xwechat", "path": "/home/alice/.xwechat", "scope": "user:alice", "type": "dir"},
+        {"name": "/home/alice/Documents/xwechat_files", "path": "/home/alice/Documents/xwechat_files",
+         "scope": "user:alice", "type": "dir"},
+    ]
+    assert res["records"]["leftover"] == [
+        {"name": "/var/opt/kaspersky/kesl", "path": "/var/opt/kaspersky/kesl", "scope": "machine", "type": "dir"},
+        {"name": "/var/log/kaspersky/kesl", "path": "/var/log/kaspersky/kesl", "scope": "machine", "type": "dir"},
+        {"name": "/var/opt/kaspersky/klnagent.conf", "path": "/var/opt/kaspersky/klnagent.conf",
+         "scope": "machine", "type": "file"},
+        {"name": "/var/opt/kaspersky/klnagent64", "path": "/var/opt/kaspersky/klnagent64", "scope": "machine",
+         "type": "dir"},
+        {"name": "/opt/kaspersky", "path": "/opt/kaspersky", "scope": "machine", "type": "dir"},
+    ]
+
+
+def test_pseudo_sources_alone_and_in_sources_option(tmp_path):
+    image = owned_image(tmp_path)
+    res = collect_linux(str(image), OWN_QUERY, None, sources=["data"])
+    assert sorted(res["records"]) == ["data"] and res["counts"] == {"data": 4}
+    res = collect_linux(str(image), {"leftover": {"paths": ["/opt/kaspersky", "/opt/kaspersky", "/", "//",
+                                                            "/opt/../etc", "/opt/./kaspersky"]},
+                                     "data": {"paths": ["~/", "~/Documents/..", "~/.xwechat"]}}, None)
+    assert res["records"] == {
+        "leftover": [{"name": "/opt/kaspersky", "path": "/opt/kaspersky", "scope": "machine", "type": "dir"}],
+        "data": [{"name": "/home/alice/.xwechat", "path": "/home/alice/.xwechat", "scope": "user:alice",
+                  "type": "dir"}]}
+    assert res["counts"] == {"data": 1, "leftover": 1}
+    assert res["warnings"] == [
+        "file path %s names the root or a home directory itself or contains . or ..: ignored" % p
+        for p in ("~/", "~/Documents/..", "/", "//", "/opt/../etc", "/opt/./kaspersky")]
+    # without the dpkg source there is no pre-filtered package, hence no owner
+    res = collect_linux(str(image), OWN_QUERY, None, sources=["file"])
+    assert [r.get("owner") for r in res["records"]["file"]] == [None, None, None, None]
+
+
+def test_rpm_ownership_one_extra_command(tmp_path):
+    image = owned_image(tmp_path)
+    (image / "var" / "lib" / "dpkg" / "status").unlink()
+    (image / "var" / "lib" / "rpm").mkdir(parents=True)
+    (image / "var" / "lib" / "rpm" / "rpmdb.sqlite").write_bytes(b"")
+    calls = []
+    answers = [
+        (0, "kesl\t(none)\t12.2.0\t2412\tx86_64\tAO Kaspersky Lab\nbash\t(none)\t5\t1\tx86_64\t(none)\n", ""),
+        (1, "/opt/kaspersky/kesl\tkesl\n/usr/lib/systemd/system/kesl.service\tkesl\n"
+            "file /opt/wechat is not owned by any package\n", ""),
+    ]
+
+    def run(argv, **kw):
+        calls.append(argv)
+        return answers.pop(0)
+
+    query = dict(OWN_QUERY, rpm={"names": ["kesl"]})
+    del query["dpkg"]
+    res = collect_linux(str(image), query, run, rpm_bin="/usr/bin/rpm")
+    assert calls[1] == ["/usr/bin/rpm", "--root", str(image), "--dbpath", "/var/lib/rpm", "-qf", "--qf",
+                        "[%{FILENAMES}\\t%{NAME}\\n]", "--", "/opt/apps/com.tencent.wechat",
+                        "/opt/kaspersky/kesl", "/opt/wechat", "/usr/lib/systemd/system/kesl.service",
+                        "/usr/share/applications/wechat.desktop"]
+    assert len(calls) == 2
+    assert [(r["path"], r.get("owner"), r.get("owner_source")) for s in ("file", "desktop", "service")
+            for r in res["records"][s]] == [
+        ("/opt/wechat", None, None),
+        ("/opt/kaspersky/kesl", "kesl", "rpm"),
+        ("/home/alice/.xwechat", None, None),
+        ("/opt/apps/com.tencent.wechat", None, None),
+        ("/usr/share/applications/wechat.desktop", None, None),
+        ("/usr/lib/systemd/system/kesl.service", "kesl", "rpm"),
+    ]
+    assert res["warnings"] == []
+
+
+def test_rpm_ownership_not_run_without_matching_packages(tmp_path):
+    image = owned_image(tmp_path)
+    (image / "var" / "lib" / "rpm").mkdir(parents=True)
+    (image / "var" / "lib" / "rpm" / "Packages").write_bytes(b"")
+    calls = []
+
+    def run(argv, **kw):
+        calls.append(argv)
+        return 0, "bash\t(none)\t5\t1\tx86_64\t(none)\n", ""
+
+    res = collect_linux(str(image), dict(OWN_QUERY, rpm={"names": ["kesl"]}), run, rpm_bin="/usr/bin/rpm")
+    assert [c[5] for c in calls] == ["-qa"]
+    assert res["records"]["file"][0]["owner"] == "wechat"  # from dpkg
+
+
+def test_ownership_error_keeps_records(tmp_path, monkeypatch):
+    image = owned_image(tmp_path)
+
+    def boom(*args):
+        raise ValueError("bad")
+    monkeypatch.setattr(_collect_linux, "dpkg_owners", boom)
+    res = collect_linux(str(image), OWN_QUERY, None)
+    assert len(res["records"]["file"]) == 4
+    assert res["warnings"] == ["package ownership: collector error, owners are incomplete: ValueError: bad"]
+
+
+def test_multiple_owners(tmp_path):
+    image = owned_image(tmp_path)
+    info = image / "var" / "lib" / "dpkg" / "info"
+    (info / "wechat.list").write_text("/opt/kaspersky/kesl\n")
+    res = collect_linux(str(image), OWN_QUERY, None, sources=["dpkg", "file"])
+    kesl = [r for r in res["records"]["file"] if r["path"] == "/opt/kaspersky/kesl"][0]
+    assert (kesl["owner"], kesl["owner_source"], kesl["owners"]) == ("kesl", "dpkg", ["kesl", "wechat"])
+
+
+def make_tool(d, name, mode=0o755):
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_text("#!/bin/sh\n")
+    (d / name).chmod(mode)
+
+
+def test_find_tools(tmp_path):
+    first, second = tmp_path / "usr-local-sbin", tmp_path / "usr-bin"
+    make_tool(first, "tar")
+    make_tool(second, "tar")
+    make_tool(second, "dpkg")
+    make_tool(first, "rpm", 0o644)          # not executable: skipped
+    make_tool(second, "rpm")
+    (first / "dnf").mkdir()                 # a directory: skipped
+    make_tool(second, "apt-get")
+    make_tool(second, "apt")                # not a tool we report
+    os.symlink(str(second / "dpkg"), str(first / "systemctl"))
+    os.symlink(str(tmp_path / "missing"), str(first / "snap"))
+    assert _collect_linux.find_tools([str(first), str(second)]) == {
+        "dpkg": str(second / "dpkg"), "apt-get": str(second / "apt-get"), "rpm": str(second / "rpm"),
+        "systemctl": str(first / "systemctl"), "tar": str(first / "tar")}
+    assert _collect_linux.TOOL_DIRS == ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin",
+                                        "/bin")
+
+
+def test_reboot_required(tmp_path):
+    flag = tmp_path / "run-reboot-required"
+    assert _collect_linux.reboot_required([str(flag), str(tmp_path / "other")]) is False
+    flag.write_text("")
+    assert _collect_linux.reboot_required([str(tmp_path / "other"), str(flag)]) is True
+    assert _collect_linux.REBOOT_FLAGS == ("/run/reboot-required", "/var/run/reboot-required")
+
+
+def test_tools_and_reboot_live_only(tmp_path, monkeypatch):
+    make_tool(tmp_path / "bin", "flatpak")
+    (tmp_path / "reboot-required").write_text("")
+    monkeypatch.setattr(_collect_linux, "TOOL_DIRS", (str(tmp_path / "bin"),))
+    monkeypatch.setattr(_collect_linux, "REBOOT_FLAGS", (str(tmp_path / "reboot-required"),))
+    live = collect_linux("/", {}, None)
+    assert (live["tools"], live["reboot_required"]) == ({"flatpak": str(tmp_path / "bin" / "flatpak")}, True)
+    image = collect_linux(str(tmp_path), {}, None)
+    assert (image["tools"], image["reboot_required"]) == ({}, False)

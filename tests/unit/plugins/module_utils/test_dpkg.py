@@ -5,8 +5,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 import pytest
 
+from ansible_collections.govsec.banned_software.plugins.module_utils import _dpkg
 from ansible_collections.govsec.banned_software.plugins.module_utils._dpkg import list_dpkg, parse_status
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
@@ -132,3 +135,105 @@ def test_status_link_outside_root_is_not_followed(tmp_path):
     fs = RootFS(str(root))
     ok, recs, examined = list_dpkg(fs, QUERY.sources["dpkg"])
     assert (recs, examined) == ([], 0)
+
+
+# -- ownership ---------------------------------------------------------------------------------
+def write_list(root, name, lines):
+    d = root / "var" / "lib" / "dpkg" / "info"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(lines if isinstance(lines, bytes) else "".join(l + "\n" for l in lines).encode("utf-8"))
+    return d / name
+
+
+WECHAT_LIST = ["/.", "/opt", "/opt/wechat", "/opt/wechat/wechat", "/opt/wechat/my lib dir",
+               "/usr", "/usr/share", "/usr/share/applications", "/usr/share/applications/wechat.desktop"]
+
+
+def test_owners_from_list_files_of_the_given_packages_only(tmp_path):
+    write_list(tmp_path, "wechat.list", WECHAT_LIST)
+    write_list(tmp_path, "kesl.list", ["/opt/kaspersky", "/opt/kaspersky/kesl", "/lib/systemd/system/kesl.service"])
+    write_list(tmp_path, "kesl-gui.list", ["/opt/kaspersky", "/opt/kaspersky/kesl", "/opt/kaspersky/kesl/gui"])
+    write_list(tmp_path, "libfoo1:i386.list", ["/usr/lib/i386-linux-gnu/libfoo.so.1"])
+    write_list(tmp_path, "bystander.list", ["/opt/wechat/extra", "/opt/other"])  # never read
+    fs = RootFS(str(tmp_path))
+    packages = [{"name": "wechat", "arch": "amd64"}, {"name": "kesl", "arch": "amd64"},
+                {"name": "kesl-gui", "arch": "amd64"}, {"name": "libfoo1", "arch": "i386"},
+                {"name": "missing", "arch": "amd64"}]
+    paths = ["/opt/wechat", "/opt/wechat/my lib dir", "/usr/share/applications/wechat.desktop",
+             "/opt/kaspersky/kesl", "/lib/systemd/system/kesl.service",
+             "/usr/lib/systemd/system/kesl.service",  # not usr-merged here: a different path
+             "/usr/lib/i386-linux-gnu/libfoo.so.1", "/opt/wechat/extra", "/opt/other", "/opt/wechat/"]
+    assert _dpkg.dpkg_owners(fs, packages, paths) == {
+        "/opt/wechat": ["wechat"],
+        "/opt/wechat/my lib dir": ["wechat"],
+        "/usr/share/applications/wechat.desktop": ["wechat"],
+        "/opt/kaspersky/kesl": ["kesl", "kesl-gui"],
+        "/lib/systemd/system/kesl.service": ["kesl"],
+        "/usr/lib/i386-linux-gnu/libfoo.so.1": ["libfoo1"],
+    }
+    assert fs.warnings == []
+
+
+def test_owners_usr_merged(tmp_path):
+    (tmp_path / "usr" / "lib").mkdir(parents=True)
+    os.symlink("usr/lib", str(tmp_path / "lib"))
+    os.symlink("/usr/bin", str(tmp_path / "bin"))  # absolute link, re-rooted: still merged
+    (tmp_path / "usr" / "bin").mkdir()
+    (tmp_path / "sbin").mkdir()                      # a real directory: not an alias
+    write_list(tmp_path, "kesl.list", ["/lib/systemd/system/kesl.service", "/usr/bin/kesl-control",
+                                       "/sbin/kesl-tool"])
+    fs = RootFS(str(tmp_path))
+    assert _dpkg.merged_aliases(fs) == [("/bin/", "/usr/bin/"), ("/lib/", "/usr/lib/")]
+    paths = ["/usr/lib/systemd/system/kesl.service", "/bin/kesl-control", "/usr/sbin/kesl-tool"]
+    assert _dpkg.dpkg_owners(fs, [{"name": "kesl"}], paths) == {
+        "/usr/lib/systemd/system/kesl.service": ["kesl"],
+        "/bin/kesl-control": ["kesl"],
+    }
+
+
+def test_hostile_list_files(tmp_path, monkeypatch):
+    outside = tmp_path / "outside.list"
+    outside.write_text("/opt/wechat\n")
+    root = tmp_path / "root"
+    info = root / "var" / "lib" / "dpkg" / "info"
+    info.mkdir(parents=True)
+    os.symlink(str(outside), str(info / "wechat.list"))          # a link: never read
+    os.mkfifo(str(info / "kesl.list"))                             # a FIFO: never opened
+    big = write_list(root, "klnagent64.list", ["/opt/kaspersky/klnagent64", "/opt/kaspersky/klnagent64/bin",
+                                               "/opt/kaspersky/klnagent64/lib"])
+    with open(str(big), "r+b") as f:                             # huge (sparse) tail
+        f.truncate(1024 * 1024 * 1024)
+    monkeypatch.setattr(_dpkg, "MAX_LIST_BYTES", 60)
+    (root / "etc").mkdir()
+    (root / "etc" / "shadow.list").write_text("/opt/wechat\n")
+    fs = RootFS(str(root))
+    packages = [{"name": "wechat"}, {"name": "kesl"}, {"name": "klnagent64"},
+                {"name": "../../../etc/shadow"}, {"name": "kesl", "arch": "../x"}, {"name": 7}]
+    paths = ["/opt/wechat", "/opt/kaspersky/klnagent64", "/opt/kaspersky/klnagent64/bin",
+             "/opt/kaspersky/klnagent64/lib"]
+    # the first 60 bytes hold two whole lines (56 bytes); the cut third line is dropped
+    assert _dpkg.dpkg_owners(fs, packages, paths) == {
+        "/opt/kaspersky/klnagent64": ["klnagent64"],
+        "/opt/kaspersky/klnagent64/bin": ["klnagent64"],
+    }
+    assert fs.warnings == [
+        "/var/lib/dpkg/info/wechat.list is not a regular file: not read (package ownership unknown)",
+        "/var/lib/dpkg/info/kesl.list is not a regular file: not read (package ownership unknown)",
+        "/var/lib/dpkg/info/klnagent64.list is larger than 60 bytes: only the start was read "
+        "(package ownership may be incomplete)",
+    ]
+
+
+def test_list_files_of_validates_names():
+    assert _dpkg.list_files_of(None, "libfoo1", "i386") == [
+        "/var/lib/dpkg/info/libfoo1.list", "/var/lib/dpkg/info/libfoo1:i386.list"]
+    assert _dpkg.list_files_of(None, "g++-12", None) == ["/var/lib/dpkg/info/g++-12.list"]
+    assert _dpkg.list_files_of(None, "Wechat", "amd64") == []
+    assert _dpkg.list_files_of(None, "a/b", "amd64") == []
+    assert _dpkg.list_files_of(None, "kesl", "amd64/../../x") == ["/var/lib/dpkg/info/kesl.list"]
+
+
+def test_no_packages_or_no_paths_reads_nothing(tmp_path):
+    fs = RootFS(str(tmp_path / "nonexistent"))
+    assert _dpkg.dpkg_owners(fs, [], ["/opt/wechat"]) == {}
+    assert _dpkg.dpkg_owners(fs, [{"name": "wechat"}], []) == {}

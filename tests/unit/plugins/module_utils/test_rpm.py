@@ -148,3 +148,78 @@ def test_find_rpm_binary(tmp_path):
     rpm.write_text("#!/bin/sh\n")
     rpm.chmod(0o755)
     assert _rpm.find_rpm_binary(str(b)) == str(rpm)
+
+
+# -- ownership ---------------------------------------------------------------------------------
+OWNER_FMT = "[%{FILENAMES}\\t%{NAME}\\n]"
+OWNER_OUT = "".join([
+    "/opt/kaspersky\tkesl\n",
+    "/opt/kaspersky/kesl\tkesl\n",
+    "/opt/kaspersky/kesl/bin/kesl-control\tkesl\n",
+    "/usr/lib/systemd/system/kesl.service\tkesl\n",
+    "/opt/kaspersky/kesl\tkesl-gui\n",
+    "/usr/share/applications/kesl gui.desktop\tkesl-gui\n",
+    "/opt/wechat\tnot-in-prefilter\n",           # owner whose package did not pass the pre-filter
+    "file /opt/stray is not owned by any package\n",
+])
+RECS = [{"name": "kesl", "scope": "machine", "path": "/var/lib/rpm"},
+        {"name": "kesl-gui", "scope": "machine", "path": "/var/lib/rpm"}]
+
+
+def test_owner_argv_and_parse(tmp_path):
+    fs = RootFS(str(tmp_path))
+    run = Runner([(1, OWNER_OUT, "")])
+    paths = ["/opt/kaspersky/kesl", "/usr/lib/systemd/system/kesl.service",
+             "/usr/share/applications/kesl gui.desktop", "/opt/wechat", "/opt/stray"]
+    owners = _rpm.rpm_owners(fs, run, RECS, paths, rpm_bin="/usr/bin/rpm")
+    assert run.calls == [(
+        ["/usr/bin/rpm", "--root", str(tmp_path), "--dbpath", "/var/lib/rpm", "-qf", "--qf", OWNER_FMT, "--",
+         "/opt/kaspersky/kesl", "/usr/lib/systemd/system/kesl.service",
+         "/usr/share/applications/kesl gui.desktop", "/opt/wechat", "/opt/stray"],
+        {"environ_update": {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}, "expand_user_and_vars": False},
+    )]
+    assert owners == {
+        "/opt/kaspersky/kesl": ["kesl", "kesl-gui"],
+        "/usr/lib/systemd/system/kesl.service": ["kesl"],
+        "/usr/share/applications/kesl gui.desktop": ["kesl-gui"],
+    }
+    assert fs.warnings == []  # rc=1 only says a path is not owned
+
+
+def test_owner_query_per_database_and_usr_merge(tmp_path):
+    fs = RootFS(str(tmp_path))
+    recs = [{"name": "kesl", "scope": "machine", "path": "/var/lib/rpm"},
+            {"name": "wechat", "scope": "machine", "path": "/usr/lib/sysimage/rpm"}]
+    run = Runner([(0, "/opt/wechat\twechat\n/opt/kaspersky/kesl\twechat\n", ""),
+                  (0, "/usr/lib/systemd/system/kesl.service\tkesl\n/opt/wechat\tkesl\n", "")])
+    owners = _rpm.rpm_owners(fs, run, recs, ["/lib/systemd/system/kesl.service", "/opt/wechat"],
+                             rpm_bin="/bin/rpm", aliases=[("/lib/", "/usr/lib/")])
+    assert [c[0][4] for c in run.calls] == ["/usr/lib/sysimage/rpm", "/var/lib/rpm"]
+    # an owner only counts in the database its package record came from
+    assert owners == {"/opt/wechat": ["kesl", "wechat"], "/lib/systemd/system/kesl.service": ["kesl"]}
+
+
+def test_owner_query_not_run_without_packages_paths_or_binary(tmp_path, monkeypatch):
+    fs = RootFS(str(tmp_path))
+    run = Runner([])
+    assert _rpm.rpm_owners(fs, run, [], ["/opt/x"], rpm_bin="/bin/rpm") == {}
+    assert _rpm.rpm_owners(fs, run, RECS, [], rpm_bin="/bin/rpm") == {}
+    monkeypatch.setattr(_rpm, "find_rpm_binary", lambda: None)
+    assert _rpm.rpm_owners(fs, run, RECS, ["/opt/x"]) == {}
+    assert run.calls == [] and fs.warnings == []
+
+
+def test_owner_query_failures_are_warnings(tmp_path):
+    fs = RootFS(str(tmp_path))
+    run = Runner([(1, "", "error: file /opt/gone: No such file or directory\n"
+                          "error: rpmdb: BDB0113 Thread/process failed\n")])
+    assert _rpm.rpm_owners(fs, run, RECS, ["/opt/gone"], rpm_bin="/bin/rpm") == {}
+
+    def boom(argv, **kwargs):
+        raise OSError("exec format error")
+    assert _rpm.rpm_owners(fs, boom, RECS, ["/opt/x"], rpm_bin="/bin/rpm") == {}
+    assert fs.warnings == [
+        "rpm ownership query of /var/lib/rpm failed (rc=1): error: rpmdb: BDB0113 Thread/process failed: "
+        "package ownership unknown",
+        "rpm ownership query of /var/lib/rpm failed: exec format error",
+    ]

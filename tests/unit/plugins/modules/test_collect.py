@@ -146,3 +146,26 @@ def test_query_for_another_platform_examines_nothing(tmp_path, module_env):
     assert out.kind == "exit"
     assert out.result["records"] == {}
     assert module_env == []
+
+
+def test_pseudo_sources_tools_and_reboot(tmp_path, module_env):
+    root = image(tmp_path)
+    (root / "var" / "opt" / "kaspersky" / "kesl").mkdir(parents=True)
+    query = {"linux": {"data": {"paths": ["~/.xwechat", "~/xwechat_files"]},
+                       "leftover": {"paths": ["/var/opt/kaspersky/kesl", "/etc/opt/kaspersky/kesl"]},
+                       "file": {"paths": ["/opt/wechat"]}}}
+    out = run_module({"root": str(root), "query": query, "sources": ["data", "leftover"]})
+    assert out.kind == "exit"
+    res = out.result
+    assert res["records"] == {
+        "data": [{"name": "/home/alice/.xwechat", "path": "/home/alice/.xwechat", "scope": "user:alice",
+                  "type": "dir"}],
+        "leftover": [{"name": "/var/opt/kaspersky/kesl", "path": "/var/opt/kaspersky/kesl", "scope": "machine",
+                      "type": "dir"}],
+    }
+    assert res["counts"] == {"data": 4, "leftover": 2}
+    assert res["tools"] == {}
+    assert res["reboot_required"] is False
+    assert module_env == []
+    assert collect.DOCUMENTATION.count("choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, "
+                                       "process, data, leftover]") == 1
