@@ -1,0 +1,255 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: execute
+short_description: Run a remediation plan's steps on a POSIX host
+version_added: 0.2.0
+description:
+  - Runs, in one module call and in order, the steps of a remediation plan built on the controller
+    by the C(govsec.banned_software.remediate) action (see C(docs/design.md), "Remediation"). The
+    module decides nothing; it only carries out the steps and reports what happened to each one.
+  - Every step is validated before any step runs. An unknown kind, an unknown or misspelt field, an
+    C(argv) that is not a list of strings, a bad C(timeout) and the like fail the task naming the
+    step and the field, and nothing is run.
+  - A failed step does not stop the others (each finding's outcome is decided by a scan after the
+    run), except that a step whose O(steps[].requires) names a step that failed or was skipped is
+    skipped. This is how user data is never purged when its archive failed.
+  - When at least one step fails, the task fails with a message naming the failed steps, and still
+    returns every step's result in RV(steps).
+  - Commands are argv lists, never run by a shell, in a new session with C(LC_ALL=C), C(LANG=C),
+    C(LANGUAGE=C) and C(DEBIAN_FRONTEND=noninteractive). A command that outlives its timeout is
+    stopped with its whole process group (C(SIGTERM), then C(SIGKILL)).
+  - Path steps (C(quarantine), C(archive), C(purge)) check again on the host that the path is not
+    protected (the root, system directories, home directories themselves and their shared
+    subdirectories such as C(~/.local)) and that no component of its parent is a symbolic link;
+    otherwise the step fails and nothing is touched. No step ever follows a symbolic link.
+options:
+  steps:
+    description:
+      - The plan's steps, run in this order. Each is a mapping with C(id) (an integer, or a string of
+        letters, digits, C(.), C(_), C(-); unique), C(kind) and the fields of that kind. Optional on
+        every kind are C(action) (a label copied to the result), C(findings) (finding keys, for the
+        report) and C(requires) (ids of earlier steps that must not have failed).
+      - "V(command): C(argv) (list of strings; C(argv[0]) an absolute path or a bare command name
+        found in C(PATH)), C(timeout) (seconds, default O(default_timeout)), C(env) (variables set
+        over the C locale environment), C(run_as) (C(user), C(uid), C(gid), C(home): run as that
+        user, with no supplementary groups, C(HOME), C(USER) and C(LOGNAME) set and the home as
+        working directory; needs root), C(ok_rc) (return codes that mean success, default C([0])),
+        C(tolerate) (output substrings that make a failure a no-op, status C(ok)), C(absent) (output
+        substrings meaning the thing was already gone, status C(absent)) and C(lock) (V(dpkg) or
+        V(rpm): while the output says another process holds that package manager's lock, retry
+        with exponential backoff for at most O(lock_timeout) seconds; lock files are never touched)."
+      - "V(kill): C(pids), C(exe) and/or C(comm), C(grace) (seconds, default 10). A pid is only
+        signalled while C(/proc/<pid>/exe) still equals C(exe) (or, without C(exe), its C(comm)
+        equals C(comm)), since pids are reused. C(SIGTERM), then C(SIGKILL) to those still running
+        after C(grace) seconds."
+      - "V(quarantine): C(path), C(type) (V(dir), V(file) or V(link), compared with C(lstat)). Moves
+        the path, not following links, to O(quarantine_dir)/O(run_id)/<path> (a numeric suffix is
+        added if that exists; across file systems it is copied with links, modes, owners and times,
+        then removed), and appends a line to C(MANIFEST.jsonl) in that directory."
+      - "V(archive): C(paths), C(name). Writes O(archive_dir)/<name>.tar.gz (a numeric suffix is
+        added if it exists) with links stored as links, reads it back, and writes
+        <name>.tar.gz.sha256 in C(sha256sum) format. Missing paths are skipped and listed."
+      - "V(purge): C(path), C(type). Deletes the path without following links (a directory's
+        contents are removed through directory descriptors; other file systems mounted inside are
+        not entered)."
+    type: list
+    elements: dict
+    required: true
+  run_id:
+    description:
+      - Identifier of this remediation run, used as the quarantine subdirectory.
+      - Letters, digits, C(.), C(_) and C(-), 1 to 64 characters.
+    type: str
+    required: true
+  homes:
+    description:
+      - Home directories of the host's users. A home itself, what contains it, and its shared
+        subdirectories (C(.local), C(.config), C(Documents)...) are refused by every path step.
+    type: list
+    elements: path
+    default: []
+  lock_timeout:
+    description: Seconds a C(command) step with C(lock) keeps retrying while the package lock is held.
+    type: int
+    default: 300
+  default_timeout:
+    description: Timeout in seconds of a C(command) step that gives none.
+    type: int
+    default: 900
+  quarantine_dir:
+    description: Directory under which quarantined paths are moved (created with mode 0700).
+    type: path
+    default: /var/lib/govsec-banned-software/quarantine
+  archive_dir:
+    description: Directory where user data archives are written (created with mode 0700).
+    type: path
+    default: /var/lib/govsec-banned-software/archive
+attributes:
+  check_mode:
+    support: full
+    description:
+      - In check mode nothing runs. Every step is validated and reported with status V(skipped) and
+        message C(check mode); the task reports C(changed) when the plan has steps.
+  diff_mode:
+    support: none
+    description: The plan itself is the diff; the C(remediate) action shows it.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux today (C(kill) reads C(/proc)).
+notes:
+  - Run with C(become); C(run_as) steps need root.
+  - The module is normally called by the C(govsec.banned_software.remediate) action, not directly.
+seealso:
+  - module: govsec.banned_software.collect
+author:
+  - govsec.banned_software maintainers (@govsec)
+"""
+
+EXAMPLES = r"""
+- name: Stop the Kaspersky service, remove the package, quarantine WeChat's directory
+  govsec.banned_software.execute:
+    run_id: 20261129T120000Z
+    homes: [/home/alice]
+    steps:
+      - id: 1
+        kind: command
+        action: stop_service
+        argv: [systemctl, stop, kesl.service]
+        timeout: 120
+        tolerate: ["System has not been booted with systemd"]
+        absent: ["not loaded"]
+      - id: 2
+        kind: command
+        action: remove_packages
+        argv: [dpkg, --purge, kesl, wechat]
+        lock: dpkg
+      - id: 3
+        kind: quarantine
+        action: quarantine_path
+        path: /opt/wechat
+        type: dir
+  become: true
+
+- name: Archive Alice's WeChat data, then purge it only if the archive was written
+  govsec.banned_software.execute:
+    run_id: 20261129T120000Z
+    homes: [/home/alice]
+    steps:
+      - {id: 1, kind: archive, paths: [/home/alice/.xwechat, /home/alice/xwechat_files], name: alice-wechat}
+      - {id: 2, kind: purge, path: /home/alice/.xwechat, type: dir, requires: [1]}
+      - {id: 3, kind: purge, path: /home/alice/xwechat_files, type: dir, requires: [1]}
+  become: true
+
+- name: Remove WeChat installed by Alice from Flathub, as Alice
+  govsec.banned_software.execute:
+    run_id: 20261129T120000Z
+    steps:
+      - id: 1
+        kind: command
+        argv: [flatpak, uninstall, --user, --noninteractive, com.tencent.WeChat]
+        run_as: {user: alice, uid: 1000, gid: 1000, home: /home/alice}
+        absent: ["not installed"]
+  become: true
+"""
+
+RETURN = r"""
+steps:
+  description:
+    - One result per step, in plan order.
+    - C(status) is V(changed) (it ran and changed something), V(ok) (a tolerated failure, nothing to
+      do), V(absent) (the thing was already gone), V(failed) or V(skipped) (check mode, or a required
+      step failed).
+    - Every result has C(id), C(kind), C(action), C(status), C(msg) and C(duration) (seconds).
+    - Command results add C(cmd) (the argv), C(rc) (null when it could not start), C(stdout) and
+      C(stderr) (each cut to 8 KiB, keeping the head and the tail, with a marker) and C(attempts).
+    - Kill results add C(signalled), C(killed) (got C(SIGKILL)), C(not_matching) (pids now running
+      something else), C(already_gone) and C(still_running).
+    - Quarantine results add C(dest) and C(manifest) (the line written to C(MANIFEST.jsonl):
+      C(original), C(quarantined), C(type), C(mode), C(uid), C(gid), C(size), C(sha256) for regular
+      files up to 1 GiB, C(time)).
+    - Archive results add C(archived), C(missing), and when written C(dest), C(sha256),
+      C(sha256_file) and C(members).
+  returned: always (also when the task fails because a step failed)
+  type: list
+  elements: dict
+  sample:
+    - {"id": 1, "kind": "command", "action": "remove_packages", "status": "changed", "msg": "rc 0",
+       "duration": 4.2, "cmd": ["dpkg", "--purge", "wechat"], "rc": 0, "attempts": 2,
+       "stdout": "Removing wechat (4.0.1.11) ...\n", "stderr": ""}
+    - {"id": 2, "kind": "quarantine", "action": "quarantine_path", "status": "changed", "duration": 0.01,
+       "msg": "/opt/wechat renamed to /var/lib/govsec-banned-software/quarantine/20261129T120000Z/opt/wechat",
+       "dest": "/var/lib/govsec-banned-software/quarantine/20261129T120000Z/opt/wechat",
+       "manifest": {"original": "/opt/wechat", "type": "dir", "mode": "0755", "uid": 0, "gid": 0,
+                    "size": 482113536, "sha256": null, "time": "2026-11-29T12:00:05Z",
+                    "quarantined": "/var/lib/govsec-banned-software/quarantine/20261129T120000Z/opt/wechat"}}
+counts:
+  description: Number of steps per status.
+  returned: always
+  type: dict
+  sample: {"changed": 2, "ok": 0, "absent": 1, "failed": 0, "skipped": 0}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import (
+    DEFAULT_ARCHIVE_DIR, DEFAULT_LOCK_TIMEOUT, DEFAULT_QUARANTINE_DIR, DEFAULT_TIMEOUT, RUN_ID_RE,
+    STATUSES, run_plan, validate_run_id, validate_steps)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            steps=dict(type="list", elements="dict", required=True),
+            run_id=dict(type="str", required=True),
+            homes=dict(type="list", elements="path", default=[]),
+            lock_timeout=dict(type="int", default=DEFAULT_LOCK_TIMEOUT),
+            default_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
+            quarantine_dir=dict(type="path", default=DEFAULT_QUARANTINE_DIR),
+            archive_dir=dict(type="path", default=DEFAULT_ARCHIVE_DIR),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    errors = []
+    if not validate_run_id(params["run_id"]):
+        errors.append("run_id: must match %s, not %r" % (RUN_ID_RE.pattern, params["run_id"]))
+    for key in ("lock_timeout", "default_timeout"):
+        if params[key] <= 0:
+            errors.append("%s: must be a positive number of seconds" % key)
+    errors.extend(validate_steps(params["steps"]))
+    if errors:
+        module.fail_json(msg="invalid plan, nothing was run: %s" % "; ".join(errors), errors=errors,
+                         steps=[], changed=False)
+
+    steps = params["steps"]
+    results = run_plan(steps, dict(
+        lock_timeout=params["lock_timeout"], default_timeout=params["default_timeout"],
+        quarantine_dir=params["quarantine_dir"], archive_dir=params["archive_dir"],
+        run_id=params["run_id"], homes=params["homes"], check_mode=module.check_mode))
+    counts = dict((status, 0) for status in STATUSES)
+    for result in results:
+        counts[result["status"]] += 1
+    if module.check_mode:
+        module.exit_json(changed=bool(steps), steps=results, counts=counts)
+    changed = counts["changed"] > 0
+    failed = [r for r in results if r["status"] == "failed"]
+    if failed:
+        module.fail_json(
+            msg="%d of %d steps failed: %s" % (len(failed), len(results), "; ".join(
+                "step %s (%s): %s" % (r["id"], r["action"] or r["kind"], r["msg"]) for r in failed)),
+            changed=changed, steps=results, counts=counts)
+    module.exit_json(changed=changed, steps=results, counts=counts)
+
+
+if __name__ == "__main__":
+    main()

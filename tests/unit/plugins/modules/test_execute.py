@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+"""The execute module: validation before anything runs, check mode, results and failures."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.govsec.banned_software.plugins.modules import execute
+
+SH = "/bin/sh"
+
+
+class Exit(Exception):
+    def __init__(self, kind, result):
+        Exception.__init__(self, kind)
+        self.kind = kind
+        self.result = result
+
+
+@pytest.fixture(autouse=True)
+def module_env(monkeypatch):
+    def exit_json(self, **kwargs):
+        raise Exit("exit", kwargs)
+
+    def fail_json(self, **kwargs):
+        raise Exit("fail", kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
+
+def run_module(args):
+    with patch_module_args(args):
+        with pytest.raises(Exit) as exc:
+            execute.main()
+    return exc.value
+
+
+def base_args(tmp_path, steps, **extra):
+    args = {"steps": steps, "run_id": "20261129T120000Z", "quarantine_dir": str(tmp_path / "q"),
+            "archive_dir": str(tmp_path / "a"), "homes": [str(tmp_path / "home" / "alice")]}
+    args.update(extra)
+    return args
+
+
+def touch_step(step_id, marker):
+    return {"id": step_id, "kind": "command", "argv": [SH, "-c", 'touch "$0"', str(marker)]}
+
+
+@pytest.mark.parametrize("bad_step, expected", [
+    ({"id": 2, "kind": "delete", "path": "/opt/wechat"}, "step 2: field kind: unknown kind 'delete'"),
+    ({"id": 2, "kind": "command"}, "step 2 (command): field argv: must be a non-empty list of non-empty strings"),
+    ({"id": 2, "kind": "command", "argv": "dpkg --purge wechat"}, "step 2 (command): field argv: must be a non-empty list"),
+    ({"id": 2, "kind": "command", "argv": ["dpkg", ["--purge"]]}, "step 2 (command): field argv: must be a non-empty list"),
+    ({"id": 2, "kind": "command", "argv": ["./dpkg", "--purge"]},
+     "step 2 (command): field argv: argv[0] must be an absolute path or a bare command name, not './dpkg'"),
+    ({"id": 2, "kind": "command", "argv": ["dpkg"], "timeout": 1.5}, "step 2 (command): field timeout: must be a positive integer"),
+    ({"id": 2, "kind": "command", "argv": ["dpkg"], "timeout": 0}, "step 2 (command): field timeout: must be a positive integer"),
+    ({"id": 2, "kind": "command", "argv": ["dpkg"], "runas": {"user": "alice"}},
+     "step 2 (command): field runas: unknown field(s) runas for kind command"),
+    ({"id": 2, "kind": "kill", "pids": [0], "comm": "wechat"}, "step 2 (kill): field pids: must be a non-empty list"),
+    ({"id": 2, "kind": "purge", "path": "/opt/wechat"}, "step 2 (purge): field type: must be one of dir, file, link, not None"),
+    ({"id": 2, "kind": "archive", "paths": ["/home/alice/.xwechat"]}, "step 2 (archive): field name: must match"),
+    ({"id": 1, "kind": "purge", "path": "/opt/wechat", "type": "dir"}, "step 1 (purge): field id: duplicate step id 1"),
+    ({"id": 2, "kind": "purge", "path": "/opt/wechat", "type": "dir", "requires": [3]},
+     "step 2 (purge): field requires: step 3 is not an earlier step of the plan"),
+])
+def test_invalid_step_runs_nothing(tmp_path, bad_step, expected):
+    marker = tmp_path / "ran"
+    out = run_module(base_args(tmp_path, [touch_step(1, marker), bad_step]))
+    assert out.kind == "fail"
+    assert out.result["msg"].startswith("invalid plan, nothing was run: ")
+    assert expected in out.result["msg"], out.result["msg"]
+    assert out.result["steps"] == []
+    assert out.result["changed"] is False
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({"run_id": "../../etc"}, "run_id: must match ^[0-9A-Za-z._-]{1,64}$, not '../../etc'"),
+    ({"run_id": ""}, "run_id: must match"),
+    ({"lock_timeout": 0}, "lock_timeout: must be a positive number of seconds"),
+    ({"default_timeout": -1}, "default_timeout: must be a positive number of seconds"),
+])
+def test_invalid_options_run_nothing(tmp_path, extra, expected):
+    marker = tmp_path / "ran"
+    out = run_module(base_args(tmp_path, [touch_step(1, marker)], **extra))
+    assert out.kind == "fail"
+    assert expected in out.result["msg"]
+    assert not marker.exists()
+
+
+def test_check_mode_runs_nothing_and_predicts_change(tmp_path):
+    marker = tmp_path / "ran"
+    data = tmp_path / "home" / "alice" / ".xwechat"
+    data.mkdir(parents=True)
+    steps = [touch_step(1, marker), {"id": 2, "kind": "purge", "path": str(data), "type": "dir"}]
+    out = run_module(dict(base_args(tmp_path, steps), _ansible_check_mode=True))
+    assert out.kind == "exit"
+    assert out.result["changed"] is True
+    assert [(r["id"], r["status"], r["msg"]) for r in out.result["steps"]] == [
+        (1, "skipped", "check mode"), (2, "skipped", "check mode")]
+    assert out.result["counts"] == {"changed": 0, "ok": 0, "absent": 0, "failed": 0, "skipped": 2}
+    assert not marker.exists()
+    assert data.is_dir()
+
+
+def test_empty_plan_is_unchanged(tmp_path):
+    out = run_module(base_args(tmp_path, []))
+    assert (out.kind, out.result["changed"], out.result["steps"]) == ("exit", False, [])
+
+
+def test_success_reports_changed_and_counts(tmp_path):
+    marker = tmp_path / "ran"
+    app = tmp_path / "home" / "alice" / "Applications" / "WeChat.AppImage"
+    app.parent.mkdir(parents=True)
+    app.write_bytes(b"x")
+    steps = [touch_step(1, marker),
+             {"id": 2, "kind": "quarantine", "action": "quarantine_path", "path": str(app), "type": "file"},
+             {"id": 3, "kind": "command", "argv": [SH, "-c", "echo 'is not installed'; exit 1"],
+              "absent": ["is not installed"]}]
+    out = run_module(base_args(tmp_path, steps))
+    assert out.kind == "exit"
+    res = out.result
+    assert res["changed"] is True
+    assert [r["status"] for r in res["steps"]] == ["changed", "changed", "absent"]
+    assert res["counts"] == {"changed": 2, "ok": 0, "absent": 1, "failed": 0, "skipped": 0}
+    assert res["steps"][1]["dest"] == str(tmp_path / "q" / "20261129T120000Z") + str(app)
+    assert marker.exists()
+    assert not app.exists()
+
+
+def test_nothing_to_do_is_unchanged(tmp_path):
+    steps = [{"id": 1, "kind": "purge", "path": str(tmp_path / "home" / "alice" / ".xwechat"), "type": "dir"},
+             {"id": 2, "kind": "command", "argv": [SH, "-c", "exit 5"], "tolerate": [""]}]
+    out = run_module(base_args(tmp_path, steps))
+    assert out.kind == "fail"  # an empty tolerate substring is refused by validation
+    assert "step 2 (command): field tolerate: must be a list of non-empty strings" in out.result["msg"]
+    steps[1]["tolerate"] = ["exit"]
+    steps[1]["argv"] = [SH, "-c", "echo exit >&2; exit 5"]
+    out = run_module(base_args(tmp_path, steps))
+    assert (out.kind, out.result["changed"]) == ("exit", False)
+    assert [r["status"] for r in out.result["steps"]] == ["absent", "ok"]
+
+
+def test_failed_steps_fail_the_task_with_all_results(tmp_path):
+    marker = tmp_path / "ran"
+    steps = [{"id": 1, "kind": "command", "action": "remove_packages", "argv": [SH, "-c", "echo boom >&2; exit 2"]},
+             {"id": 2, "kind": "purge", "action": "purge_data", "path": "/opt", "type": "dir"},
+             touch_step(3, marker)]
+    out = run_module(base_args(tmp_path, steps))
+    assert out.kind == "fail"
+    res = out.result
+    assert res["msg"] == ("2 of 3 steps failed: step 1 (remove_packages): rc 2 (expected 0); "
+                          "step 2 (purge_data): refused: /opt is protected (protected system path)")
+    assert [r["status"] for r in res["steps"]] == ["failed", "failed", "changed"]
+    assert res["steps"][0]["stderr"] == "boom\n"
+    assert res["steps"][0]["rc"] == 2
+    assert res["changed"] is True
+    assert res["counts"]["failed"] == 2
+    assert marker.exists()
+    assert os.path.isdir("/opt")
