@@ -9,7 +9,7 @@
      "available": {"dpkg": bool, "rpm": bool, "flatpak": bool, "snap": bool, "systemd": bool,
                    "sysv": bool, "proc": bool},
      "counts": {"dpkg": 812, ...},   # items examined per source, matching or not
-     "users": [{"name", "uid", "home"}],
+     "users": [{"name", "uid", "gid", "home"}],
      "records": {"dpkg": [...], ...},  # one key per source examined; only records passing the query
      "tools": {"dpkg": "/usr/bin/dpkg", ...},  # live scans only, else {}
      "reboot_required": bool,                  # live scans only, else False
@@ -191,7 +191,7 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
         "collector_version": COLLECTOR_VERSION,
         "available": available,
         "counts": counts,
-        "users": [{"name": u["name"], "uid": u["uid"], "home": u["home"]} for u in selected],
+        "users": [{"name": u["name"], "uid": u["uid"], "gid": u["gid"], "home": u["home"]} for u in selected],
         "records": records,
         "tools": find_tools() if fs.live else {},
         "reboot_required": reboot_required() if fs.live else False,

@@ -29,7 +29,7 @@ _NO_HOME = ("/", "/nonexistent")
 
 
 def read_passwd(fs):
-    """Return ``[{"name", "uid", "home", "shell"}]`` from ``<root>/etc/passwd`` (may be [])."""
+    """Return ``[{"name", "uid", "gid", "home", "shell"}]`` from ``<root>/etc/passwd`` (may be [])."""
     data, truncated = fs.read_bytes("/etc/passwd", MAX_PASSWD_BYTES, what="local users unknown")
     if data is None:
         return []
@@ -44,9 +44,10 @@ def read_passwd(fs):
             continue
         try:
             uid = int(fields[2])
+            gid = int(fields[3])
         except ValueError:
             continue
-        out.append({"name": fields[0], "uid": uid, "home": fields[5], "shell": fields[6]})
+        out.append({"name": fields[0], "uid": uid, "gid": gid, "home": fields[5], "shell": fields[6]})
     return out
 
 
@@ -59,7 +60,7 @@ def uid_names(entries):
 
 
 def select_users(fs, entries, only=None):
-    """Users to scan: ``[{"name", "uid", "home", "vhome"}]`` (``vhome``: resolved virtual home).
+    """Users to scan: ``[{"name", "uid", "gid", "home", "vhome"}]`` (``vhome``: resolved virtual home).
 
     ``home`` is the passwd value (what records show); ``vhome`` is where it really is inside root.
     """
@@ -88,7 +89,7 @@ def select_users(fs, entries, only=None):
         if not os.access(fs.real(vhome), os.R_OK | os.X_OK):
             fs.warnings.append("cannot read %s: permission denied (per-user sources for %s are incomplete)"
                                % (quote(home), quote(name)))
-        users.append({"name": name, "uid": e["uid"], "home": safe_text(home.rstrip("/") or "/"),
+        users.append({"name": name, "uid": e["uid"], "gid": e["gid"], "home": safe_text(home.rstrip("/") or "/"),
                       "vhome": vhome, "rhome": home.rstrip("/")})
     if wanted:
         found = set(u["name"] for u in users)

@@ -147,6 +147,6 @@ def summary_lines(report, max_rows=50):
     if s.get("outcomes"):
         lines.append("OUTCOMES " + ", ".join("%s %d" % (k, s["outcomes"][k]) for k in sorted(s["outcomes"])))
     if s.get("reboot_required"):
-        lines.append("REBOOT REQUIRED on %d host(s): %s" % (len(s["reboot_required"]),
-                                                             _cell(", ".join(s["reboot_required"]), 200)))
+        pending = s["reboot_required"]
+        lines.append("REBOOT REQUIRED on %d host(s): %s" % (len(pending), _cell(", ".join(pending), 200)))
     return lines

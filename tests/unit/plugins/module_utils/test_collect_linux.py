@@ -91,11 +91,11 @@ def test_image_scan(image):
     assert res["available"] == {"dpkg": True, "rpm": False, "flatpak": False, "snap": False,
                                 "systemd": False, "sysv": False, "proc": False}
     assert res["users"] == [
-        {"name": "root", "uid": 0, "home": "/root"},
-        {"name": "daemon", "uid": 1, "home": "/usr/sbin"},
-        {"name": "sync", "uid": 4, "home": "/bin"},      # proxy shares /bin: scanned once
-        {"name": "alice", "uid": 1000, "home": "/home/alice"},
-        {"name": "bob", "uid": 1001, "home": "/home/bob"},
+        {"name": "root", "uid": 0, "gid": 0, "home": "/root"},
+        {"name": "daemon", "uid": 1, "gid": 1, "home": "/usr/sbin"},
+        {"name": "sync", "uid": 4, "gid": 65534, "home": "/bin"},      # proxy shares /bin: scanned once
+        {"name": "alice", "uid": 1000, "gid": 1000, "home": "/home/alice"},
+        {"name": "bob", "uid": 1001, "gid": 1001, "home": "/home/bob"},
     ]
     assert res["counts"] == {"dpkg": 3, "rpm": 0, "flatpak": 0, "snap": 0, "appimage": 0, "file": 6,
                              "desktop": 0, "service": 0, "process": 0}
@@ -121,7 +121,7 @@ def test_image_scan(image):
 def test_sources_subset_and_users_option(image):
     res = collect_linux(str(image), QUERY, None, users=["alice", "nosuchuser"], sources=["dpkg", "file", "bogus"])
     assert sorted(res["records"]) == ["dpkg", "file"]
-    assert res["users"] == [{"name": "alice", "uid": 1000, "home": "/home/alice"}]
+    assert res["users"] == [{"name": "alice", "uid": 1000, "gid": 1000, "home": "/home/alice"}]
     assert [r["scope"] for r in res["records"]["file"]] == ["machine", "user:alice"]
     assert res["warnings"] == [
         "unknown source bogus ignored (known: dpkg, rpm, flatpak, snap, appimage, file, desktop, "
@@ -232,7 +232,7 @@ def test_data_leftover_and_dpkg_ownership(tmp_path):
     res = collect_linux(str(image), OWN_QUERY, None)
     assert res["warnings"] == []
     # one user (root's home is missing); the klnagent* glob examines the 3 names in /var/opt/kaspersky
-    assert res["users"] == [{"name": "alice", "uid": 1000, "home": "/home/alice"}]
+    assert res["users"] == [{"name": "alice", "uid": 1000, "gid": 1000, "home": "/home/alice"}]
     assert res["counts"] == {"dpkg": 4, "file": 4, "desktop": 1, "service": 1, "data": 4, "leftover": 7}
     assert res["records"]["file"] == [
         {"name": "/opt/wechat", "path": "/opt/wechat", "scope": "machine", "type": "dir",

@@ -88,8 +88,8 @@ def test_collect_image(tmp_path, module_env, check_mode):
     }
     assert res["counts"] == {"rpm": 2, "file": 2}
     assert res["available"]["rpm"] is True
-    assert res["users"] == [{"name": "root", "uid": 0, "home": "/root"},
-                            {"name": "alice", "uid": 1000, "home": "/home/alice"}]
+    assert res["users"] == [{"name": "root", "uid": 0, "gid": 0, "home": "/root"},
+                            {"name": "alice", "uid": 1000, "gid": 1000, "home": "/home/alice"}]
     assert res["collector_warnings"] == []
     assert "warnings" not in res
     json.dumps(res)
