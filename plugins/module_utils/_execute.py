@@ -66,11 +66,12 @@ LOCK_MESSAGES = {
 
 BASE_ENV = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C", "DEBIAN_FRONTEND": "noninteractive"}
 
-RUN_ID_RE = re.compile(r"^[0-9A-Za-z._-]{1,64}$")
-STEP_ID_RE = re.compile(r"^[0-9A-Za-z._-]{1,64}$")
-ARCHIVE_NAME_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$")
-COMMAND_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$")
-ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# \Z, not $: "$" also matches before a trailing newline.
+RUN_ID_RE = re.compile(r"^[0-9A-Za-z._-]{1,64}\Z")
+STEP_ID_RE = re.compile(r"^[0-9A-Za-z._-]{1,64}\Z")
+ARCHIVE_NAME_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,127}\Z")
+COMMAND_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}\Z")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 
 COMMON_FIELDS = ("id", "kind", "action", "findings", "requires")
 KIND_FIELDS = {
@@ -661,6 +662,9 @@ def _run_command(step, options, runner, result):
         if euid != 0:
             raise StepError("run_as %s needs root, but the executor runs as uid %d; nothing was run"
                             % (run_as["user"], euid))
+        if not os.path.isdir(run_as["home"]):
+            raise StepError("run_as %s: home %s is not a directory; nothing was run"
+                            % (run_as["user"], _shown(run_as["home"])))
         preexec_fn = _demote(run_as["uid"], run_as["gid"])
         cwd = run_as["home"]
     env = _command_env(step)

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: execute
 short_description: Run a remediation plan's steps on a POSIX host
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs, in one module call and in order, the steps of a remediation plan built on the controller
     by the C(govsec.banned_software.remediate) action (see C(docs/design.md), "Remediation"). The
@@ -20,7 +20,7 @@ description:
     C(argv) that is not a list of strings, a bad C(timeout) and the like fail the task naming the
     step and the field, and nothing is run.
   - A failed step does not stop the others (each finding's outcome is decided by a scan after the
-    run), except that a step whose O(steps[].requires) names a step that failed or was skipped is
+    run), except that a step whose C(requires) names a step that failed or was skipped is
     skipped. This is how user data is never purged when its archive failed.
   - When at least one step fails, the task fails with a message naming the failed steps, and still
     returns every step's result in RV(steps).
@@ -174,8 +174,8 @@ steps:
       C(stderr) (each cut to 8 KiB, keeping the head and the tail, with a marker) and C(attempts).
     - Kill results add C(signalled), C(killed) (got C(SIGKILL)), C(not_matching) (pids now running
       something else), C(already_gone) and C(still_running).
-    - Quarantine results add C(dest) and C(manifest) (the line written to C(MANIFEST.jsonl):
-      C(original), C(quarantined), C(type), C(mode), C(uid), C(gid), C(size), C(sha256) for regular
+    - Quarantine results add C(dest) and C(manifest) (the line written to C(MANIFEST.jsonl),
+      with C(original), C(quarantined), C(type), C(mode), C(uid), C(gid), C(size), C(sha256) for regular
       files up to 1 GiB, C(time)).
     - Archive results add C(archived), C(missing), and when written C(dest), C(sha256),
       C(sha256_file) and C(members).

@@ -90,6 +90,10 @@ def gone_or_zombie(pid):
     ({"id": 1, "kind": "purge", "path": "/opt/x", "type": "directory"}, "field type: must be one of dir, file, link"),
     ({"id": 1, "kind": "archive", "paths": ["/home/a/.x"], "name": "../x"}, "field name: must match"),
     ({"id": 1, "kind": "archive", "paths": [], "name": "x"}, "field paths: must be a non-empty list"),
+    ({"id": 1, "kind": "archive", "paths": ["/home/a/.x"], "name": "x\n"}, "field name: must match"),
+    ({"id": 1, "kind": "command", "argv": ["dpkg\n"]}, "field argv: argv[0] must be an absolute path or a bare"),
+    ({"id": 1, "kind": "command", "argv": ["true"], "env": {"A\n": "x"}}, "field env: invalid variable name"),
+    ({"id": "1\n", "kind": "purge", "path": "/opt/x", "type": "dir"}, "step #1 (purge): field id: must be"),
     ({"id": "a b", "kind": "purge", "path": "/opt/x", "type": "dir"}, "step #1 (purge): field id: must be an integer or a string"),
     ({"id": 1, "kind": "purge", "path": "/opt/x", "type": "dir", "requires": [2]},
      "step 1 (purge): field requires: step 2 is not an earlier step of the plan"),
@@ -738,3 +742,13 @@ def test_truncate_helper():
     assert _execute._truncate(None) == ""
     assert _execute._truncate(b"caf\xc3\xa9") == u"caf\xe9"
     assert _execute._truncate(b"\xff") == u"\ufffd"
+
+
+def test_run_as_with_a_missing_home_runs_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    calls = []
+    res = run_plan([{"id": 1, "kind": "command", "argv": ["flatpak", "uninstall", "--user", "com.tencent.WeChat"],
+                     "run_as": {"user": "alice", "uid": 1000, "gid": 1000, "home": str(tmp_path / "gone")}}],
+                   opts(tmp_path), runner=lambda *a, **k: calls.append(a))[0]
+    assert (res["status"], res["attempts"], calls) == ("failed", 0, [])
+    assert res["msg"] == "run_as alice: home %s is not a directory; nothing was run" % (tmp_path / "gone")

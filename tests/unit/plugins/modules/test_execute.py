@@ -84,8 +84,9 @@ def test_invalid_step_runs_nothing(tmp_path, bad_step, expected):
 
 
 @pytest.mark.parametrize("extra, expected", [
-    ({"run_id": "../../etc"}, "run_id: must match ^[0-9A-Za-z._-]{1,64}$, not '../../etc'"),
+    ({"run_id": "../../etc"}, "run_id: must match ^[0-9A-Za-z._-]{1,64}\\Z, not '../../etc'"),
     ({"run_id": ""}, "run_id: must match"),
+    ({"run_id": "r1\n"}, "run_id: must match ^[0-9A-Za-z._-]{1,64}\\Z, not 'r1\\n'"),
     ({"lock_timeout": 0}, "lock_timeout: must be a positive number of seconds"),
     ({"default_timeout": -1}, "default_timeout: must be a positive number of seconds"),
 ])
