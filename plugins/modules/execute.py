@@ -37,7 +37,8 @@ options:
       - The plan's steps, run in this order. Each is a mapping with C(id) (an integer, or a string of
         letters, digits, C(.), C(_), C(-); unique), C(kind) and the fields of that kind. Optional on
         every kind are C(action) (a label copied to the result), C(findings) (finding keys, for the
-        report) and C(requires) (ids of earlier steps that must not have failed).
+        report) and C(requires) (ids of earlier steps that must not have failed); C(packages),
+        C(manager) and C(entry) are labels of the planner, accepted and not used.
       - "V(command): C(argv) (list of strings; C(argv[0]) an absolute path or a bare command name
         found in C(PATH)), C(timeout) (seconds, default O(default_timeout)), C(env) (variables set
         over the C locale environment), C(run_as) (C(user), C(uid), C(gid), C(home): run as that

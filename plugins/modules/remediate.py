@@ -59,7 +59,7 @@ options:
     type: str
     choices: [keep, archive, purge]
   data_policies:
-    description: User data policy per catalog entry id, for example C({wechat: archive}).
+    description: "User data policy per catalog entry id, for example C({wechat: archive})."
     type: dict
     default: {}
   purge_packages:
