@@ -14,7 +14,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
 from ansible_collections.govsec.banned_software.plugins.module_utils._plan import (
-    PlanError, judge_outcomes, plan_removal, validate_options,
+    PlanError, executor_steps, judge_outcomes, plan_removal, validate_options,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
     SELECTION_SPEC, load_selection,
@@ -116,13 +116,14 @@ class ActionModule(ActionBase):
 
         homes = [u["home"] for u in collected.get("users") or [] if isinstance(u, dict) and u.get("home")]
         executed = self._execute_module(module_name=EXECUTOR, task_vars=task_vars, module_args={
-            "steps": plan["steps"], "run_id": run_id, "lock_timeout": args["lock_timeout"],
+            "steps": executor_steps(plan["steps"]), "run_id": run_id, "lock_timeout": args["lock_timeout"],
             "default_timeout": args["step_timeout"], "quarantine_dir": args["quarantine_dir"],
             "archive_dir": args["archive_dir"], "homes": homes})
         step_results = executed.get("steps") if isinstance(executed.get("steps"), list) else []
         remediation["steps"] = step_results
         if not step_results and executed.get("failed"):
             remediation["error"] = "executor failed before running the plan: %s" % executed.get("msg")
+            display.warning("%s: %s" % (host, remediation["error"]))
 
         try:
             after, collected_after = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions)
@@ -132,6 +133,10 @@ class ActionModule(ActionBase):
             return result
         remaining = set(f["key"] for f in after["findings"])
         judge_outcomes(findings, plan, step_results, remaining)
+        if remediation.get("error"):
+            for finding in findings:
+                if finding.get("outcome_detail") == "still present after the run":
+                    finding["outcome_detail"] = remediation["error"]
         remediation["reboot_required"] = bool(collected_after.get("reboot_required"))
         remediation["verified_at"] = after["scanned_at"]
         changed = any(r.get("status") == "changed" for r in step_results)
@@ -139,8 +144,12 @@ class ActionModule(ActionBase):
         known = set(f["key"] for f in findings)
         for finding in after["findings"]:
             if finding["key"] not in known:
-                finding["outcome"] = "failed"
-                finding["outcome_detail"] = "found by the verification scan only"
+                if finding.get("exempt"):
+                    finding["outcome"] = "skipped_exempt"
+                    finding["outcome_detail"] = (finding.get("exemption") or {}).get("reason", "exempt")
+                else:
+                    finding["outcome"] = "failed"
+                    finding["outcome_detail"] = "found by the verification scan only"
                 findings.append(finding)
         return self._finish(result, facts, remediation, changed, host)
 
@@ -162,8 +171,9 @@ class ActionModule(ActionBase):
         facts = dict(facts, status=status, remediation=remediation)
         for warning in facts["warnings"]:
             display.warning("%s: %s" % (host, warning))
-        if remediation["plan"].get("tripped"):
-            display.warning("%s: %s" % (host, remediation["plan"]["tripped"]))
         result.update(changed=changed, status=status, findings=findings, remediation=remediation,
                       reboot_required=remediation["reboot_required"], ansible_facts={"banned_software": facts})
+        if remediation["plan"].get("tripped"):
+            # Circuit breaker (docs/design.md, "Safety"): nothing is removed and the host fails.
+            result.update(failed=True, msg=remediation["plan"]["tripped"])
         return result

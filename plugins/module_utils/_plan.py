@@ -37,6 +37,16 @@ NO_SYSTEMD = ["System has not been booted with systemd", "Failed to connect to b
 PACKAGE_ABSENT = ["is not installed", "isn't installed"]
 # Finding sources removed by moving the path to quarantine (when no package owns it).
 PATH_SOURCES = ("appimage", "file", "desktop")
+# The fields the executor knows per step kind (docs/design.md, "Plan"); the planner's own
+# bookkeeping fields (packages, manager, entry) stay in the plan for the report only.
+EXECUTOR_FIELDS = {
+    "command": ("argv", "timeout", "env", "run_as", "ok_rc", "tolerate", "absent", "lock"),
+    "kill": ("pids", "exe", "comm", "grace"),
+    "quarantine": ("path", "type"),
+    "archive": ("paths", "name"),
+    "purge": ("path", "type"),
+}
+COMMON_FIELDS = ("id", "kind", "action", "findings", "requires")
 
 
 class PlanError(ValueError):
@@ -124,7 +134,8 @@ class _Planner(object):
         if not name or not USER_NAME_RE.match(name) or not user:
             return None
         uid, gid, home = user.get("uid"), user.get("gid"), user.get("home")
-        if not isinstance(uid, int) or not isinstance(gid, int) or uid == 0 or normalise_path(home) is None:
+        if (not isinstance(uid, int) or not isinstance(gid, int) or isinstance(uid, bool) or isinstance(gid, bool)
+                or uid == 0 or gid < 0 or normalise_path(home) is None):
             return None
         return {"user": name, "uid": uid, "gid": gid, "home": home}
 
@@ -138,10 +149,15 @@ class _Planner(object):
     # -- selection ---------------------------------------------------------------------------------
     def select(self):
         active = []
-        for finding in self.findings:
-            if finding.get("exempt"):
-                self.skipped.append({"key": _key(finding), "outcome": "skipped_exempt",
-                                     "reason": (finding.get("exemption") or {}).get("reason", "exempt")})
+        exempt_keys = set(_key(f) for f in self.findings if f.get("exempt"))
+        # Sorted, so that the plan does not depend on the order the findings came in.
+        for finding in sorted(self.findings, key=lambda f: (f["source"], f["scope"], f["name"], f.get("path") or "",
+                                                            f["id"])):
+            if finding.get("exempt") or _key(finding) in exempt_keys:
+                reason = (finding.get("exemption") or {}).get("reason", "exempt")
+                if not finding.get("exempt"):
+                    reason = "the same item is exempt under another entry"
+                self.skipped.append({"key": _key(finding), "outcome": "skipped_exempt", "reason": reason})
             elif finding["source"] in ("dpkg", "rpm") and is_protected_package(
                     finding["name"], self.opts["protected_packages"]):
                 self.skipped.append({"key": _key(finding), "outcome": "skipped_protected",
@@ -150,9 +166,29 @@ class _Planner(object):
                 active.append(finding)
         return active
 
+    def _removable(self, active):
+        """(manager, name) of the packages the package step will remove."""
+        out = set()
+        for source, tool, name_re in (("dpkg", "dpkg", DPKG_NAME_RE), ("rpm", "rpm", RPM_NAME_RE)):
+            if self._tool(tool) is None:
+                continue
+            for finding in active:
+                if finding["source"] == source and name_re.match(finding["name"]):
+                    out.add((source, finding["name"]))
+        return out
+
+    def _owners(self, rec):
+        """(manager, name) of every package owning a record's path (empty when none does)."""
+        owner = rec.get("owner")
+        if not isinstance(owner, str):
+            return []
+        names = rec.get("owners") if isinstance(rec.get("owners"), list) else [owner]
+        return [(rec.get("owner_source"), n) for n in names if isinstance(n, str)]
+
     # -- steps -------------------------------------------------------------------------------------
     def services(self, active):
         systemctl = self._tool("systemctl")
+        removable = self._removable(active)
         for finding in active:
             if finding["source"] != "service":
                 continue
@@ -160,6 +196,9 @@ class _Planner(object):
             unit = finding["name"]
             if rec.get("type") == "sysv" or not UNIT_NAME_RE.match(unit):
                 continue   # SysV scripts are stopped by their package's removal scripts
+            owners = self._owners(rec)
+            if owners and not all(o in removable for o in owners):
+                continue   # a package that stays owns the unit: left alone (unplanned below)
             if systemctl is None:
                 continue
             keys = [_key(finding)]
@@ -212,8 +251,10 @@ class _Planner(object):
                 action = "remove_packages"
                 argv = [binary, "-e", "--"] + names
                 env = {}
-            self._command(action, argv, keys, removals=len(names), lock=lock, env=env, absent=PACKAGE_ABSENT,
-                          packages=names, manager=source)
+            # "absent" describes the whole step: with several packages, one already gone must not
+            # hide that the others were removed (dpkg) or that nothing was (rpm refuses the lot).
+            self._command(action, argv, keys, removals=len(names), lock=lock, env=env,
+                          absent=PACKAGE_ABSENT if len(names) == 1 else [], packages=names, manager=source)
 
     def flatpaks(self, active):
         flatpak = self._tool("flatpak")
@@ -268,16 +309,21 @@ class _Planner(object):
         for finding in active:
             source = finding["source"]
             rec = self.records.get(_key(finding), {})
-            if source not in PATH_SOURCES and not (source == "service" and rec.get("type") != "sysv"):
+            if source not in PATH_SOURCES and source != "service":
                 continue
-            owner = rec.get("owner")
-            if isinstance(owner, str) and (rec.get("owner_source"), owner) in removed_packages:
-                pkg_steps = [s["id"] for s in self.steps if owner in (s.get("packages") or ())]
+            owners = self._owners(rec)
+            if owners and all(o in removed_packages for o in owners):
+                pkg_steps = [s["id"] for s in self.steps
+                             if any(s.get("manager") == m and n in (s.get("packages") or ()) for m, n in owners)]
                 for sid in pkg_steps:
                     self.covered.setdefault(_key(finding), []).append(sid)
                 continue
-            if isinstance(owner, str):
-                self._unplanned(finding, "owned by package %s, which is not being removed" % owner)
+            if owners:
+                staying = [n for m, n in owners if (m, n) not in removed_packages]
+                self._unplanned(finding, "owned by package %s, which is not being removed" % ", ".join(staying))
+                continue
+            if source == "service" and rec.get("type") == "sysv":
+                self._unplanned(finding, "SysV init script not owned by a package being removed")
                 continue
             path = normalise_path(finding.get("path"))
             if path is None:
@@ -292,9 +338,9 @@ class _Planner(object):
         self._quarantine(targets, "quarantine")
 
     def _quarantine(self, targets, action):
-        chosen = []
+        chosen = [s["path"] for s in self.steps if s["kind"] == "quarantine"]
         for path in sorted(targets):
-            parent = [p for p in chosen if path.startswith(p + "/")]
+            parent = [p for p in chosen if path == p or path.startswith(p + "/")]
             if parent:   # inside a path already moved: covered by that step
                 sid = self._step_for_path(parent[0])
                 for key in targets[path]["keys"]:
@@ -324,10 +370,13 @@ class _Planner(object):
     def user_data(self, active, archive_phase):
         """Archive (before removal) or purge (after) user data of the entries found on this host."""
         entry_ids = sorted(set(f["id"] for f in active))
+        exempt_entries = set(f["id"] for f in self.findings if f.get("exempt"))
         for entry_id in entry_ids:
             policy = self._data_policy(entry_id)
             if policy not in DATA_POLICIES:
                 raise PlanError("data policy %r for %s is not one of %s" % (policy, entry_id, ", ".join(DATA_POLICIES)))
+            if entry_id in exempt_entries:
+                policy = "keep"   # part of the product is exempt: its data may still be in use
             records = self._matching_records("data", self.entries.get(entry_id), "data")
             by_scope = {}
             for rec in records:
@@ -337,19 +386,22 @@ class _Planner(object):
                 by_scope.setdefault(rec.get("scope", "machine"), []).append((path, rec))
             for scope in sorted(by_scope):
                 items = sorted(by_scope[scope], key=lambda item: item[0])
+                user = _scope_user(scope)
+                scope_policy = policy
+                if scope != "machine" and not (user and USER_NAME_RE.match(user) and not user.endswith("$")):
+                    scope_policy = "keep"   # no valid user name to name its archive after: kept
                 if archive_phase:
                     for path, rec in items:
-                        self.data.append({"entry": entry_id, "policy": policy, "path": path, "scope": scope})
-                    if policy == "archive":
-                        user = _scope_user(scope) or "machine"
-                        name = "%s-%s-%s" % (entry_id, user, self.opts["run_id"])
+                        self.data.append({"entry": entry_id, "policy": scope_policy, "path": path, "scope": scope})
+                    if scope_policy == "archive":
+                        name = "%s-%s-%s" % (entry_id, user or "machine", self.opts["run_id"])
                         self._add({"kind": "archive", "action": "archive_data", "entry": entry_id,
                                    "paths": [p for p, dummy in items], "name": name}, [])
                     continue
-                if policy == "keep":
+                if scope_policy == "keep":
                     continue
                 archive_id = None
-                if policy == "archive":
+                if scope_policy == "archive":
                     archive_id = [s["id"] for s in self.steps
                                   if s["kind"] == "archive" and s.get("entry") == entry_id and
                                   set(s["paths"]) >= set(p for p, dummy in items)]
@@ -367,6 +419,10 @@ class _Planner(object):
         if not self.opts["remove_leftovers"]:
             return
         exempt_entries = set(f["id"] for f in self.findings if f.get("exempt"))
+        kept = set()
+        for entry_id in sorted(exempt_entries & set(self.entries)):
+            for rec in self._matching_records("leftover", self.entries[entry_id], "leftovers"):
+                kept.add(normalise_path(rec.get("path")))
         targets = {}
         for entry_id in sorted(self.entries):
             if entry_id in exempt_entries:
@@ -375,6 +431,8 @@ class _Planner(object):
                 path = normalise_path(rec.get("path"))
                 if path is None or path_protection(path, self.homes):
                     continue
+                if any(k and (k == path or k.startswith(path + "/") or path.startswith(k + "/")) for k in kept):
+                    continue   # an exempt entry lists it too
                 targets.setdefault(path, {"keys": [], "type": rec.get("type") or "dir"})
         self._quarantine(targets, "quarantine_leftover")
 
@@ -427,10 +485,19 @@ def validate_options(options):
                             % (entry_id, ", ".join(DATA_POLICIES), policy))
     if isinstance(opts["max_removals"], bool) or not isinstance(opts["max_removals"], int) or opts["max_removals"] < 0:
         raise PlanError("banned_software_max_removals must be a whole number >= 0, got %r" % (opts["max_removals"],))
-    if not isinstance(opts["protected_packages"], list) or not all(isinstance(p, str) and p
-                                                                    for p in opts["protected_packages"]):
+    if isinstance(opts["step_timeout"], bool) or not isinstance(opts["step_timeout"], int) or opts["step_timeout"] <= 0:
+        raise PlanError("banned_software_step_timeout must be a whole number of seconds > 0, got %r"
+                        % (opts["step_timeout"],))
+    protected = opts["protected_packages"]
+    if not isinstance(protected, list) or not all(isinstance(p, str) and p for p in protected):
         raise PlanError("banned_software_protected_packages must be a list of package names or patterns")
     return opts
+
+
+def executor_steps(steps):
+    """The plan's steps as the executor takes them: only the fields it knows (see EXECUTOR_FIELDS)."""
+    return [dict((k, v) for k, v in step.items() if k in COMMON_FIELDS + EXECUTOR_FIELDS[step["kind"]])
+            for step in steps]
 
 
 def plan_removal(platform, findings, collected, entries_by_id, options):
@@ -459,7 +526,7 @@ def judge_outcomes(findings, plan, step_results, remaining_keys):
         if key in skipped:
             outcome, detail = skipped[key]["outcome"], skipped[key]["reason"]
         elif remaining_keys is None:
-            outcome = "would_remove" if key in covered else "failed"
+            outcome = "would_remove" if key in covered and key not in unplanned else "failed"
             if key in unplanned:
                 detail = unplanned[key]["reason"]
         elif key in remaining_keys:
@@ -469,7 +536,8 @@ def judge_outcomes(findings, plan, step_results, remaining_keys):
             detail = "; ".join(errors) or (unplanned[key]["reason"] if key in unplanned else "still present after the run")
         else:
             statuses = [results.get(i, {}).get("status") for i in covered.get(key, [])]
-            outcome = "already_absent" if statuses and all(s == "absent" for s in statuses) else "removed"
+            # already absent: some step found it gone and none changed anything for it
+            outcome = "already_absent" if "absent" in statuses and "changed" not in statuses else "removed"
         finding["outcome"] = outcome
         if detail:
             finding["outcome_detail"] = detail

@@ -40,6 +40,9 @@ PROTECTED_PATHS = frozenset([
     "/usr/share", "/usr/share/applications", "/var/lib", "/var/log", "/var/opt", "/var/tmp", "/etc/opt",
     "/etc/systemd", "/etc/systemd/system", "/lib/systemd", "/lib/systemd/system", "/usr/lib/systemd",
     "/usr/lib/systemd/system", "/var/lib/flatpak", "/var/lib/snapd", "/snap", "/var/cache",
+    "/var/lib/flatpak/app", "/var/lib/flatpak/runtime", "/var/lib/flatpak/repo", "/var/lib/flatpak/exports",
+    "/var/lib/snapd/snaps", "/snap/bin", "/usr/local/share", "/usr/local/lib", "/etc/init.d", "/etc/xdg",
+    "/etc/xdg/autostart", "/var/lib/dpkg", "/var/lib/rpm",
     "/Applications", "/Library", "/System", "/Users", "/private",
 ])
 
@@ -50,12 +53,13 @@ PROTECTED_HOME_CHILDREN = frozenset([
     "Library/Application Support", "Library/Containers", "Library/Group Containers", "Library/Preferences",
 ])
 
-DPKG_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]{0,127}$")
-RPM_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]{0,127}$")
-FLATPAK_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+){2,}$")
-SNAP_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}(_[a-z0-9]{1,10})?$")
-USER_NAME_RE = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}\$?$")
-UNIT_NAME_RE = re.compile(r"^[A-Za-z0-9:_.@-]{1,255}\.(service|socket|timer|path)$")
+# \Z, not $: '$' also matches before a trailing newline ("kesl\n" is not a package name).
+DPKG_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]{0,127}\Z")
+RPM_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]{0,127}\Z")
+FLATPAK_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+){2,}\Z")
+SNAP_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}(_[a-z0-9]{1,10})?\Z")
+USER_NAME_RE = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}\$?\Z")
+UNIT_NAME_RE = re.compile(r"^[A-Za-z0-9:_.@-]{1,255}\.(service|socket|timer|path)\Z")
 
 
 def is_protected_package(name, extra=()):
@@ -89,7 +93,13 @@ def path_protection(path, homes=()):
         return "protected system path"
     if clean.count("/") < 2:
         return "top-level path"
-    for home in homes or ():
+    homes = list(homes or ())
+    parts = clean.split("/")
+    if parts[1] == "home":
+        # Every directory directly under /home is treated as a home, listed or not (a user the scan
+        # did not select still has one).
+        homes.append("/home/" + parts[2])
+    for home in homes:
         home_clean = normalise_path(home)
         if home_clean is None:
             continue
