@@ -29,16 +29,16 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Targets that run the collection see only its installed form (plus the `ansible` package's).
 WITH_COLLECTIONS := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS)
 
-TEST_STEPS ?= unit sanity lint molecule
+TEST_STEPS ?= unit integration sanity lint molecule
 
-.PHONY: help venv collection audit test unit sanity lint yamllint ansible-lint molecule clean distclean
+.PHONY: help venv collection audit test unit integration sanity lint yamllint ansible-lint molecule clean distclean
 
 help:
 	@echo 'make venv        create .venv with the pinned tools (requirements-dev.txt)'
 	@echo 'make collection  build build/govsec-banned_software-*.tar.gz and install it into .collections/'
 	@echo 'make audit       scan this machine (read-only); report in reports/'
 	@echo 'make test        $(TEST_STEPS) (stops at the first failure)'
-	@echo 'make unit | sanity | lint | molecule   one step of make test'
+	@echo 'make unit | integration | sanity | lint | molecule   one step of make test'
 	@echo 'make molecule SCENARIO=<name>           one molecule scenario'
 	@echo 'make clean       remove build output (build/ .collections/ reports/ tests/output/)'
 	@echo 'make distclean   clean, and remove .venv'
@@ -93,6 +93,11 @@ test: venv
 
 unit: venv
 	python -m pytest
+
+# Playbooks run for real with ansible-playbook against the installed collection (localhost and
+# loopback hosts only).
+integration: venv collection
+	$(WITH_COLLECTIONS) python -m pytest -p no:cacheprovider tests/integration
 
 sanity: venv
 	bash tests/sanity/run.sh
