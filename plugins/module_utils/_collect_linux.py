@@ -47,7 +47,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._query impo
 from ansible_collections.govsec.banned_software.plugins.module_utils._linux_users import (
     read_passwd, select_users, uid_names)
 from ansible_collections.govsec.banned_software.plugins.module_utils._dpkg import (
-    dpkg_owners, list_dpkg, merged_aliases)
+    INFO_DIR, dpkg_other_owners, dpkg_owners, list_dpkg, merged_aliases)
 from ansible_collections.govsec.banned_software.plugins.module_utils._rpm import list_rpm, rpm_owners
 from ansible_collections.govsec.banned_software.plugins.module_utils._flatpak import list_flatpak
 from ansible_collections.govsec.banned_software.plugins.module_utils._snap import list_snap
@@ -104,6 +104,12 @@ def add_owners(fs, records, run_command, rpm_bin=None, rpm_ok=False):
         found = rpm_owners(fs, run_command, records["rpm"], rest, rpm_bin, merged_aliases(fs))
         for path, names in found.items():
             owners[path] = ("rpm", names)
+    # A path no banned package owns may still belong to another package: remediation must then
+    # leave it alone, so look it up in every package's file list (only these few paths).
+    rest = [p for p in paths if p not in owners]
+    if rest and fs.isdir(INFO_DIR):
+        for path, names in dpkg_other_owners(fs, rest).items():
+            owners[path] = ("dpkg", names)
     for rec in targets:
         hit = owners.get(rec["path"])
         if hit:

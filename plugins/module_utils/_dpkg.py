@@ -191,3 +191,34 @@ def dpkg_owners(fs, packages, paths):
                     for p in hit:
                         owners.setdefault(p, set()).add(name)
     return dict((p, sorted(n)) for p, n in owners.items())
+
+
+def dpkg_other_owners(fs, paths, limit=100000):
+    """Map each of ``paths`` to the packages owning it, reading every ``.list`` file.
+
+    Used only for the few paths no banned package owns, so that remediation never moves a file that
+    another (not banned) package owns. Stops as soon as every path has an owner.
+    """
+    if not paths:
+        return {}
+    aliases = merged_aliases(fs)
+    wanted = {}
+    for p in paths:
+        wanted.setdefault(canonical(p, aliases), set()).add(p)
+    prefixes = tuple(a[0] for a in aliases)
+    owners = {}
+    for fname, kind in fs.listdir(INFO_DIR, limit=limit, what="package ownership unknown"):
+        if kind != "file" or not fname.endswith(".list"):
+            continue
+        name = fname[:-5].split(":", 1)[0]
+        if not _PKG_NAME.match(name):
+            continue
+        lines = read_list(fs, "%s/%s" % (INFO_DIR, fname))
+        for line in lines or ():
+            if prefixes and line.startswith(prefixes):
+                line = canonical(line, aliases)
+            for p in wanted.get(line, ()):
+                owners.setdefault(p, set()).add(name)
+        if len(owners) == len(paths):
+            break
+    return dict((p, sorted(n)) for p, n in owners.items())

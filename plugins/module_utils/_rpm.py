@@ -159,7 +159,7 @@ def owner_argv(rpm_bin, root, dbpath, paths):
 
 
 def parse_owners(out, paths, names, aliases=()):
-    """Map each of ``paths`` to the sorted ``names`` (packages that passed the pre-filter) owning it."""
+    """Map each of ``paths`` to the sorted packages owning it (only ``names`` unless it is None)."""
     wanted = {}
     for p in paths:
         wanted.setdefault(canonical(p, aliases), set()).add(p)
@@ -169,7 +169,7 @@ def parse_owners(out, paths, names, aliases=()):
             continue
         path, name = line.rsplit("\t", 1)
         name = safe_text(name)
-        if name not in names:
+        if names is not None and name not in names:
             continue
         for p in wanted.get(canonical(safe_text(path), aliases), ()):
             owners.setdefault(p, set()).add(name)

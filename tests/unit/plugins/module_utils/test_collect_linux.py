@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import shutil
 
 import pytest
 
@@ -240,9 +241,9 @@ def test_data_leftover_and_dpkg_ownership(tmp_path):
         {"name": "/opt/kaspersky/kesl", "path": "/opt/kaspersky/kesl", "scope": "machine", "type": "dir",
          "owner": "kesl", "owner_source": "dpkg"},
         {"name": "/home/alice/.xwechat", "path": "/home/alice/.xwechat", "scope": "user:alice", "type": "dir"},
-        # owned by com.tencent.wechat, which did not pass the pre-filter: its list is not read
+        # owned by com.tencent.wechat, which did not pass the pre-filter: found in every package's lists
         {"name": "/opt/apps/com.tencent.wechat", "path": "/opt/apps/com.tencent.wechat", "scope": "machine",
-         "type": "dir"},
+         "type": "dir", "owner": "com.tencent.wechat", "owner_source": "dpkg"},
     ]
     assert res["records"]["desktop"] == [
         {"name": "wechat.desktop", "scope": "machine", "path": "/usr/share/applications/wechat.desktop",
@@ -281,14 +282,16 @@ def test_pseudo_sources_alone_and_in_sources_option(tmp_path):
     assert res["warnings"] == [
         "file path %s names the root or a home directory itself or contains . or ..: ignored" % p
         for p in ("~/", "~/Documents/..", "/", "//", "/opt/../etc", "/opt/./kaspersky")]
-    # without the dpkg source there is no pre-filtered package, hence no owner
+    # without the dpkg source no banned package passed the pre-filter, but the paths still belong to
+    # packages (read from every .list file): remediation must know they are owned
     res = collect_linux(str(image), OWN_QUERY, None, sources=["file"])
-    assert [r.get("owner") for r in res["records"]["file"]] == [None, None, None, None]
+    assert [(r.get("owner"), r.get("owner_source")) for r in res["records"]["file"]] == [
+        ("wechat", "dpkg"), ("kesl", "dpkg"), (None, None), ("com.tencent.wechat", "dpkg")]
 
 
 def test_rpm_ownership_one_extra_command(tmp_path):
     image = owned_image(tmp_path)
-    (image / "var" / "lib" / "dpkg" / "status").unlink()
+    shutil.rmtree(str(image / "var" / "lib" / "dpkg"))   # an RPM-only host
     (image / "var" / "lib" / "rpm").mkdir(parents=True)
     (image / "var" / "lib" / "rpm" / "rpmdb.sqlite").write_bytes(b"")
     calls = []
@@ -399,3 +402,17 @@ def test_tools_and_reboot_live_only(tmp_path, monkeypatch):
     assert (live["tools"], live["reboot_required"]) == ({"flatpak": str(tmp_path / "bin" / "flatpak")}, True)
     image = collect_linux(str(tmp_path), {}, None)
     assert (image["tools"], image["reboot_required"]) == ({}, False)
+
+
+def test_paths_owned_by_packages_that_are_not_banned(tmp_path):
+    """A matched path that another (benign) package owns is reported with that owner."""
+    image = owned_image(tmp_path)
+    info = image / "var" / "lib" / "dpkg" / "info"
+    (info / "wechat.list").unlink()
+    (info / "benign-thing.list").write_text("/.\n/opt\n/opt/wechat\n/opt/wechat/README\n")
+    (info / "libfoo1:amd64.list").write_text("/usr/lib/libfoo.so.1\n")
+    (info / "not-a-list.md5sums").write_text("x  /opt/wechat\n")
+    res = collect_linux(str(image), OWN_QUERY, None, sources=["dpkg", "file"])
+    owners = dict((r["path"], (r.get("owner"), r.get("owner_source"))) for r in res["records"]["file"])
+    assert owners["/opt/wechat"] == ("benign-thing", "dpkg")
+    assert owners["/home/alice/.xwechat"] == (None, None)
