@@ -100,8 +100,8 @@ def add_owners(fs, records, run_command, rpm_bin=None, rpm_ok=False):
     for path, names in dpkg_owners(fs, records.get("dpkg") or [], paths).items():
         owners[path] = ("dpkg", names)
     rest = [p for p in paths if p not in owners]
-    if rpm_ok and rest and records.get("rpm"):
-        found = rpm_owners(fs, run_command, records["rpm"], rest, rpm_bin, merged_aliases(fs))
+    if rpm_ok and rest:
+        found = rpm_owners(fs, run_command, records.get("rpm") or [], rest, rpm_bin, merged_aliases(fs))
         for path, names in found.items():
             owners[path] = ("rpm", names)
     # A path no banned package owns may still belong to another package: remediation must then

@@ -177,21 +177,24 @@ def parse_owners(out, paths, names, aliases=()):
 
 
 def rpm_owners(fs, run_command, packages, paths, rpm_bin=None, aliases=()):
-    """Map each of ``paths`` to the names of the rpm ``packages`` (records) owning it.
+    """Map each of ``paths`` to the names of the rpm packages owning it (banned or not).
 
-    One ``rpm -qf`` per database the ``packages`` came from (their ``path``), only when there are
-    paths and packages; failures become warnings and leave the paths without an owner.
+    One ``rpm -qf`` per database the ``packages`` (matched records) came from, or per database found
+    under root when none matched; failures become warnings and leave the paths without an owner.
     """
-    if not packages or not paths:
+    if not paths:
         return {}
     if rpm_bin is None:
         rpm_bin = find_rpm_binary()
     if rpm_bin is None:
         return {}
     by_db = {}
-    for pkg in packages:
+    for pkg in packages or ():
         if isinstance(pkg.get("path"), str) and isinstance(pkg.get("name"), str):
             by_db.setdefault(pkg["path"], set()).add(pkg["name"])
+    if not by_db:   # no banned package matched: ask every database (a benign package may own the path)
+        for dbpath in find_databases(fs):
+            by_db[dbpath] = set()
     owners = {}
     for dbpath in sorted(by_db):
         argv = owner_argv(rpm_bin, fs.root, dbpath, paths)
@@ -210,6 +213,6 @@ def rpm_owners(fs, run_command, packages, paths, rpm_bin=None, aliases=()):
         if rc != 0 and problems:
             fs.warnings.append("rpm ownership query of %s failed (rc=%s): %s: package ownership unknown"
                                % (quote(dbpath), rc, quote(problems[0][:300])))
-        for path, names in parse_owners(out or "", paths, by_db[dbpath], aliases).items():
+        for path, names in parse_owners(out or "", paths, None, aliases).items():
             owners.setdefault(path, set()).update(names)
     return dict((p, sorted(n)) for p, n in owners.items())

@@ -325,7 +325,7 @@ def test_rpm_ownership_one_extra_command(tmp_path):
     assert res["warnings"] == []
 
 
-def test_rpm_ownership_not_run_without_matching_packages(tmp_path):
+def test_rpm_ownership_asks_every_database_without_matching_packages(tmp_path):
     image = owned_image(tmp_path)
     (image / "var" / "lib" / "rpm").mkdir(parents=True)
     (image / "var" / "lib" / "rpm" / "Packages").write_bytes(b"")
@@ -336,7 +336,9 @@ def test_rpm_ownership_not_run_without_matching_packages(tmp_path):
         return 0, "bash\t(none)\t5\t1\tx86_64\t(none)\n", ""
 
     res = collect_linux(str(image), dict(OWN_QUERY, rpm={"names": ["kesl"]}), run, rpm_bin="/usr/bin/rpm")
-    assert [c[5] for c in calls] == ["-qa"]
+    # no banned rpm matched, yet the paths dpkg does not own are still looked up in the rpm database
+    assert [c[5] for c in calls] == ["-qa", "-qf"]
+    assert calls[1][4] == "/var/lib/rpm"
     assert res["records"]["file"][0]["owner"] == "wechat"  # from dpkg
 
 

@@ -182,6 +182,8 @@ def test_owner_argv_and_parse(tmp_path):
         "/opt/kaspersky/kesl": ["kesl", "kesl-gui"],
         "/usr/lib/systemd/system/kesl.service": ["kesl"],
         "/usr/share/applications/kesl gui.desktop": ["kesl-gui"],
+        # owned by a package that is not banned: reported, so that removal leaves the path alone
+        "/opt/wechat": ["not-in-prefilter"],
     }
     assert fs.warnings == []  # rc=1 only says a path is not owned
 
