@@ -73,8 +73,10 @@ ARCHIVE_NAME_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,127}\Z")
 COMMAND_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}\Z")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 
+CORE_FIELDS = ("id", "kind", "action", "findings", "requires")
 # "packages", "manager" and "entry" are the planner's labels for the report: accepted, not used here.
-COMMON_FIELDS = ("id", "kind", "action", "findings", "requires", "packages", "manager", "entry")
+LABEL_FIELDS = ("packages", "manager", "entry")
+COMMON_FIELDS = CORE_FIELDS + LABEL_FIELDS
 KIND_FIELDS = {
     "command": ("argv", "timeout", "env", "run_as", "ok_rc", "tolerate", "absent", "lock"),
     "kill": ("pids", "exe", "comm", "grace"),

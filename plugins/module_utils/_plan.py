@@ -15,9 +15,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import CORE_FIELDS, KIND_FIELDS
 from ansible_collections.govsec.banned_software.plugins.module_utils._protect import (
-    DPKG_NAME_RE, FLATPAK_ID_RE, RPM_NAME_RE, SNAP_NAME_RE, UNIT_NAME_RE, USER_NAME_RE, is_protected_package,
-    normalise_path, path_protection,
+    USER_NAME_RE, normalise_path, path_protection,
 )
 
 PLAN_VERSION = 1
@@ -39,14 +39,8 @@ PACKAGE_ABSENT = ["is not installed", "isn't installed"]
 PATH_SOURCES = ("appimage", "file", "desktop")
 # The fields the executor knows per step kind (docs/design.md, "Plan"); the planner's own
 # bookkeeping fields (packages, manager, entry) stay in the plan for the report only.
-EXECUTOR_FIELDS = {
-    "command": ("argv", "timeout", "env", "run_as", "ok_rc", "tolerate", "absent", "lock"),
-    "kill": ("pids", "exe", "comm", "grace"),
-    "quarantine": ("path", "type"),
-    "archive": ("paths", "name"),
-    "purge": ("path", "type"),
-}
-COMMON_FIELDS = ("id", "kind", "action", "findings", "requires")
+EXECUTOR_FIELDS = KIND_FIELDS
+COMMON_FIELDS = CORE_FIELDS
 
 
 class PlanError(ValueError):
@@ -84,7 +78,11 @@ def _scope_user(scope):
     return scope[5:] if isinstance(scope, str) and scope.startswith("user:") else None
 
 
-class _Planner(object):
+class PlannerBase(object):
+    """Shared planning: selection, data policies, leftovers, quarantine, limits. Subclasses add the
+    platform's removal steps in ``removal_phases`` and may override the path helpers."""
+
+    platform = None
 
     def __init__(self, platform, findings, collected, entries, options):
         self.platform = platform
@@ -115,10 +113,6 @@ class _Planner(object):
         self.removals += removals
         return step["id"]
 
-    def _tool(self, name):
-        path = self.tools.get(name)
-        return path if isinstance(path, str) and path.startswith("/") else None
-
     def _unplanned(self, finding, reason):
         self.unplanned.append({"key": _key(finding), "reason": reason})
 
@@ -128,23 +122,30 @@ class _Planner(object):
         step.update(extra)
         return self._add(step, keys, removals)
 
-    def _run_as(self, scope):
-        name = _scope_user(scope)
-        user = self.users.get(name)
-        if not name or not USER_NAME_RE.match(name) or not user:
-            return None
-        uid, gid, home = user.get("uid"), user.get("gid"), user.get("home")
-        if (not isinstance(uid, int) or not isinstance(gid, int) or isinstance(uid, bool) or isinstance(gid, bool)
-                or uid == 0 or gid < 0 or normalise_path(home) is None):
-            return None
-        return {"user": name, "uid": uid, "gid": gid, "home": home}
-
     def _data_policy(self, entry_id):
         policy = self.opts["data_policy"] or self.opts["data_policies"].get(entry_id)
         if policy is None:
             entry = self.entries.get(entry_id)
             policy = entry.data_policy if entry is not None else "keep"
         return policy
+
+    def norm_path(self, path):
+        return normalise_path(path)
+
+    def path_protection(self, path):
+        return path_protection(path, self.homes)
+
+    def protected_reason(self, finding):
+        """Why a finding must never be removed (None when it may be)."""
+        return None
+
+    def stop_phases(self, active):
+        """Add the steps that stop the product (services, processes), before user data is archived."""
+        raise NotImplementedError
+
+    def removal_phases(self, active):
+        """Add the platform's removal steps (between archiving and purging user data)."""
+        raise NotImplementedError
 
     # -- selection ---------------------------------------------------------------------------------
     def select(self):
@@ -158,185 +159,14 @@ class _Planner(object):
                 if not finding.get("exempt"):
                     reason = "the same item is exempt under another entry"
                 self.skipped.append({"key": _key(finding), "outcome": "skipped_exempt", "reason": reason})
-            elif finding["source"] in ("dpkg", "rpm") and is_protected_package(
-                    finding["name"], self.opts["protected_packages"]):
+            elif self.protected_reason(finding):
                 self.skipped.append({"key": _key(finding), "outcome": "skipped_protected",
-                                     "reason": "package %s is protected and is never removed" % finding["name"]})
+                                     "reason": self.protected_reason(finding)})
             else:
                 active.append(finding)
         return active
 
-    def _removable(self, active):
-        """(manager, name) of the packages the package step will remove."""
-        out = set()
-        for source, tool, name_re in (("dpkg", "dpkg", DPKG_NAME_RE), ("rpm", "rpm", RPM_NAME_RE)):
-            if self._tool(tool) is None:
-                continue
-            for finding in active:
-                if finding["source"] == source and name_re.match(finding["name"]):
-                    out.add((source, finding["name"]))
-        return out
-
-    def _owners(self, rec):
-        """(manager, name) of every package owning a record's path (empty when none does)."""
-        owner = rec.get("owner")
-        if not isinstance(owner, str):
-            return []
-        names = rec.get("owners") if isinstance(rec.get("owners"), list) else [owner]
-        return [(rec.get("owner_source"), n) for n in names if isinstance(n, str)]
-
     # -- steps -------------------------------------------------------------------------------------
-    def services(self, active):
-        systemctl = self._tool("systemctl")
-        removable = self._removable(active)
-        for finding in active:
-            if finding["source"] != "service":
-                continue
-            rec = self.records.get(_key(finding), {})
-            unit = finding["name"]
-            if rec.get("type") == "sysv" or not UNIT_NAME_RE.match(unit):
-                continue   # SysV scripts are stopped by their package's removal scripts
-            owners = self._owners(rec)
-            if owners and not all(o in removable for o in owners):
-                continue   # a package that stays owns the unit: left alone (unplanned below)
-            if systemctl is None:
-                continue
-            keys = [_key(finding)]
-            self._command("stop_service", [systemctl, "stop", "--", unit], keys, tolerate=NO_SYSTEMD + ["not loaded"])
-            self._command("disable_service", [systemctl, "disable", "--", unit], keys,
-                          tolerate=NO_SYSTEMD + ["does not exist", "not loaded"])
-
-    def processes(self, active):
-        for finding in active:
-            if finding["source"] != "process":
-                continue
-            rec = self.records.get(_key(finding), {})
-            pids = [p for p in rec.get("pids") or [rec.get("pid")] if isinstance(p, int) and p > 1]
-            if not pids:
-                self._unplanned(finding, "no process id to stop")
-                continue
-            step = {"kind": "kill", "action": "stop_process", "pids": sorted(set(pids)), "grace": 10}
-            if isinstance(rec.get("exe"), str):
-                step["exe"] = rec["exe"]
-            if isinstance(rec.get("comm"), str):
-                step["comm"] = rec["comm"]
-            self._add(step, [_key(finding)])
-
-    def packages(self, active):
-        for source, tool, name_re, lock in (("dpkg", "dpkg", DPKG_NAME_RE, "dpkg"), ("rpm", "rpm", RPM_NAME_RE, "rpm")):
-            chosen = {}
-            for finding in active:
-                if finding["source"] != source:
-                    continue
-                if not name_re.match(finding["name"]):
-                    self._unplanned(finding, "package name %r is not a valid %s name; not passed to a command"
-                                    % (finding["name"], source))
-                    continue
-                chosen.setdefault(finding["name"], []).append(_key(finding))
-            if not chosen:
-                continue
-            binary = self._tool(tool)
-            if binary is None:
-                for keys in chosen.values():
-                    for key in keys:
-                        self.unplanned.append({"key": key, "reason": "%s is not installed on the host" % tool})
-                continue
-            names = sorted(chosen)
-            keys = [k for n in names for k in chosen[n]]
-            if source == "dpkg":
-                action = "purge_packages" if self.opts["purge_packages"] else "remove_packages"
-                argv = [binary, "--purge" if self.opts["purge_packages"] else "--remove", "--"] + names
-                env = {"DEBIAN_FRONTEND": "noninteractive"}
-            else:
-                action = "remove_packages"
-                argv = [binary, "-e", "--"] + names
-                env = {}
-            # "absent" describes the whole step: with several packages, one already gone must not
-            # hide that the others were removed (dpkg) or that nothing was (rpm refuses the lot).
-            self._command(action, argv, keys, removals=len(names), lock=lock, env=env,
-                          absent=PACKAGE_ABSENT if len(names) == 1 else [], packages=names, manager=source)
-
-    def flatpaks(self, active):
-        flatpak = self._tool("flatpak")
-        for finding in active:
-            if finding["source"] != "flatpak":
-                continue
-            app = finding["name"]
-            if not FLATPAK_ID_RE.match(app):
-                self._unplanned(finding, "flatpak id %r is not valid; not passed to a command" % app)
-                continue
-            if flatpak is None:
-                self._unplanned(finding, "flatpak is not installed on the host")
-                continue
-            extra = {}
-            if finding["scope"] == "machine":
-                argv = [flatpak, "uninstall", "--system", "-y", "--noninteractive", "--", app]
-            else:
-                run_as = self._run_as(finding["scope"])
-                if run_as is None:
-                    self._unplanned(finding, "cannot run as %s (unknown or invalid user)" % finding["scope"])
-                    continue
-                argv = [flatpak, "uninstall", "--user", "-y", "--noninteractive", "--", app]
-                extra["run_as"] = run_as
-            self._command("uninstall_flatpak", argv, [_key(finding)], removals=1,
-                          absent=["not installed", "No installed refs found"], **extra)
-
-    def snaps(self, active):
-        snap = self._tool("snap")
-        for finding in active:
-            if finding["source"] != "snap":
-                continue
-            name = finding["name"]
-            if not SNAP_NAME_RE.match(name):
-                self._unplanned(finding, "snap name %r is not valid; not passed to a command" % name)
-                continue
-            if snap is None:
-                self._unplanned(finding, "snap is not installed on the host")
-                continue
-            argv = [snap, "remove"]
-            if self._data_policy(finding["id"]) == "purge":
-                argv.append("--purge")
-            self._command("remove_snap", argv + ["--", name], [_key(finding)], removals=1,
-                          absent=["is not installed"])
-
-    def paths(self, active):
-        """Quarantine files, AppImages, desktop entries and unit files that no package removal covers."""
-        removed_packages = set()
-        for step in self.steps:
-            for name in step.get("packages") or ():
-                removed_packages.add((step["manager"], name))
-        targets = {}
-        for finding in active:
-            source = finding["source"]
-            rec = self.records.get(_key(finding), {})
-            if source not in PATH_SOURCES and source != "service":
-                continue
-            owners = self._owners(rec)
-            if owners and all(o in removed_packages for o in owners):
-                pkg_steps = [s["id"] for s in self.steps
-                             if any(s.get("manager") == m and n in (s.get("packages") or ()) for m, n in owners)]
-                for sid in pkg_steps:
-                    self.covered.setdefault(_key(finding), []).append(sid)
-                continue
-            if owners:
-                staying = [n for m, n in owners if (m, n) not in removed_packages]
-                self._unplanned(finding, "owned by package %s, which is not being removed" % ", ".join(staying))
-                continue
-            if source == "service" and rec.get("type") == "sysv":
-                self._unplanned(finding, "SysV init script not owned by a package being removed")
-                continue
-            path = normalise_path(finding.get("path"))
-            if path is None:
-                self._unplanned(finding, "no usable path")
-                continue
-            reason = path_protection(path, self.homes)
-            if reason:
-                self.skipped.append({"key": _key(finding), "outcome": "skipped_protected",
-                                     "reason": "%s is %s" % (path, reason)})
-                continue
-            targets.setdefault(path, {"keys": [], "type": rec.get("type") or "file"})["keys"].append(_key(finding))
-        self._quarantine(targets, "quarantine")
-
     def _quarantine(self, targets, action):
         chosen = [s["path"] for s in self.steps if s["kind"] == "quarantine"]
         for path in sorted(targets):
@@ -380,7 +210,7 @@ class _Planner(object):
             records = self._matching_records("data", self.entries.get(entry_id), "data")
             by_scope = {}
             for rec in records:
-                path = normalise_path(rec.get("path"))
+                path = self.norm_path(rec.get("path"))
                 if path is None:
                     continue
                 by_scope.setdefault(rec.get("scope", "machine"), []).append((path, rec))
@@ -406,7 +236,7 @@ class _Planner(object):
                                   if s["kind"] == "archive" and s.get("entry") == entry_id and
                                   set(s["paths"]) >= set(p for p, dummy in items)]
                 for path, rec in items:
-                    reason = path_protection(path, self.homes)
+                    reason = self.path_protection(path)
                     if reason:
                         continue
                     step = {"kind": "purge", "action": "purge_data", "path": path, "entry": entry_id,
@@ -422,14 +252,14 @@ class _Planner(object):
         kept = set()
         for entry_id in sorted(exempt_entries & set(self.entries)):
             for rec in self._matching_records("leftover", self.entries[entry_id], "leftovers"):
-                kept.add(normalise_path(rec.get("path")))
+                kept.add(self.norm_path(rec.get("path")))
         targets = {}
         for entry_id in sorted(self.entries):
             if entry_id in exempt_entries:
                 continue
             for rec in self._matching_records("leftover", self.entries[entry_id], "leftovers"):
-                path = normalise_path(rec.get("path"))
-                if path is None or path_protection(path, self.homes):
+                path = self.norm_path(rec.get("path"))
+                if path is None or self.path_protection(path):
                     continue
                 if any(k and (k == path or k.startswith(path + "/") or path.startswith(k + "/")) for k in kept):
                     continue   # an exempt entry lists it too
@@ -439,13 +269,9 @@ class _Planner(object):
     # -- whole plan ----------------------------------------------------------------------------
     def build(self):
         active = self.select()
-        self.services(active)
-        self.processes(active)
+        self.stop_phases(active)
         self.user_data(active, archive_phase=True)
-        self.packages(active)
-        self.flatpaks(active)
-        self.snaps(active)
-        self.paths(active)
+        self.removal_phases(active)
         self.user_data(active, archive_phase=False)
         self.leftovers(active)
         for finding in active:
@@ -500,12 +326,18 @@ def executor_steps(steps):
             for step in steps]
 
 
+def planner_for(platform):
+    """The planner class of a platform (imported here: the platform planners import this module)."""
+    if platform == "linux":
+        from ansible_collections.govsec.banned_software.plugins.module_utils._plan_linux import LinuxPlanner
+        return LinuxPlanner
+    raise PlanError("removal planning for %s is not available in this release" % platform)
+
+
 def plan_removal(platform, findings, collected, entries_by_id, options):
     """Return the removal plan for one host (see the module docstring)."""
     validate_options(options)
-    if platform != "linux":
-        raise PlanError("removal planning for %s is not available in this release" % platform)
-    planner = _Planner(platform, findings, collected, entries_by_id, options)
+    planner = planner_for(platform)(platform, findings, collected, entries_by_id, options)
     return planner.build()
 
 
