@@ -23,7 +23,12 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan 
 
 display = Display()
 
-EXECUTOR = "govsec.banned_software.execute"
+EXECUTORS = {"linux": "govsec.banned_software.execute", "windows": "govsec.banned_software.win_execute"}
+DEFAULT_DIRS = {
+    "linux": ("/var/lib/govsec-banned-software/quarantine", "/var/lib/govsec-banned-software/archive"),
+    "windows": ("C:\\ProgramData\\govsec-banned-software\\quarantine",
+                "C:\\ProgramData\\govsec-banned-software\\archive"),
+}
 ARGUMENT_SPEC = dict(
     SELECTION_SPEC,
     users=dict(type="list", elements="str"),
@@ -33,8 +38,9 @@ ARGUMENT_SPEC = dict(
     remove_leftovers=dict(type="bool", default=False),
     max_removals=dict(type="int", default=25),
     protected_packages=dict(type="list", elements="str", default=[]),
-    quarantine_dir=dict(type="path", default="/var/lib/govsec-banned-software/quarantine"),
-    archive_dir=dict(type="path", default="/var/lib/govsec-banned-software/archive"),
+    quarantine_dir=dict(type="str"),
+    archive_dir=dict(type="str"),
+    uninstall_secrets=dict(type="dict", default={}, no_log=True),
     lock_timeout=dict(type="int", default=300),
     step_timeout=dict(type="int", default=900),
 )
@@ -79,6 +85,8 @@ class ActionModule(ActionBase):
         run_id = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         options = dict((k, args[k]) for k in PLAN_OPTIONS)
         options["run_id"] = run_id
+        # The planner only learns which secrets exist, never their values.
+        options["uninstall_secrets"] = dict((str(k), True) for k in args["uninstall_secrets"])
 
         try:
             catalog, entries, exemptions = load_selection(args)
@@ -115,10 +123,16 @@ class ActionModule(ActionBase):
             return self._finish(result, facts, remediation, changed, host)
 
         homes = [u["home"] for u in collected.get("users") or [] if isinstance(u, dict) and u.get("home")]
-        executed = self._execute_module(module_name=EXECUTOR, task_vars=task_vars, module_args={
+        quarantine_dir, archive_dir = DEFAULT_DIRS.get(facts["os"], DEFAULT_DIRS["linux"])
+        module_args = {
             "steps": executor_steps(plan["steps"]), "run_id": run_id, "lock_timeout": args["lock_timeout"],
-            "default_timeout": args["step_timeout"], "quarantine_dir": args["quarantine_dir"],
-            "archive_dir": args["archive_dir"], "homes": homes})
+            "default_timeout": args["step_timeout"], "quarantine_dir": args["quarantine_dir"] or quarantine_dir,
+            "archive_dir": args["archive_dir"] or archive_dir, "homes": homes}
+        if args["uninstall_secrets"]:
+            # Values go to the executor only (a no_log option there); the plan names them.
+            module_args["secrets"] = dict((str(k), str(v)) for k, v in args["uninstall_secrets"].items())
+        executed = self._execute_module(module_name=EXECUTORS[facts["os"]], task_vars=task_vars,
+                                        module_args=module_args)
         step_results = executed.get("steps") if isinstance(executed.get("steps"), list) else []
         remediation["steps"] = step_results
         if not step_results and executed.get("failed"):

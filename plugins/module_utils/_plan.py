@@ -31,6 +31,7 @@ DEFAULTS = {
     "protected_packages": [],
     "step_timeout": 900,
     "run_id": "run",
+    "uninstall_secrets": {},        # names of the vaulted uninstall secrets available (values never here)
 }
 NO_SYSTEMD = ["System has not been booted with systemd", "Failed to connect to bus",
               "Running in chroot, ignoring"]

@@ -80,13 +80,21 @@ options:
     elements: str
     default: []
   quarantine_dir:
-    description: Directory on the host where removed files and directories are moved, one sub-directory per run, with a manifest.
-    type: path
-    default: /var/lib/govsec-banned-software/quarantine
+    description:
+      - Directory on the host where removed files and directories are moved, one sub-directory per run, with a manifest.
+      - Default C(/var/lib/govsec-banned-software/quarantine) on Linux, C(C:\\ProgramData\\govsec-banned-software\\quarantine) on Windows.
+    type: str
   archive_dir:
-    description: Directory on the host for user-data archives.
-    type: path
-    default: /var/lib/govsec-banned-software/archive
+    description:
+      - Directory on the host for user-data archives.
+      - Default C(/var/lib/govsec-banned-software/archive) on Linux, C(C:\\ProgramData\\govsec-banned-software\\archive) on Windows.
+    type: str
+  uninstall_secrets:
+    description:
+      - Vendor uninstall credentials by name, for example C(kaspersky_login) and C(kaspersky_password) for a password-protected
+        Kaspersky product. Keep them in ansible-vault. They are passed only to the Windows executor, which never logs them.
+    type: dict
+    default: {}
   lock_timeout:
     description: Seconds to wait, retrying, while another process holds the package manager's lock.
     type: int
