@@ -332,6 +332,9 @@ def planner_for(platform):
     if platform == "linux":
         from ansible_collections.govsec.banned_software.plugins.module_utils._plan_linux import LinuxPlanner
         return LinuxPlanner
+    if platform == "windows":
+        from ansible_collections.govsec.banned_software.plugins.module_utils._plan_windows import WindowsPlanner
+        return WindowsPlanner
     raise PlanError("removal planning for %s is not available in this release" % platform)
 
 
