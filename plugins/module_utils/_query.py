@@ -9,7 +9,9 @@ Host side: ``compile_query`` turns the query for one platform::
     {"dpkg": {"names": ["wechat"], "regex": ["kesl(-.*)?"]}, ..., "file": {"paths": ["/opt/wechat"]}}
 
 into fast predicates: a frozenset of exact names and one compiled alternation of ``fullmatch``
-regular expressions per source. A record passes when its name passes (for processes: any of
+regular expressions per source. ``"casefold": true`` in a source's mapping (the controller sets it for
+Windows, whose identifiers are case-insensitive) compares names with ``str.casefold`` and matches the
+patterns with ``re.IGNORECASE``. A record passes when its name passes (for processes: any of
 ``name``, ``comm`` or the base name of ``exe``). Standard library only; Python >= 3.6.
 """
 
@@ -33,15 +35,19 @@ PATH_SOURCES = ("file", "data", "leftover")
 class SourceQuery:
     """Names and regular expressions wanted for one source."""
 
-    def __init__(self, names=(), patterns=(), warnings=None):
-        self.names = frozenset(n for n in names if isinstance(n, str))
+    def __init__(self, names=(), patterns=(), warnings=None, casefold=False):
+        # casefold: names compare with str.casefold and patterns ignore case (Windows identifiers are
+        # case-insensitive). The pre-filter may then let more through than the matcher; never less.
+        self.casefold = bool(casefold)
+        flags = re.IGNORECASE if self.casefold else 0
+        self.names = frozenset((n.casefold() if self.casefold else n) for n in names if isinstance(n, str))
         self.patterns = []
         combined = []
         for pat in patterns:
             if not isinstance(pat, str):
                 continue
             try:
-                compiled = re.compile(pat)
+                compiled = re.compile(pat, flags)
             except re.error as exc:
                 if warnings is not None:
                     warnings.append("query: invalid regular expression %r ignored: %s" % (pat, exc))
@@ -53,10 +59,10 @@ class SourceQuery:
                                 else pat)
         if combined:
             try:
-                self.patterns.insert(0, re.compile("|".join("(?:%s)" % p for p in combined)))
+                self.patterns.insert(0, re.compile("|".join("(?:%s)" % p for p in combined), flags))
             except re.error:
                 # Flags in the middle of a pattern and similar: keep them apart.
-                self.patterns[0:0] = [re.compile(p) for p in patterns
+                self.patterns[0:0] = [re.compile(p, flags) for p in patterns
                                       if isinstance(p, str) and not _ALONE.search(p) and _valid(p)]
 
     def __bool__(self):
@@ -68,7 +74,7 @@ class SourceQuery:
         """True if the text ``value`` is one of the names or fully matches a pattern."""
         if not isinstance(value, str):
             return False
-        if value in self.names:
+        if (value.casefold() if self.casefold else value) in self.names:
             return True
         for pat in self.patterns:
             if pat.fullmatch(value):
@@ -148,7 +154,7 @@ def compile_query(query_for_platform):
         if not isinstance(names, list) or not isinstance(regex, list):
             warnings.append("query: %s: names and regex must be lists" % source)
             continue
-        q = SourceQuery(names, regex, warnings)
+        q = SourceQuery(names, regex, warnings, casefold=spec.get("casefold") is True)
         if q:
             sources[source] = q
     return CompiledQuery(sources, paths, warnings, path_sources)

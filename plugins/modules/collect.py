@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: collect
-short_description: Collect raw records about possibly banned software on a POSIX host
+short_description: Collect raw records about possibly banned software on a POSIX host or a Windows image
 version_added: 0.1.0
 description:
   - Gathers, in one module call, the records that a query asks for from the host's package
@@ -27,11 +27,22 @@ description:
   - With O(root) set to a mounted image, every path is resolved inside O(root), with chroot
     semantics for symbolic links, so a hostile image cannot make the module read outside it.
   - Linux only for now; macOS will be added to this same module.
+  - Windows images. When O(root) holds an offline Windows system drive (it has
+    C(Windows/System32/config/SOFTWARE)), the module reads it without running anything from it. It reads the
+    uninstall entries of the C(SOFTWARE) hive (64-bit and 32-bit views) and of each user's
+    C(NTUSER.DAT) (users from the ProfileList), the Win32 services of the current control set of the
+    C(SYSTEM) hive, AppX packages (provisioned, staged and per-user keys of the AppX store, and the
+    package directories under C(Program Files/WindowsApps)) and the query's C(file), C(data) and
+    C(leftover) paths (C(%ProgramFiles%), C(%ProgramFiles(x86)%), C(%ProgramData%), C(%SystemRoot%), and per
+    user C(%LocalAppData%), C(%AppData%)), with case-insensitive path resolution that never leaves O(root).
+    Processes are not examined. This needs the Python library C(regipy) on the node that reads the image.
 options:
   query:
     description:
       - The pre-filter built on the controller from the enabled catalog entries, keyed by platform
-        (V(linux), V(macos)); the module uses the part for the system it scans.
+        (V(linux), V(macos), V(windows)); the module uses the part for the system it scans.
+      - A source mapping may carry C(casefold=true), which makes its names and regular expressions match
+        regardless of case (the controller sets it for V(windows)).
       - Per platform, a mapping of source name to a mapping with C(names) (a list of exact identifiers) and
         C(regex) (a list of Python regular expressions matched with C(re.fullmatch)).
       - The C(file) source takes C(paths) instead, a list of absolute paths or C(~/) paths (checked in
@@ -39,6 +50,8 @@ options:
         globs.
       - "Linux sources: V(dpkg), V(rpm), V(flatpak), V(snap), V(appimage), V(file), V(desktop),
         V(service), V(process)."
+      - "Windows image sources: V(registry), V(appx), V(service), V(process) (never examined in an image),
+        V(file); Windows C(file) paths start with C(%Variable%) or a drive (C(C:\\...)) and use C(\\) as the separator."
       - The pseudo-sources C(data) (user data of a product) and C(leftover) (vendor leftovers) take
         C(paths) like C(file) and are collected the same way, for remediation. They never identify a
         product.
@@ -56,6 +69,8 @@ options:
     description:
       - Examine only these sources (a subset of the query's sources). Default is every source in the
         query.
+      - For a Windows image, V(registry) and V(appx) cannot be chosen here; they are examined when the
+        query asks for them and O(sources) is not set.
     type: list
     elements: str
     choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, process, data, leftover]
@@ -76,7 +91,9 @@ attributes:
   platform:
     support: full
     platforms: posix
-    description: Linux today. Other systems fail with a clear message.
+    description: Linux today, and offline Windows images under O(root). Other systems fail with a clear message.
+requirements:
+  - regipy (Python library, only to scan a Windows image; the project pins regipy 6.5.0)
 notes:
   - Per-user locations in home directories the module cannot read (running unprivileged) are
     reported in RV(collector_warnings); run with C(become) for a complete scan.
@@ -113,11 +130,23 @@ EXAMPLES = r"""
         regex: ["kesl(-gui)?(-astra)?", "klnagent(64)?(-astra)?"]
       rpm:
         regex: ["kesl(-gui)?", "klnagent(64)?"]
+
+- name: Scan a Windows system drive mounted (read-only) at /mnt/win on the controller
+  govsec.banned_software.collect:
+    root: /mnt/win
+    query:
+      windows:
+        registry:
+          names: [WeChat]
+          casefold: true
+        file:
+          paths: ['%ProgramFiles(x86)%\Tencent\WeChat']
+  delegate_to: localhost
 """
 
 RETURN = r"""
 os:
-  description: Operating system family the collector ran for.
+  description: Operating system family the collector ran for (V(linux), or V(windows) for a Windows image).
   returned: success
   type: str
   sample: linux
@@ -146,11 +175,28 @@ counts:
   type: dict
   sample: {"dpkg": 812, "flatpak": 3, "process": 214}
 users:
-  description: Local users whose home directories were examined.
+  description:
+    - Local users whose home directories were examined.
+    - For a Windows image, the users of the ProfileList whose profile directory exists in the image, with
+      C(name), C(sid), C(home) (the profile path as registered) and C(hive_loaded) (their C(NTUSER.DAT)
+      was read).
   returned: success
   type: list
   elements: dict
   sample: [{"name": "alice", "uid": 1000, "home": "/home/alice"}]
+environment:
+  description:
+    - Windows images only. The standard locations of the image (C(SystemDrive), C(SystemRoot), C(windir),
+      C(ProgramFiles), C(ProgramFiles(x86)), C(ProgramW6432), C(ProgramData)), from the C(SOFTWARE) hive
+      when it names them on the system drive, else the Windows defaults; per user (C(users.<name>))
+      C(USERPROFILE), C(LocalAppData) and C(AppData).
+  returned: when O(root) holds a Windows image
+  type: dict
+  sample: {"SystemDrive": "C:", "SystemRoot": "C:\\Windows", "windir": "C:\\Windows",
+           "ProgramFiles": "C:\\Program Files", "ProgramFiles(x86)": "C:\\Program Files (x86)",
+           "ProgramW6432": "C:\\Program Files", "ProgramData": "C:\\ProgramData",
+           "users": {"alice": {"USERPROFILE": "C:\\Users\\alice", "LocalAppData": "C:\\Users\\alice\\AppData\\Local",
+                               "AppData": "C:\\Users\\alice\\AppData\\Roaming"}}}
 records:
   description:
     - Per examined source, the records that passed the query.
@@ -164,6 +210,14 @@ records:
       C(owner_source) (V(dpkg) or V(rpm)). Records without C(owner) belong to none of those packages.
     - C(data) and C(leftover) hold the remediation paths of the query (same shape as C(file)); they
       are not findings.
+    - "Windows images: C(registry) (C(name) = uninstall key name, C(display_name), C(publisher), C(version),
+      C(uninstall_string), C(quiet_uninstall_string), C(install_location), C(windows_installer),
+      C(system_component), C(hive) V(HKLM)/V(HKU), C(view) V(64)/V(32), C(sid), C(path) = full key path);
+      C(appx) (C(name) = package family name, C(package_full_name), C(package_full_names), C(version),
+      C(architecture), C(install_location), C(provisioned)); C(service) (C(display_name), C(path) =
+      ImagePath as registered, C(start_mode), C(service_type), C(registry_path)); C(file), C(data),
+      C(leftover) (C(name) and C(path) in the catalog's C(%Variable%\\...) form, C(real_path) the Windows
+      path found, C(type))."
   returned: success
   type: dict
   sample:
@@ -212,6 +266,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import (
     SOURCES, collect_linux)
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect_windows_image import (
+    MissingLibrary, collect_windows_image)
 
 
 def target_os(root):
@@ -242,6 +298,16 @@ def main():
     if not os.path.isdir(root):
         module.fail_json(msg="root %s is not a directory" % root)
     target = target_os(root)
+    if target == "windows" and root != "/":
+        query = module.params["query"].get("windows")
+        try:
+            result = collect_windows_image(root, query if query is not None else {},
+                                           users=module.params["users"], sources=module.params["sources"])
+        except MissingLibrary as exc:
+            module.fail_json(msg=str(exc))
+            return
+        result["collector_warnings"] = result.pop("warnings")
+        module.exit_json(changed=False, **result)
     if target != "linux":
         module.fail_json(msg="govsec.banned_software.collect supports Linux only for now; %s runs %s"
                              % ("this host" if root == "/" else "the system under %s" % root, target))

@@ -49,14 +49,23 @@ def now_utc():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def scan_host(execute_module, task_vars, args, catalog, entries, exemptions):
+def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, family=None):
     """Scan one host. ``execute_module`` is the action's ``_execute_module``.
+
+    ``family`` (``posix``/``windows``) overrides the guess from ``task_vars`` (image scans always run
+    the POSIX collector on the node that has the image mounted). A POSIX scan with ``root`` set may
+    find a Windows image there, so its query also carries the ``windows`` part.
 
     Returns ``(facts, collected)``: the facts dict of ``ansible_facts.banned_software`` and the raw
     collector result (records, users, tools) that planning needs. Raises ScanFailed.
     """
-    family = host_platform_family(task_vars)
-    platforms = ["windows"] if family == "windows" else ["linux", "macos"]
+    family = family or host_platform_family(task_vars)
+    if family == "windows":
+        platforms = ["windows"]
+    elif args.get("root") not in (None, "/"):
+        platforms = ["linux", "macos", "windows"]
+    else:
+        platforms = ["linux", "macos"]
     query = build_query(entries, platforms)
     if family == "windows":
         module, module_args = WINDOWS_COLLECTOR, {"query": query.get("windows", {})}

@@ -120,11 +120,22 @@ def test_scan_finds_exactly_the_banned_software(tmp_path, monkeypatch):
 
 def test_query_sent_to_host_is_small_and_linux_and_macos_only(tmp_path, monkeypatch):
     root = make_root(tmp_path)
-    action, calls, task_vars = make_action({"root": str(root)}, monkeypatch, root)
+    action, calls, task_vars = make_action({}, monkeypatch, root)
     action.run(task_vars=task_vars)
     query = calls[0][1]["query"]
     assert sorted(query) == ["linux", "macos"]
     assert "wechat" in query["linux"]["dpkg"]["names"]
+
+
+def test_image_scan_query_also_carries_windows(tmp_path, monkeypatch):
+    # A mounted image may hold Windows: the collector picks the part for what it finds there.
+    root = make_root(tmp_path)
+    action, calls, task_vars = make_action({"root": str(root)}, monkeypatch, root)
+    action.run(task_vars=task_vars)
+    query = calls[0][1]["query"]
+    assert sorted(query) == ["linux", "macos", "windows"]
+    assert query["windows"]["registry"]["casefold"] is True
+    assert "WeChat" in query["windows"]["registry"]["names"]
 
 
 def test_policy_selection_limits_findings(tmp_path, monkeypatch):
@@ -201,10 +212,19 @@ def test_collector_failure_is_reported(tmp_path, monkeypatch):
 def test_collector_reporting_another_os_is_refused(tmp_path, monkeypatch):
     root = make_root(tmp_path)
     action, dummy, task_vars = make_action({"root": str(root)}, monkeypatch, root)
+    monkeypatch.setattr(action, "_execute_module", lambda **kw: {"os": "freebsd", "records": {}})
+    result = action.run(task_vars=task_vars)
+    assert result["failed"] is True
+    assert "reported os 'freebsd', expected one of linux, macos, windows" in result["msg"]
+
+
+def test_live_scan_refuses_windows_from_the_posix_collector(tmp_path, monkeypatch):
+    root = make_root(tmp_path)
+    action, dummy, task_vars = make_action({}, monkeypatch, root)
     monkeypatch.setattr(action, "_execute_module", lambda **kw: {"os": "windows", "records": {}})
     result = action.run(task_vars=task_vars)
     assert result["failed"] is True
-    assert "reported os 'windows'" in result["msg"]
+    assert "reported os 'windows', expected one of linux, macos" in result["msg"]
 
 
 @pytest.mark.parametrize("task_vars, expected", [

@@ -124,7 +124,6 @@ def test_non_linux_fails_clearly(module_env, monkeypatch):
 
 @pytest.mark.parametrize("marker, expected", [
     ("System/Library/CoreServices/SystemVersion.plist", "macos"),
-    ("Windows/System32/config/SOFTWARE", "windows"),
 ])
 def test_image_of_another_system_fails_clearly(tmp_path, module_env, marker, expected):
     (tmp_path / marker).parent.mkdir(parents=True)
@@ -133,6 +132,22 @@ def test_image_of_another_system_fails_clearly(tmp_path, module_env, marker, exp
     assert out.kind == "fail"
     assert out.result["msg"] == ("govsec.banned_software.collect supports Linux only for now; the system under "
                                  "%s runs %s" % (tmp_path, expected))
+    assert module_env == []
+
+
+def test_windows_image_goes_to_the_windows_image_collector(tmp_path, module_env):
+    # An empty SOFTWARE file: recognised as Windows, read by the image collector, reported as unreadable.
+    (tmp_path / "Windows/System32/config").mkdir(parents=True)
+    (tmp_path / "Windows/System32/config/SOFTWARE").write_bytes(b"")
+    out = run_module({"root": str(tmp_path), "query": {"linux": {"dpkg": {"names": ["wechat"]}},
+                                                       "windows": {"registry": {"names": ["WeChat"]}}}})
+    assert out.kind == "exit"
+    res = out.result
+    assert res["os"] == "windows" and res["changed"] is False
+    assert res["records"] == {"registry": []}
+    assert res["collector_warnings"] == [
+        "registry hive /Windows/System32/config/SOFTWARE is truncated (0 bytes) (machine-wide uninstall entries, "
+        "profiles and AppX packages are incomplete)"]
     assert module_env == []
 
 
