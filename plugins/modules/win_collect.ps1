@@ -1,0 +1,725 @@
+#!powershell
+
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+
+# Windows collector (docs/design.md, "Windows"): reads uninstall entries, AppX packages, services,
+# processes and paths in one call and returns raw records. It decides nothing and changes nothing;
+# the only write is loading (and always unloading) the NTUSER.DAT of a profile that is not loaded.
+
+$spec = @{
+    options = @{
+        query = @{ type = 'dict'; required = $true }
+        sources = @{
+            type = 'list'
+            elements = 'str'
+            choices = @('registry', 'appx', 'service', 'process', 'file', 'data', 'leftover')
+        }
+        users = @{ type = 'list'; elements = 'str' }
+    }
+    supports_check_mode = $true
+}
+
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+
+$MaxRecords = 10000       # records kept per source
+$MaxDirEntries = 10000    # entries read from one directory for a glob
+$NameSources = @('registry', 'appx', 'service', 'process')
+$PathSources = @('file', 'data', 'leftover')
+$UninstallPaths = @(
+    @{ path = 'Microsoft\Windows\CurrentVersion\Uninstall'; view = '64' }
+    @{ path = 'WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall'; view = '32' }
+)
+$RegistryFields = @(
+    @('display_name', 'DisplayName'), @('publisher', 'Publisher'), @('version', 'DisplayVersion'),
+    @('uninstall_string', 'UninstallString'), @('quiet_uninstall_string', 'QuietUninstallString'),
+    @('install_location', 'InstallLocation')
+)
+$MachineVars = @('ProgramFiles', 'ProgramFiles(x86)', 'ProgramW6432', 'ProgramData', 'SystemRoot', 'windir',
+    'SystemDrive', 'Public')
+$UserVars = @('LocalAppData', 'AppData', 'UserProfile')
+
+$warnings = [System.Collections.Generic.List[string]]::new()
+$records = @{}
+$counts = @{}
+$available = @{}
+$truncated = @{}
+
+function Add-CollectorWarning {
+    param([string]$Message)
+    $warnings.Add($Message)
+}
+
+function Add-Record {
+    param([string]$Source, [hashtable]$Record)
+    if ($records[$Source].Count -ge $MaxRecords) {
+        $truncated[$Source] = $true
+        return
+    }
+    $records[$Source].Add($Record)
+}
+
+# --- the query -------------------------------------------------------------------------------------
+# Accept the whole query (keyed by platform) or the Windows part of it (keyed by source).
+$query = $module.Params.query
+if ($query['windows'] -is [System.Collections.IDictionary]) {
+    $query = $query['windows']
+}
+$selected = $module.Params.sources
+$wanted = [System.Collections.Generic.List[string]]::new()
+foreach ($source in ($NameSources + $PathSources)) {
+    if ($null -ne $selected -and $selected -notcontains $source) {
+        continue
+    }
+    if ($query[$source] -is [System.Collections.IDictionary]) {
+        $wanted.Add($source)
+        $records[$source] = [System.Collections.Generic.List[object]]::new()
+        $counts[$source] = 0
+    }
+}
+
+# Pre-filter by name, case-insensitively: exact names, and the query's regular expressions compiled
+# by .NET, anchored at both ends (Python re.fullmatch). A pattern that .NET cannot compile makes the
+# whole source unfiltered (every record returned, bounded by $MaxRecords): the matcher on the
+# controller decides with Python's re either way, so the pre-filter only keeps the output small.
+function New-NameFilter {
+    param([string]$Source)
+    $filter = @{
+        names = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
+        regex = [System.Collections.Generic.List[regex]]::new()
+        all = $false
+    }
+    $part = $query[$Source]
+    foreach ($name in @($part['names'])) {
+        if ($name -is [string]) {
+            $null = $filter.names.Add($name)
+        }
+    }
+    foreach ($pattern in @($part['regex'])) {
+        if ($pattern -isnot [string]) {
+            continue
+        }
+        try {
+            $options = [System.Text.RegularExpressions.RegexOptions]'IgnoreCase, CultureInvariant'
+            $filter.regex.Add([regex]::new("^(?:$pattern)\z", $options, [TimeSpan]::FromSeconds(1)))
+        }
+        catch {
+            Add-CollectorWarning -Message ("query: {0}: regular expression '{1}' is not valid in .NET ({2}); every {0} record is returned" -f $Source, $pattern, $_.Exception.Message)
+            $filter.all = $true
+        }
+    }
+    $filter
+}
+
+function Test-Name {
+    param([hashtable]$Filter, $Value)
+    if ($Filter.all) {
+        return $true
+    }
+    if ($Value -isnot [string] -or $Value -eq '') {
+        return $false
+    }
+    if ($Filter.names.Contains($Value)) {
+        return $true
+    }
+    foreach ($re in $Filter.regex) {
+        try {
+            if ($re.IsMatch($Value)) {
+                return $true
+            }
+        }
+        catch {
+            # A match that times out is kept: the controller decides.
+            return $true
+        }
+    }
+    return $false
+}
+
+$filters = @{}
+foreach ($source in $NameSources) {
+    if ($wanted -contains $source) {
+        $filters[$source] = New-NameFilter -Source $source
+    }
+}
+
+# --- registry helpers ------------------------------------------------------------------------------
+function Get-RegText {
+    param($Key, [string]$Name)
+    $value = $Key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+    if ($null -eq $value) {
+        return $null
+    }
+    if ($value -is [string]) {
+        return $value
+    }
+    if ($value -is [string[]]) {
+        return ($value -join ' ')
+    }
+    if ($value -is [int] -or $value -is [long]) {
+        return [string]$value
+    }
+    return $null   # REG_BINARY and the like carry no text
+}
+
+function Get-RegFlag {
+    param($Key, [string]$Name)
+    $value = $Key.GetValue($Name, $null)
+    if ($value -is [int] -or $value -is [long]) {
+        return ($value -ne 0)
+    }
+    if ($value -is [string]) {
+        return ($value.Trim() -eq '1')
+    }
+    return $false
+}
+
+function Read-UninstallKey {
+    param($Root, [string]$SubPath, [string]$Hive, [string]$View, [string]$Sid, [string]$Scope, [string]$Shown)
+    $key = $null
+    try {
+        $key = $Root.OpenSubKey($SubPath)
+        if ($null -eq $key) {
+            return
+        }
+        foreach ($name in $key.GetSubKeyNames()) {
+            $counts.registry++
+            if (-not (Test-Name -Filter $filters.registry -Value $name)) {
+                continue
+            }
+            $sub = $null
+            try {
+                $sub = $key.OpenSubKey($name)
+                if ($null -eq $sub) {
+                    continue
+                }
+                $record = @{
+                    name = $name
+                    hive = $Hive
+                    view = $View
+                    scope = $Scope
+                    path = "$Shown\$SubPath\$name"
+                    windows_installer = Get-RegFlag -Key $sub -Name 'WindowsInstaller'
+                    system_component = Get-RegFlag -Key $sub -Name 'SystemComponent'
+                }
+                if ($Sid) {
+                    $record.sid = $Sid
+                }
+                foreach ($field in $RegistryFields) {
+                    $text = Get-RegText -Key $sub -Name $field[1]
+                    if ($null -ne $text) {
+                        $record[$field[0]] = $text
+                    }
+                }
+                Add-Record -Source 'registry' -Record $record
+            }
+            catch {
+                Add-CollectorWarning -Message ("registry: cannot read {0}\{1}\{2}: {3}" -f $Shown, $SubPath, $name, $_.Exception.Message)
+            }
+            finally {
+                if ($null -ne $sub) {
+                    $sub.Dispose()
+                }
+            }
+        }
+    }
+    catch {
+        Add-CollectorWarning -Message ("registry: cannot read {0}\{1}: {2}" -f $Shown, $SubPath, $_.Exception.Message)
+    }
+    finally {
+        if ($null -ne $key) {
+            $key.Dispose()
+        }
+    }
+}
+
+$RegExe = Join-Path -Path ([Environment]::GetFolderPath('System')) -ChildPath 'reg.exe'
+
+function Invoke-Reg {
+    # reg.exe with an argument list (the call operator passes each element as one argument).
+    param([string[]]$Arguments)
+    $ErrorActionPreference = 'Continue'
+    $output = & $RegExe @Arguments 2>&1
+    @{ rc = $LASTEXITCODE; output = (($output | ForEach-Object { [string]$_ }) -join ' ').Trim() }
+}
+
+# --- users (ProfileList) ---------------------------------------------------------------------------
+$hklm = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine,
+    [Microsoft.Win32.RegistryView]::Registry64)
+$environment = @{ users = @{} }
+foreach ($var in $MachineVars) {
+    $value = [Environment]::GetEnvironmentVariable($var)
+    if ($value) {
+        $environment[$var] = $value
+    }
+}
+
+$profiles = [System.Collections.Generic.List[object]]::new()
+$userFilter = $module.Params.users
+try {
+    $loadedHives = @([Microsoft.Win32.Registry]::Users.GetSubKeyNames())
+    $profileList = $hklm.OpenSubKey('SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList')
+    try {
+        foreach ($sid in $profileList.GetSubKeyNames()) {
+            # Real accounts only (local and domain S-1-5-21, Entra ID S-1-12-1); no service profiles.
+            if ($sid -notmatch '^S-1-(5-21|12-1)(-\d+)+$') {
+                continue
+            }
+            $sidKey = $profileList.OpenSubKey($sid)
+            try {
+                $profilePath = Get-RegText -Key $sidKey -Name 'ProfileImagePath'
+            }
+            finally {
+                $sidKey.Dispose()
+            }
+            if (-not $profilePath) {
+                continue
+            }
+            $profilePath = [Environment]::ExpandEnvironmentVariables($profilePath)
+            # The profile folder's name: unique per host, known even for deleted accounts.
+            $userName = Split-Path -Path $profilePath -Leaf
+            $account = $null
+            try {
+                $account = ([System.Security.Principal.SecurityIdentifier]::new($sid)).Translate(
+                    [System.Security.Principal.NTAccount]).Value
+            }
+            catch {
+                $account = $null
+            }
+            if ($null -ne $userFilter -and $userFilter -notcontains $userName -and $userFilter -notcontains $sid -and
+                ($null -eq $account -or $userFilter -notcontains $account)) {
+                continue
+            }
+            $profiles.Add(@{
+                    name = $userName
+                    sid = $sid
+                    home = $profilePath
+                    account = $account
+                    hive_loaded = $false
+                    loaded_by_system = ($loadedHives -contains $sid)
+                })
+            $environment.users[$userName] = @{
+                UserProfile = $profilePath
+                LocalAppData = Join-Path -Path $profilePath -ChildPath 'AppData\Local'
+                AppData = Join-Path -Path $profilePath -ChildPath 'AppData\Roaming'
+            }
+        }
+    }
+    finally {
+        $profileList.Dispose()
+    }
+}
+catch {
+    Add-CollectorWarning -Message "users: cannot read the profile list: $($_.Exception.Message) (per-user sources are incomplete)"
+}
+
+# --- registry (uninstall entries) ------------------------------------------------------------------
+if ($wanted -contains 'registry') {
+    $available.registry = $true
+    foreach ($entry in $UninstallPaths) {
+        Read-UninstallKey -Root $hklm -SubPath "SOFTWARE\$($entry.path)" -Hive 'HKLM' -View $entry.view -Sid '' `
+            -Scope 'machine' -Shown 'HKLM'
+    }
+    foreach ($user in $profiles) {
+        $scope = "user:$($user.name)"
+        if ($user.loaded_by_system) {
+            # Loaded already (the user is logged on, or a process runs as them): read it in place.
+            $root = [Microsoft.Win32.Registry]::Users.OpenSubKey($user.sid)
+            try {
+                foreach ($entry in $UninstallPaths) {
+                    Read-UninstallKey -Root $root -SubPath "Software\$($entry.path)" -Hive 'HKU' -View $entry.view `
+                        -Sid $user.sid -Scope $scope -Shown "HKU\$($user.sid)"
+                }
+            }
+            finally {
+                if ($null -ne $root) {
+                    $root.Dispose()
+                }
+            }
+            continue
+        }
+        $hivePath = Join-Path -Path $user.home -ChildPath 'NTUSER.DAT'
+        if (-not [System.IO.File]::Exists($hivePath)) {
+            Add-CollectorWarning -Message "registry: $hivePath does not exist (per-user uninstall entries of $($user.name) not read)"
+            continue
+        }
+        $mount = 'govsec_' + [guid]::NewGuid().ToString('N')
+        $load = Invoke-Reg -Arguments @('load', "HKU\$mount", $hivePath)
+        if ($load.rc -ne 0) {
+            Add-CollectorWarning -Message "registry: cannot load $hivePath (rc $($load.rc): $($load.output)); per-user uninstall entries of $($user.name) not read"
+            continue
+        }
+        $user.hive_loaded = $true
+        $root = $null
+        try {
+            $root = [Microsoft.Win32.Registry]::Users.OpenSubKey($mount)
+            foreach ($entry in $UninstallPaths) {
+                Read-UninstallKey -Root $root -SubPath "Software\$($entry.path)" -Hive 'HKU' -View $entry.view `
+                    -Sid $user.sid -Scope $scope -Shown "HKU\$($user.sid)"
+            }
+        }
+        finally {
+            if ($null -ne $root) {
+                $root.Dispose()
+            }
+            # Every handle into the hive must be gone before it can be unloaded.
+            [GC]::Collect()
+            [GC]::WaitForPendingFinalizers()
+            $unload = $null
+            for ($attempt = 1; $attempt -le 5; $attempt++) {
+                $unload = Invoke-Reg -Arguments @('unload', "HKU\$mount")
+                if ($unload.rc -eq 0) {
+                    break
+                }
+                Start-Sleep -Milliseconds (500 * $attempt)
+                [GC]::Collect()
+                [GC]::WaitForPendingFinalizers()
+            }
+            if ($unload.rc -ne 0) {
+                Add-CollectorWarning -Message "registry: could not unload HKU\$mount ($hivePath): $($unload.output); run 'reg.exe unload HKU\$mount' before $($user.name) logs on"
+            }
+        }
+    }
+}
+
+# --- AppX ------------------------------------------------------------------------------------------
+if ($wanted -contains 'appx') {
+    $available.appx = $false
+    $sidNames = @{}
+    foreach ($user in $profiles) {
+        $sidNames[$user.sid] = $user.name
+    }
+    if (-not (Get-Command -Name Get-AppxPackage -ErrorAction SilentlyContinue)) {
+        Add-CollectorWarning -Message 'appx: the Appx module is not available on this host (AppX packages not examined)'
+    }
+    else {
+        try {
+            foreach ($package in @(Get-AppxPackage -AllUsers -ErrorAction Stop)) {
+                $counts.appx++
+                $family = [string]$package.PackageFamilyName
+                if (-not (Test-Name -Filter $filters.appx -Value $family)) {
+                    continue
+                }
+                $base = @{
+                    name = $family
+                    package_full_name = [string]$package.PackageFullName
+                    version = [string]$package.Version
+                    install_location = [string]$package.InstallLocation
+                    provisioned = $false
+                }
+                $infos = @($package.PackageUserInformation | Where-Object { $null -ne $_ })
+                if ($infos.Count -eq 0) {
+                    $record = $base.Clone()
+                    $record.scope = 'machine'
+                    Add-Record -Source 'appx' -Record $record
+                }
+                foreach ($info in $infos) {
+                    $record = $base.Clone()
+                    $sid = [string]$info.UserSecurityId.Sid
+                    $userName = $sidNames[$sid]
+                    if (-not $userName) {
+                        $userName = [string]$info.UserSecurityId.Username
+                        if ($userName.Contains('\')) {
+                            $userName = $userName.Substring($userName.LastIndexOf('\') + 1)
+                        }
+                        if (-not $userName) {
+                            $userName = $sid
+                        }
+                    }
+                    $record.scope = "user:$userName"
+                    $record.sid = $sid
+                    $record.install_state = [string]$info.InstallState
+                    Add-Record -Source 'appx' -Record $record
+                }
+            }
+            $available.appx = $true
+        }
+        catch {
+            Add-CollectorWarning -Message "appx: Get-AppxPackage -AllUsers failed: $($_.Exception.Message) (installed AppX packages not examined)"
+        }
+    }
+    if (-not (Get-Command -Name Get-AppxProvisionedPackage -ErrorAction SilentlyContinue)) {
+        Add-CollectorWarning -Message 'appx: Get-AppxProvisionedPackage is not available on this host (provisioned packages not examined)'
+    }
+    else {
+        try {
+            foreach ($package in @(Get-AppxProvisionedPackage -Online -ErrorAction Stop)) {
+                $counts.appx++
+                # PackageName is <name>_<version>_<arch>_<resource>_<publisher id>.
+                $parts = ([string]$package.PackageName).Split('_')
+                $family = [string]$package.DisplayName
+                if ($parts.Count -ge 5) {
+                    $family = $parts[0] + '_' + $parts[$parts.Count - 1]
+                }
+                if (-not (Test-Name -Filter $filters.appx -Value $family)) {
+                    continue
+                }
+                Add-Record -Source 'appx' -Record @{
+                    name = $family
+                    package_full_name = [string]$package.PackageName
+                    version = [string]$package.Version
+                    install_location = [string]$package.InstallLocation
+                    provisioned = $true
+                    scope = 'machine'
+                }
+            }
+        }
+        catch {
+            $available.appx = $false
+            Add-CollectorWarning -Message "appx: Get-AppxProvisionedPackage -Online failed: $($_.Exception.Message) (provisioned packages not examined)"
+        }
+    }
+}
+
+# --- services --------------------------------------------------------------------------------------
+if ($wanted -contains 'service') {
+    try {
+        foreach ($service in @(Get-CimInstance -ClassName Win32_Service -ErrorAction Stop)) {
+            $counts.service++
+            if (-not (Test-Name -Filter $filters.service -Value ([string]$service.Name))) {
+                continue
+            }
+            $record = @{
+                name = [string]$service.Name
+                display_name = [string]$service.DisplayName
+                start_mode = [string]$service.StartMode
+                state = [string]$service.State
+                scope = 'machine'
+            }
+            if ($service.PathName) {
+                $record.path = [string]$service.PathName
+            }
+            Add-Record -Source 'service' -Record $record
+        }
+        $available.service = $true
+    }
+    catch {
+        $available.service = $false
+        Add-CollectorWarning -Message "service: cannot list services: $($_.Exception.Message)"
+    }
+}
+
+# --- processes -------------------------------------------------------------------------------------
+if ($wanted -contains 'process') {
+    try {
+        foreach ($process in @(Get-CimInstance -ClassName Win32_Process -ErrorAction Stop)) {
+            $counts.process++
+            $exe = [string]$process.ExecutablePath
+            $leaf = ''
+            if ($exe) {
+                $leaf = $exe.Substring($exe.LastIndexOf('\') + 1)
+            }
+            if (-not (Test-Name -Filter $filters.process -Value ([string]$process.Name)) -and
+                -not (Test-Name -Filter $filters.process -Value $leaf)) {
+                continue
+            }
+            $record = @{ name = [string]$process.Name; pid = [int]$process.ProcessId; scope = 'machine' }
+            if ($exe) {
+                $record.exe = $exe
+            }
+            try {
+                $owner = Invoke-CimMethod -InputObject $process -MethodName GetOwner -ErrorAction Stop
+                if ($owner.ReturnValue -eq 0 -and $owner.User) {
+                    $record.user = "$($owner.Domain)\$($owner.User)"
+                }
+            }
+            catch {
+                $record.user = $null   # the process ended meanwhile, or access was denied
+            }
+            Add-Record -Source 'process' -Record $record
+        }
+        $available.process = $true
+    }
+    catch {
+        $available.process = $false
+        Add-CollectorWarning -Message "process: cannot list processes: $($_.Exception.Message)"
+    }
+}
+
+# --- files (file, data, leftover) ------------------------------------------------------------------
+function Get-PathType {
+    # Attributes of the path itself (a symbolic link or junction is not followed).
+    param([string]$Path)
+    try {
+        $attributes = [System.IO.File]::GetAttributes($Path)
+    }
+    catch {
+        $reason = $_.Exception
+        if ($null -ne $reason.InnerException) {
+            $reason = $reason.InnerException
+        }
+        if ($reason -is [System.IO.FileNotFoundException] -or $reason -is [System.IO.DirectoryNotFoundException]) {
+            return $null
+        }
+        Add-CollectorWarning -Message "file: cannot examine ${Path}: $($_.Exception.Message)"
+        return $null
+    }
+    if ($attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+        return 'link'
+    }
+    if ($attributes -band [System.IO.FileAttributes]::Directory) {
+        return 'dir'
+    }
+    return 'file'
+}
+
+function Find-QueryPath {
+    # $Real is the expanded path, $Shown the same path in the catalog's form; the last component of
+    # both may hold a wildcard pattern.
+    param([string]$Source, [string]$Real, [string]$Shown, [string]$Scope)
+    $cut = $Real.LastIndexOf('\')
+    $leaf = $Real.Substring($cut + 1)
+    $shownCut = $Shown.LastIndexOf('\')
+    if ($cut -lt 1 -or $shownCut -lt 1 -or
+        -not [System.Management.Automation.WildcardPattern]::ContainsWildcardCharacters($leaf)) {
+        $counts[$Source]++
+        $type = Get-PathType -Path $Real
+        if ($type) {
+            Add-Record -Source $Source -Record @{ name = $Shown; path = $Shown; real_path = $Real; type = $type; scope = $Scope }
+        }
+        return
+    }
+    $parent = $Real.Substring(0, $cut)
+    $shownParent = $Shown.Substring(0, $shownCut)
+    if ((Get-PathType -Path $parent) -ne 'dir') {
+        return
+    }
+    $pattern = [System.Management.Automation.WildcardPattern]::new($leaf, [System.Management.Automation.WildcardOptions]::IgnoreCase)
+    $seen = 0
+    try {
+        foreach ($item in [System.IO.DirectoryInfo]::new($parent).EnumerateFileSystemInfos()) {
+            $seen++
+            if ($seen -gt $MaxDirEntries) {
+                Add-CollectorWarning -Message "${Source}: more than $MaxDirEntries entries in $parent; the rest were not examined"
+                break
+            }
+            $counts[$Source]++
+            if (-not $pattern.IsMatch($item.Name)) {
+                continue
+            }
+            $type = 'file'
+            if ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+                $type = 'link'
+            }
+            elseif ($item.Attributes -band [System.IO.FileAttributes]::Directory) {
+                $type = 'dir'
+            }
+            Add-Record -Source $Source -Record @{
+                name = "$shownParent\$($item.Name)"
+                path = "$shownParent\$($item.Name)"
+                real_path = "$parent\$($item.Name)"
+                type = $type
+                scope = $Scope
+            }
+        }
+    }
+    catch {
+        Add-CollectorWarning -Message "${Source}: cannot list ${parent}: $($_.Exception.Message)"
+    }
+}
+
+$unknownVars = @{}
+foreach ($source in $PathSources) {
+    if ($wanted -notcontains $source) {
+        continue
+    }
+    $available[$source] = $true
+    foreach ($raw in @($query[$source]['paths'])) {
+        try {
+            if ($raw -isnot [string] -or $raw -eq '') {
+                continue
+            }
+            $written = $raw.Replace('/', '\').TrimEnd('\')
+            if ($written -match '^%([^%\\]+)%(\\.+)?$') {
+                $var = $Matches[1]
+                $rest = [string]$Matches[2]
+            }
+            elseif ($written -match '^~(\\.+)?$') {
+                $var = '~'
+                $rest = [string]$Matches[1]
+            }
+            elseif ($written -match '^[A-Za-z]:\\.') {
+                Find-QueryPath -Source $source -Real $written -Shown $written -Scope 'machine'
+                continue
+            }
+            else {
+                Add-CollectorWarning -Message "${source}: path '$raw' is neither absolute nor %Variable%\... nor ~\...; skipped"
+                continue
+            }
+            $prefix = $written.Substring(0, $written.Length - $rest.Length)
+            if ($var -eq '~' -or $UserVars -contains $var) {
+                $userVar = $var
+                if ($var -eq '~') {
+                    $userVar = 'UserProfile'
+                }
+                foreach ($user in $profiles) {
+                    $base = $environment.users[$user.name][$userVar]
+                    Find-QueryPath -Source $source -Real "$base$rest" -Shown "$prefix$rest" -Scope "user:$($user.name)"
+                }
+            }
+            elseif ($environment.Contains($var) -and $var -ne 'users') {
+                Find-QueryPath -Source $source -Real "$($environment[$var])$rest" -Shown "$prefix$rest" -Scope 'machine'
+            }
+            elseif (-not $unknownVars.Contains($var)) {
+                $unknownVars[$var] = $true
+                Add-CollectorWarning -Message "${source}: %$var% is not a variable the collector knows (or is not set here); paths using it were skipped"
+            }
+        }
+        catch {
+            Add-CollectorWarning -Message "${source}: cannot examine ${raw}: $($_.Exception.Message)"
+        }
+    }
+}
+
+# --- reboot flags ----------------------------------------------------------------------------------
+$rebootReasons = [System.Collections.Generic.List[string]]::new()
+try {
+    foreach ($flag in @(
+            'SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending',
+            'SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired')) {
+        $key = $hklm.OpenSubKey($flag)
+        if ($null -ne $key) {
+            $key.Dispose()
+            $rebootReasons.Add("HKLM\$flag")
+        }
+    }
+    $sessionManager = $hklm.OpenSubKey('SYSTEM\CurrentControlSet\Control\Session Manager')
+    if ($null -ne $sessionManager) {
+        try {
+            $pending = @($sessionManager.GetValue('PendingFileRenameOperations', $null)) | Where-Object { $_ }
+            if (@($pending).Count -gt 0) {
+                $rebootReasons.Add('HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\PendingFileRenameOperations')
+            }
+        }
+        finally {
+            $sessionManager.Dispose()
+        }
+    }
+}
+catch {
+    Add-CollectorWarning -Message "reboot_required: cannot read the pending reboot flags: $($_.Exception.Message)"
+}
+$hklm.Dispose()
+
+foreach ($source in $truncated.Keys) {
+    Add-CollectorWarning -Message "${source}: more than $MaxRecords records; only the first $MaxRecords are returned"
+}
+
+$userList = @(foreach ($user in $profiles) {
+        @{ name = $user.name; sid = $user.sid; home = $user.home; account = $user.account; hive_loaded = $user.hive_loaded }
+    })
+
+$module.Result.changed = $false
+$module.Result.os = 'windows'
+$module.Result.collector_version = '1'
+$module.Result.records = $records
+$module.Result.users = $userList
+$module.Result.environment = $environment
+$module.Result.reboot_required = ($rebootReasons.Count -gt 0)
+$module.Result.reboot_reasons = @($rebootReasons)
+$module.Result.counts = $counts
+$module.Result.available = $available
+$module.Result.collector_warnings = @($warnings)
+$module.ExitJson()

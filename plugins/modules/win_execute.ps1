@@ -1,0 +1,968 @@
+#!powershell
+
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+
+# Windows executor (docs/design.md, "Executor steps (win_execute)"): runs the plan's steps in order
+# and reports what happened to each. It decides nothing: the steps come from the Python planner.
+
+$spec = @{
+    options = @{
+        steps = @{ type = 'list'; elements = 'dict'; required = $true }
+        run_id = @{ type = 'str'; required = $true }
+        secrets = @{ type = 'dict'; no_log = $true; default = @{} }
+        homes = @{ type = 'list'; elements = 'path'; default = @() }
+        lock_timeout = @{ type = 'int'; default = 300 }
+        default_timeout = @{ type = 'int'; default = 900 }
+        quarantine_dir = @{ type = 'path'; default = '%ProgramData%\govsec-banned-software\quarantine' }
+        archive_dir = @{ type = 'path'; default = '%ProgramData%\govsec-banned-software\archive' }
+    }
+    supports_check_mode = $true
+}
+
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+
+$OutputLimit = 8192          # characters kept of stdout and of stderr, each (head and tail)
+$HashLimit = 1GB             # files larger than this are not hashed in the manifest
+$MaxTimeout = 86400
+$CommonFields = @('id', 'kind', 'action', 'findings', 'requires', 'packages', 'manager', 'entry', 'scope')
+$KindFields = @{
+    command = @('exe', 'arguments', 'timeout', 'ok_rc', 'absent_rc', 'retry_rc', 'reboot_rc', 'secrets', 'wait_children')
+    kill = @('pids', 'exe', 'grace')
+    service_stop = @('name', 'timeout')
+    service_disable = @('name')
+    appx_remove = @('package_full_name', 'all_users')
+    appx_deprovision = @('name')
+    quarantine = @('path', 'type')
+    archive = @('paths', 'name')
+    purge = @('path', 'type')
+}
+$IdPattern = '^[0-9A-Za-z._-]{1,64}$'
+$SecretPattern = '\{\{secret:([^}]*)\}\}'
+$SecretNamePattern = '^[A-Za-z_][A-Za-z0-9_]{0,63}$'
+# Drive-absolute, no wildcard, quote, pipe or stream (:) characters after the drive.
+$PathPattern = '^[A-Za-z]:\\[^\x00-\x1f"*?<>|:]+$'
+$ExePattern = '^[A-Za-z]:\\[^\x00-\x1f"*?<>|:]+\.exe$'
+$ServiceNamePattern = '^[^\x00-\x1f\\/*?\[\]]{1,256}$'
+$PackagePattern = '^[\w.~-]{3,255}$'
+$ArchiveNamePattern = '^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$'
+
+$params = $module.Params
+$secrets = $params.secrets
+$homes = @($params.homes | ForEach-Object { ([string]$_).TrimEnd('\') })
+
+# --- validation (every step, before any runs) -----------------------------------------------------
+function Test-Int {
+    param($Value)
+    return ($Value -is [int] -or $Value -is [long])
+}
+
+function Test-Text {
+    param($Value)
+    return ($Value -is [string] -and $Value -ne '' -and -not $Value.Contains([char]0))
+}
+
+function Test-CleanPath {
+    # A drive-absolute path without empty, '.', '..' or trailing-dot/space components.
+    param($Value)
+    if (-not (Test-Text -Value $Value) -or $Value -notmatch $PathPattern) {
+        return $false
+    }
+    foreach ($part in $Value.Substring(3).Split('\')) {
+        if ($part -eq '' -or $part -eq '.' -or $part -eq '..' -or $part.EndsWith('.') -or $part.EndsWith(' ')) {
+            return $false
+        }
+    }
+    return $true
+}
+
+function Test-IntList {
+    param($Value)
+    if ($Value -isnot [System.Collections.IList] -or $Value.Count -eq 0) {
+        return $false
+    }
+    foreach ($item in $Value) {
+        if (-not (Test-Int -Value $item)) {
+            return $false
+        }
+    }
+    return $true
+}
+
+function Get-StepError {
+    param($Step, [int]$Index, [hashtable]$SeenIds)
+    $errors = [System.Collections.Generic.List[string]]::new()
+    $label = "step $($Index + 1)"
+    if ($Step -isnot [System.Collections.IDictionary]) {
+        $errors.Add("${label}: must be a mapping")
+        return $errors
+    }
+    $id = $Step['id']
+    if (-not ((Test-Int -Value $id) -or ($id -is [string] -and $id -match $IdPattern))) {
+        $errors.Add("${label}: id must be an integer or match $IdPattern")
+    }
+    else {
+        $label = "step $id"
+        if ($SeenIds.Contains([string]$id)) {
+            $errors.Add("${label}: id is not unique")
+        }
+    }
+    $kind = $Step['kind']
+    if ($kind -isnot [string] -or -not $KindFields.Contains($kind)) {
+        $errors.Add("${label}: kind must be one of $(($KindFields.Keys | Sort-Object) -join ', '), not '$kind'")
+        return $errors
+    }
+    foreach ($key in $Step.Keys) {
+        if ($CommonFields -notcontains $key -and $KindFields[$kind] -notcontains $key) {
+            $errors.Add("${label}: unknown field '$key' for kind $kind")
+        }
+    }
+    if ($null -ne $Step['requires']) {
+        foreach ($required in @($Step['requires'])) {
+            if (-not $SeenIds.Contains([string]$required)) {
+                $errors.Add("${label}: requires '$required', which is not an earlier step")
+            }
+        }
+    }
+    switch ($kind) {
+        'command' {
+            if (-not (Test-CleanPath -Value $Step['exe']) -or $Step['exe'] -notmatch $ExePattern) {
+                $errors.Add("${label}: exe must be an absolute path to a .exe file (never a script or a shell)")
+            }
+            $arguments = $Step['arguments']
+            if ($null -ne $arguments -and ($arguments -isnot [string] -or $arguments -match '[\x00\r\n]')) {
+                $errors.Add("${label}: arguments must be a string without NUL or line breaks")
+            }
+            if ($Step.ContainsKey('timeout') -and -not ((Test-Int -Value $Step['timeout']) -and
+                    $Step['timeout'] -gt 0 -and $Step['timeout'] -le $MaxTimeout)) {
+                $errors.Add("${label}: timeout must be an integer from 1 to $MaxTimeout (seconds)")
+            }
+            foreach ($key in @('ok_rc', 'absent_rc', 'retry_rc', 'reboot_rc')) {
+                if ($Step.ContainsKey($key) -and -not (Test-IntList -Value $Step[$key])) {
+                    $errors.Add("${label}: $key must be a non-empty list of integers")
+                }
+            }
+            if ($Step.ContainsKey('wait_children') -and $Step['wait_children'] -isnot [bool]) {
+                $errors.Add("${label}: wait_children must be a boolean")
+            }
+            $declared = @($Step['secrets'] | Where-Object { $null -ne $_ })
+            foreach ($name in $declared) {
+                if ($name -isnot [string] -or $name -notmatch $SecretNamePattern) {
+                    $errors.Add("${label}: secret name '$name' must match $SecretNamePattern")
+                }
+            }
+            if ($arguments -is [string]) {
+                foreach ($match in [regex]::Matches($arguments, $SecretPattern)) {
+                    $name = $match.Groups[1].Value
+                    if ($declared -cnotcontains $name) {
+                        $errors.Add("${label}: placeholder {{secret:$name}} is not listed in the step's secrets")
+                    }
+                    elseif (-not (Test-Text -Value $secrets[$name])) {
+                        $errors.Add("${label}: secret '$name' was not given (option secrets)")
+                    }
+                    elseif ($secrets[$name] -match '["\r\n]') {
+                        $errors.Add("${label}: secret '$name' contains a double quote or a line break, which cannot be passed safely")
+                    }
+                }
+            }
+        }
+        'kill' {
+            $pids = $Step['pids']
+            if (-not (Test-IntList -Value $pids) -or @($pids | Where-Object { $_ -le 4 }).Count -gt 0) {
+                $errors.Add("${label}: pids must be a non-empty list of process ids (greater than 4)")
+            }
+            if (-not (Test-CleanPath -Value $Step['exe'])) {
+                $errors.Add("${label}: exe must be the absolute executable path the processes must still have")
+            }
+            if ($Step.ContainsKey('grace') -and -not ((Test-Int -Value $Step['grace']) -and $Step['grace'] -ge 0)) {
+                $errors.Add("${label}: grace must be a non-negative integer (seconds)")
+            }
+        }
+        { $_ -in @('service_stop', 'service_disable') } {
+            if (-not (Test-Text -Value $Step['name']) -or $Step['name'] -notmatch $ServiceNamePattern) {
+                $errors.Add("${label}: name must be a service name (no wildcard, slash or control characters)")
+            }
+            if ($Step.ContainsKey('timeout') -and -not ((Test-Int -Value $Step['timeout']) -and
+                    $Step['timeout'] -gt 0 -and $Step['timeout'] -le $MaxTimeout)) {
+                $errors.Add("${label}: timeout must be an integer from 1 to $MaxTimeout (seconds)")
+            }
+        }
+        'appx_remove' {
+            if (-not (Test-Text -Value $Step['package_full_name']) -or $Step['package_full_name'] -notmatch $PackagePattern) {
+                $errors.Add("${label}: package_full_name must be an AppX package full name")
+            }
+            if ($Step.ContainsKey('all_users') -and $Step['all_users'] -isnot [bool]) {
+                $errors.Add("${label}: all_users must be a boolean")
+            }
+        }
+        'appx_deprovision' {
+            if (-not (Test-Text -Value $Step['name']) -or $Step['name'] -notmatch $PackagePattern) {
+                $errors.Add("${label}: name must be a provisioned package name or a package family name")
+            }
+        }
+        { $_ -in @('quarantine', 'purge') } {
+            if (-not (Test-CleanPath -Value $Step['path'])) {
+                $errors.Add("${label}: path must be a clean drive-absolute path (C:\...)")
+            }
+            if (@('dir', 'file', 'link') -cnotcontains $Step['type']) {
+                $errors.Add("${label}: type must be dir, file or link")
+            }
+        }
+        'archive' {
+            $paths = $Step['paths']
+            if ($paths -isnot [System.Collections.IList] -or $paths.Count -eq 0 -or
+                @($paths | Where-Object { -not (Test-CleanPath -Value $_) }).Count -gt 0) {
+                $errors.Add("${label}: paths must be a non-empty list of clean drive-absolute paths")
+            }
+            if (-not (Test-Text -Value $Step['name']) -or $Step['name'] -notmatch $ArchiveNamePattern) {
+                $errors.Add("${label}: name must match $ArchiveNamePattern")
+            }
+        }
+    }
+    return $errors
+}
+
+$errors = [System.Collections.Generic.List[string]]::new()
+if ($params.run_id -notmatch '^[0-9A-Za-z._-]{1,64}$') {
+    $errors.Add("run_id: must be 1 to 64 letters, digits, '.', '_' or '-'")
+}
+foreach ($key in @('lock_timeout', 'default_timeout')) {
+    if ($params[$key] -le 0 -or $params[$key] -gt $MaxTimeout) {
+        $errors.Add("${key}: must be from 1 to $MaxTimeout seconds")
+    }
+}
+$seenIds = @{}
+$steps = @($params.steps)
+for ($i = 0; $i -lt $steps.Count; $i++) {
+    foreach ($problem in (Get-StepError -Step $steps[$i] -Index $i -SeenIds $seenIds)) {
+        $errors.Add($problem)
+    }
+    if ($steps[$i] -is [System.Collections.IDictionary] -and $null -ne $steps[$i]['id']) {
+        $seenIds[[string]$steps[$i]['id']] = $true
+    }
+}
+if ($errors.Count -gt 0) {
+    $module.Result.changed = $false
+    $module.Result.steps = @()
+    $module.Result.errors = @($errors)
+    $module.FailJson("invalid plan, nothing was run: $($errors -join '; ')")
+}
+
+# --- helpers --------------------------------------------------------------------------------------
+function Limit-Output {
+    param([string]$Text)
+    foreach ($name in $secrets.Keys) {
+        $value = [string]$secrets[$name]
+        if ($value) {
+            $Text = $Text.Replace($value, '********')
+        }
+    }
+    if ($Text.Length -gt $OutputLimit) {
+        $half = [int]($OutputLimit / 2)
+        $omitted = $Text.Length - 2 * $half
+        $Text = $Text.Substring(0, $half) + "`n[... $omitted characters truncated ...]`n" + $Text.Substring($Text.Length - $half)
+    }
+    return $Text
+}
+
+function Get-ProcessTable {
+    $table = @{}
+    foreach ($process in @(Get-CimInstance -ClassName Win32_Process -ErrorAction SilentlyContinue)) {
+        $table[[int]$process.ProcessId] = $process
+    }
+    return $table
+}
+
+function Update-Descendant {
+    # Adds to $Known (pid -> creation time) every process started by the root or by a process
+    # already known, after its parent started (a reused pid is not taken for a child). Returns the
+    # known pids still running.
+    param([int]$RootId, [datetime]$RootStart, [hashtable]$Known)
+    $table = Get-ProcessTable
+    $grew = $true
+    while ($grew) {
+        $grew = $false
+        foreach ($process in $table.Values) {
+            $id = [int]$process.ProcessId
+            if ($id -eq $RootId -or $Known.Contains($id) -or $null -eq $process.CreationDate) {
+                continue
+            }
+            $parent = [int]$process.ParentProcessId
+            $since = $null
+            if ($parent -eq $RootId) {
+                $since = $RootStart
+            }
+            elseif ($Known.Contains($parent)) {
+                $since = $Known[$parent]
+            }
+            if ($null -ne $since -and $process.CreationDate -ge $since) {
+                $Known[$id] = $process.CreationDate
+                $grew = $true
+            }
+        }
+    }
+    return @($Known.Keys | Where-Object { $null -ne $table[$_] -and $table[$_].CreationDate -eq $Known[$_] })
+}
+
+function Invoke-StepProcess {
+    # Runs FileName with the exact Arguments string (no shell), reads stdout and stderr
+    # asynchronously, waits for the process (and, with WaitChildren, its descendants) at most
+    # Timeout seconds, then stops the whole tree.
+    param([string]$FileName, [string]$Arguments, [int]$Timeout, [bool]$WaitChildren)
+    $run = @{ rc = $null; stdout = ''; stderr = ''; timed_out = $false; error = $null }
+    $info = [System.Diagnostics.ProcessStartInfo]::new()
+    $info.FileName = $FileName
+    $info.Arguments = $Arguments
+    $info.UseShellExecute = $false
+    $info.CreateNoWindow = $true
+    $info.RedirectStandardInput = $true
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.WorkingDirectory = [Environment]::GetFolderPath('System')
+    $process = [System.Diagnostics.Process]::new()
+    $process.StartInfo = $info
+    try {
+        $null = $process.Start()
+    }
+    catch {
+        $run.error = "cannot start ${FileName}: $($_.Exception.Message)"
+        return $run
+    }
+    try {
+        $rootId = $process.Id
+        $rootStart = $process.StartTime
+        $process.StandardInput.Close()   # a prompt reads end of input instead of waiting
+        $stdoutTask = $process.StandardOutput.ReadToEndAsync()
+        $stderrTask = $process.StandardError.ReadToEndAsync()
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $known = @{}
+        $living = @()
+        while ($true) {
+            $left = $Timeout * 1000 - $clock.ElapsedMilliseconds
+            if ($left -le 0) {
+                $run.timed_out = $true
+                break
+            }
+            $exited = $process.WaitForExit([int][Math]::Min($left, 2000))
+            if (-not $WaitChildren) {
+                if ($exited) {
+                    break
+                }
+                continue
+            }
+            # wait_children: follow the tree while it runs, so that orphans are still known.
+            $living = Update-Descendant -RootId $rootId -RootStart $rootStart -Known $known
+            if ($exited -and $living.Count -eq 0) {
+                break
+            }
+            if ($exited) {
+                Start-Sleep -Seconds 1
+            }
+        }
+        if ($run.timed_out) {
+            $living = Update-Descendant -RootId $rootId -RootStart $rootStart -Known $known
+            foreach ($id in @($rootId) + @($living)) {
+                Stop-Process -Id $id -Force -ErrorAction SilentlyContinue
+            }
+            $null = $process.WaitForExit(10000)
+        }
+        else {
+            $process.WaitForExit()   # flushes the asynchronous readers
+            $run.rc = $process.ExitCode
+        }
+        # Output pipes stay open while a process that inherited them runs: never wait for long.
+        foreach ($pair in @(@('stdout', $stdoutTask), @('stderr', $stderrTask))) {
+            if ($pair[1].Wait(5000)) {
+                $run[$pair[0]] = Limit-Output -Text $pair[1].Result
+            }
+            else {
+                $run[$pair[0]] = '[output not complete: a process still holds the pipe]'
+            }
+        }
+    }
+    finally {
+        $process.Dispose()
+    }
+    return $run
+}
+
+function Get-PathType {
+    # Attributes of the path itself: a symbolic link or junction is not followed.
+    param([string]$Path)
+    try {
+        $attributes = [System.IO.File]::GetAttributes($Path)
+    }
+    catch {
+        $reason = $_.Exception
+        if ($null -ne $reason.InnerException) {
+            $reason = $reason.InnerException
+        }
+        if ($reason -is [System.IO.FileNotFoundException] -or $reason -is [System.IO.DirectoryNotFoundException]) {
+            return $null
+        }
+        throw
+    }
+    if ($attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+        return 'link'
+    }
+    if ($attributes -band [System.IO.FileAttributes]::Directory) {
+        return 'dir'
+    }
+    return 'file'
+}
+
+$QuarantineDir = ([string]$params.quarantine_dir).TrimEnd('\')
+$ArchiveDir = ([string]$params.archive_dir).TrimEnd('\')
+$protected = [System.Collections.Generic.List[string]]::new()
+foreach ($var in @('SystemRoot', 'ProgramFiles', 'ProgramFiles(x86)', 'ProgramW6432', 'ProgramData',
+        'CommonProgramFiles', 'CommonProgramFiles(x86)', 'Public', 'ALLUSERSPROFILE')) {
+    $value = [Environment]::GetEnvironmentVariable($var)
+    if ($value) {
+        $protected.Add($value.TrimEnd('\'))
+    }
+}
+$systemDrive = [Environment]::GetEnvironmentVariable('SystemDrive')
+foreach ($sub in @('Users', 'Users\Default', 'Users\Public')) {
+    $protected.Add("$systemDrive\$sub")
+}
+foreach ($base in @($env:ProgramFiles, ${env:ProgramFiles(x86)}) | Where-Object { $_ }) {
+    $protected.Add("$base\Common Files")
+    $protected.Add("$base\WindowsApps")
+}
+$protected.Add($QuarantineDir)
+$protected.Add($ArchiveDir)
+foreach ($userHome in $homes) {
+    $protected.Add($userHome)
+    foreach ($sub in @('AppData', 'AppData\Local', 'AppData\Roaming', 'AppData\LocalLow', 'AppData\Local\Programs',
+            'AppData\Local\Packages', 'AppData\Local\Temp', 'AppData\Roaming\Microsoft', 'AppData\Local\Microsoft',
+            'Desktop', 'Documents', 'Downloads', 'Music', 'Pictures', 'Videos', 'Favorites', 'OneDrive', 'scoop',
+            'scoop\apps', 'scoop\persist')) {
+        $protected.Add("$userHome\$sub")
+    }
+}
+
+function Get-PathRefusal {
+    # Why a path step must not touch $Path, or $null. Also refuses a reparse point anywhere in the
+    # parent chain, so that nothing is reached through a junction or symbolic link.
+    param([string]$Path)
+    if (@($Path.Substring(3).Split('\')).Count -lt 2) {
+        return "$Path is protected (fewer than two components)"
+    }
+    $windowsDir = [Environment]::GetEnvironmentVariable('SystemRoot')
+    if ($windowsDir -and $Path.StartsWith("$($windowsDir.TrimEnd('\'))\", [StringComparison]::OrdinalIgnoreCase)) {
+        return "$Path is under $windowsDir (protected)"
+    }
+    foreach ($item in $protected) {
+        if ($Path -eq $item -or $item.StartsWith("$Path\", [StringComparison]::OrdinalIgnoreCase)) {
+            return "$Path is protected (it is or contains $item)"
+        }
+    }
+    foreach ($item in @($QuarantineDir, $ArchiveDir)) {
+        if ($Path.StartsWith("$item\", [StringComparison]::OrdinalIgnoreCase)) {
+            return "$Path is inside $item"
+        }
+    }
+    $parent = $Path.Substring(0, 2)
+    $parts = $Path.Substring(3).Split('\')
+    foreach ($part in $parts[0..($parts.Count - 2)]) {
+        $parent = "$parent\$part"
+        $type = Get-PathType -Path $parent
+        if ($type -eq 'link') {
+            return "$parent (a parent of $Path) is a junction or symbolic link"
+        }
+        if ($null -eq $type) {
+            return $null   # the parent is missing: so is the path
+        }
+    }
+    return $null
+}
+
+function New-PrivateDirectory {
+    # Creates $Path; a directory created here gets an ACL for SYSTEM and Administrators only.
+    param([string]$Path)
+    if ([System.IO.Directory]::Exists($Path)) {
+        return
+    }
+    $null = [System.IO.Directory]::CreateDirectory($Path)
+    $acl = [System.Security.AccessControl.DirectorySecurity]::new()
+    $acl.SetAccessRuleProtection($true, $false)
+    foreach ($sid in @('S-1-5-18', 'S-1-5-32-544')) {
+        $acl.AddAccessRule([System.Security.AccessControl.FileSystemAccessRule]::new(
+                [System.Security.Principal.SecurityIdentifier]::new($sid), 'FullControl',
+                'ContainerInherit, ObjectInherit', 'None', 'Allow'))
+    }
+    Set-Acl -LiteralPath $Path -AclObject $acl
+}
+
+function Get-FreeName {
+    # $Path, or $Path.1, $Path.2 ... whichever does not exist yet.
+    param([string]$Path)
+    $candidate = $Path
+    for ($n = 1; $n -le 1000; $n++) {
+        if ($null -eq (Get-PathType -Path $candidate)) {
+            return $candidate
+        }
+        $candidate = "$Path.$n"
+    }
+    throw "no free name for $Path"
+}
+
+function Remove-Tree {
+    # Deletes a file, or a directory with its contents. A junction or symbolic link is deleted
+    # itself (RemoveDirectory / DeleteFile on the link), never the tree it points to.
+    param([System.IO.FileSystemInfo]$Item)
+    $attributes = $Item.Attributes
+    $isDir = [bool]($attributes -band [System.IO.FileAttributes]::Directory)
+    if ($attributes -band [System.IO.FileAttributes]::ReadOnly) {
+        $Item.Attributes = $attributes -bxor [System.IO.FileAttributes]::ReadOnly
+    }
+    if ($attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+        if ($isDir) {
+            [System.IO.Directory]::Delete($Item.FullName, $false)
+        }
+        else {
+            [System.IO.File]::Delete($Item.FullName)
+        }
+        return
+    }
+    if ($isDir) {
+        foreach ($child in ([System.IO.DirectoryInfo]$Item).GetFileSystemInfos()) {
+            Remove-Tree -Item $child
+        }
+        [System.IO.Directory]::Delete($Item.FullName, $false)
+        return
+    }
+    [System.IO.File]::Delete($Item.FullName)
+}
+
+function Get-Info {
+    param([string]$Path)
+    $info = [System.IO.DirectoryInfo]::new($Path)
+    if (-not ($info.Attributes -band [System.IO.FileAttributes]::Directory)) {
+        $info = [System.IO.FileInfo]::new($Path)
+    }
+    return $info
+}
+
+function Add-ZipTree {
+    param($Zip, [string]$Path, [string]$EntryName, [hashtable]$Tally)
+    $info = Get-Info -Path $Path
+    if ($info.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+        $Tally.links.Add($Path)   # a zip cannot hold a link; it is listed, never followed
+        return
+    }
+    if ($info.Attributes -band [System.IO.FileAttributes]::Directory) {
+        $null = $Zip.CreateEntry("$EntryName/")
+        foreach ($child in $info.GetFileSystemInfos()) {
+            Add-ZipTree -Zip $Zip -Path $child.FullName -EntryName "$EntryName/$($child.Name)" -Tally $Tally
+        }
+        return
+    }
+    $null = [System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($Zip, $Path, $EntryName)
+    $Tally.files++
+}
+
+# --- steps ----------------------------------------------------------------------------------------
+function Invoke-CommandStep {
+    param($Step, [hashtable]$Result)
+    $arguments = [string]$Step['arguments']
+    $Result.cmd = '"{0}" {1}' -f $Step['exe'], $arguments   # placeholders, never the secrets
+    $real = $arguments
+    foreach ($name in @($Step['secrets'] | Where-Object { $null -ne $_ })) {
+        $real = $real.Replace("{{secret:$name}}", [string]$secrets[$name])
+    }
+    $timeout = $params.default_timeout
+    if ($Step.ContainsKey('timeout')) {
+        $timeout = [int]$Step['timeout']
+    }
+    $okRc = @(0)
+    if ($Step.ContainsKey('ok_rc')) {
+        $okRc = @($Step['ok_rc'])
+    }
+    $absentRc = @($Step['absent_rc'] | Where-Object { $null -ne $_ })
+    $retryRc = @($Step['retry_rc'] | Where-Object { $null -ne $_ })
+    $rebootRc = @($Step['reboot_rc'] | Where-Object { $null -ne $_ })
+    $retryClock = [System.Diagnostics.Stopwatch]::StartNew()
+    $delay = 5
+    $Result.attempts = 0
+    while ($true) {
+        $Result.attempts++
+        $run = Invoke-StepProcess -FileName $Step['exe'] -Arguments $real -Timeout $timeout -WaitChildren ([bool]$Step['wait_children'])
+        $Result.rc = $run.rc
+        $Result.stdout = $run.stdout
+        $Result.stderr = $run.stderr
+        if ($run.error) {
+            return 'failed', $run.error
+        }
+        if ($run.timed_out) {
+            return 'failed', "timed out after $timeout s; the process and its children were stopped"
+        }
+        $rc = $run.rc
+        if ($okRc -contains $rc) {
+            return 'changed', "rc $rc"
+        }
+        if ($rebootRc -contains $rc) {
+            $Result.reboot_required = $true
+            return 'changed', "rc $rc (success, reboot required)"
+        }
+        if ($absentRc -contains $rc) {
+            return 'absent', "rc $rc (already absent)"
+        }
+        $left = $params.lock_timeout - $retryClock.Elapsed.TotalSeconds
+        if ($retryRc -contains $rc -and $left -gt 0) {
+            Start-Sleep -Seconds ([int][Math]::Max(1, [Math]::Min($delay, $left)))
+            $delay = [Math]::Min($delay * 2, 60)
+            continue
+        }
+        if ($retryRc -contains $rc) {
+            return 'failed', "rc $rc after $($Result.attempts) attempts in $($params.lock_timeout) s (still busy)"
+        }
+        return 'failed', "rc $rc is not a success code ($($okRc -join ', '))"
+    }
+}
+
+function Invoke-KillStep {
+    param($Step, [hashtable]$Result)
+    $exe = [string]$Step['exe']
+    $grace = 10
+    if ($Step.ContainsKey('grace')) {
+        $grace = [int]$Step['grace']
+    }
+    $Result.killed = [System.Collections.Generic.List[int]]::new()
+    $Result.not_matching = [System.Collections.Generic.List[int]]::new()
+    $Result.already_gone = [System.Collections.Generic.List[int]]::new()
+    $Result.unverified = [System.Collections.Generic.List[int]]::new()
+    $problems = [System.Collections.Generic.List[string]]::new()
+    foreach ($id in @($Step['pids'])) {
+        $process = Get-CimInstance -ClassName Win32_Process -Filter "ProcessId = $([int]$id)" -ErrorAction SilentlyContinue
+        if ($null -eq $process) {
+            $Result.already_gone.Add($id)
+            continue
+        }
+        if (-not $process.ExecutablePath) {
+            $Result.unverified.Add($id)   # protected process, or access denied: not stopped
+            continue
+        }
+        if ($id -eq $PID -or $process.ExecutablePath -ne $exe) {
+            $Result.not_matching.Add($id)   # the pid now runs something else
+            continue
+        }
+        try {
+            Stop-Process -Id $id -Force -ErrorAction Stop
+            $Result.killed.Add($id)
+        }
+        catch {
+            $problems.Add("pid ${id}: $($_.Exception.Message)")
+        }
+    }
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    $still = @($Result.killed)
+    while ($still.Count -gt 0) {
+        $still = @($still | Where-Object {
+                $p = Get-CimInstance -ClassName Win32_Process -Filter "ProcessId = $([int]$_)" -ErrorAction SilentlyContinue
+                $null -ne $p -and $p.ExecutablePath -eq $exe
+            })
+        if ($still.Count -eq 0 -or $clock.Elapsed.TotalSeconds -ge $grace) {
+            break
+        }
+        Start-Sleep -Milliseconds 250
+    }
+    $Result.still_running = @($still)
+    if ($still.Count -gt 0) {
+        $problems.Add("still running: $($still -join ', ')")
+    }
+    if ($Result.unverified.Count -gt 0) {
+        $problems.Add("cannot read the executable of pid $($Result.unverified -join ', ') (protected process or access denied); not stopped")
+    }
+    if ($problems.Count -gt 0) {
+        return 'failed', ($problems -join '; ')
+    }
+    if ($Result.killed.Count -gt 0) {
+        return 'changed', "stopped $($Result.killed -join ', ')"
+    }
+    return 'absent', 'no process left that runs that executable'
+}
+
+function Invoke-ServiceStopStep {
+    param($Step, [hashtable]$Result)
+    $name = [string]$Step['name']
+    $service = Get-Service -Name $name -ErrorAction SilentlyContinue
+    if ($null -eq $service) {
+        return 'absent', "service $name does not exist"
+    }
+    if ($service.Status -eq 'Stopped') {
+        return 'ok', "service $name is already stopped"
+    }
+    $timeout = 120
+    if ($Step.ContainsKey('timeout')) {
+        $timeout = [int]$Step['timeout']
+    }
+    # No -Force: a service that other running services depend on is not stopped with them.
+    Stop-Service -InputObject $service -NoWait -ErrorAction Stop
+    $service.WaitForStatus('Stopped', [TimeSpan]::FromSeconds($timeout))
+    return 'changed', "service $name stopped"
+}
+
+function Invoke-ServiceDisableStep {
+    param($Step, [hashtable]$Result)
+    $name = [string]$Step['name']
+    $service = Get-Service -Name $name -ErrorAction SilentlyContinue
+    if ($null -eq $service) {
+        return 'absent', "service $name does not exist"
+    }
+    if ([string]$service.StartType -eq 'Disabled') {
+        return 'ok', "service $name is already disabled"
+    }
+    Set-Service -Name $name -StartupType Disabled -ErrorAction Stop
+    return 'changed', "service $name disabled"
+}
+
+function Invoke-AppxRemoveStep {
+    param($Step, [hashtable]$Result)
+    $fullName = [string]$Step['package_full_name']
+    $allUsers = $true
+    if ($Step.ContainsKey('all_users')) {
+        $allUsers = [bool]$Step['all_users']
+    }
+    $before = @(Get-AppxPackage -AllUsers -ErrorAction Stop | Where-Object { $_.PackageFullName -eq $fullName })
+    if ($before.Count -eq 0) {
+        return 'absent', "$fullName is not installed"
+    }
+    if ($allUsers) {
+        Remove-AppxPackage -Package $fullName -AllUsers -ErrorAction Stop
+    }
+    else {
+        Remove-AppxPackage -Package $fullName -ErrorAction Stop
+    }
+    $after = @(Get-AppxPackage -AllUsers -ErrorAction Stop | Where-Object { $_.PackageFullName -eq $fullName })
+    if ($allUsers -and $after.Count -gt 0) {
+        return 'failed', "$fullName is still installed after Remove-AppxPackage -AllUsers"
+    }
+    return 'changed', "$fullName removed"
+}
+
+function Invoke-AppxDeprovisionStep {
+    param($Step, [hashtable]$Result)
+    $name = [string]$Step['name']
+    # The provisioned package name, or a family name (<name>_<publisher id>) for all its versions.
+    $matching = @(Get-AppxProvisionedPackage -Online -ErrorAction Stop | Where-Object {
+            $parts = ([string]$_.PackageName).Split('_')
+            $_.PackageName -eq $name -or ($parts.Count -ge 5 -and ($parts[0] + '_' + $parts[$parts.Count - 1]) -eq $name)
+        })
+    if ($matching.Count -eq 0) {
+        return 'absent', "$name is not provisioned"
+    }
+    $Result.removed = @()
+    foreach ($package in $matching) {
+        $null = Remove-AppxProvisionedPackage -Online -PackageName $package.PackageName -ErrorAction Stop
+        $Result.removed += [string]$package.PackageName
+    }
+    return 'changed', "deprovisioned $($Result.removed -join ', ')"
+}
+
+function Test-PathStep {
+    # Common checks of quarantine and purge; returns $null when the step may go on.
+    param($Step)
+    $path = [string]$Step['path']
+    $refusal = Get-PathRefusal -Path $path
+    if ($refusal) {
+        return @('failed', "refused: $refusal")
+    }
+    $type = Get-PathType -Path $path
+    if ($null -eq $type) {
+        return @('absent', "$path does not exist")
+    }
+    if ($type -ne $Step['type']) {
+        return @('failed', "refused: $path is a $type, the plan expected a $($Step['type'])")
+    }
+    return $null
+}
+
+function Invoke-QuarantineStep {
+    param($Step, [hashtable]$Result)
+    $stop = Test-PathStep -Step $Step
+    if ($null -ne $stop) {
+        return $stop[0], $stop[1]
+    }
+    $path = [string]$Step['path']
+    $runDir = Join-Path -Path $QuarantineDir -ChildPath $params.run_id
+    if ([System.IO.Path]::GetPathRoot($path) -ne [System.IO.Path]::GetPathRoot($runDir)) {
+        return 'failed', "refused: $path is not on the volume of $QuarantineDir (a move across volumes is not done)"
+    }
+    New-PrivateDirectory -Path $QuarantineDir
+    $dest = Get-FreeName -Path (Join-Path -Path $runDir -ChildPath ($path.Substring(0, 1) + $path.Substring(2)))
+    $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($dest))
+    $info = Get-Info -Path $path
+    $manifest = [ordered]@{
+        original = $path
+        quarantined = $dest
+        type = $Step['type']
+        attributes = [string]$info.Attributes
+        size = $null
+        sha256 = $null
+        time = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
+    }
+    if ($info -is [System.IO.FileInfo] -and $Step['type'] -eq 'file') {
+        $manifest.size = $info.Length
+        if ($info.Length -le $HashLimit) {
+            $manifest.sha256 = (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant()
+        }
+    }
+    # A rename on one volume: a junction or symbolic link is moved itself, not what it points to.
+    if ($info.Attributes -band [System.IO.FileAttributes]::Directory) {
+        [System.IO.Directory]::Move($path, $dest)
+    }
+    else {
+        [System.IO.File]::Move($path, $dest)
+    }
+    $line = ($manifest | ConvertTo-Json -Compress) + "`n"
+    [System.IO.File]::AppendAllText((Join-Path -Path $runDir -ChildPath 'MANIFEST.jsonl'), $line,
+        [System.Text.UTF8Encoding]::new($false))
+    $Result.dest = $dest
+    $Result.manifest = $manifest
+    return 'changed', "$path moved to $dest"
+}
+
+function Invoke-PurgeStep {
+    param($Step, [hashtable]$Result)
+    $stop = Test-PathStep -Step $Step
+    if ($null -ne $stop) {
+        return $stop[0], $stop[1]
+    }
+    $path = [string]$Step['path']
+    Remove-Tree -Item (Get-Info -Path $path)
+    if ($null -ne (Get-PathType -Path $path)) {
+        return 'failed', "$path still exists after deleting it"
+    }
+    return 'changed', "$path deleted"
+}
+
+function Invoke-ArchiveStep {
+    param($Step, [hashtable]$Result)
+    $present = [System.Collections.Generic.List[string]]::new()
+    $Result.missing = [System.Collections.Generic.List[string]]::new()
+    foreach ($path in @($Step['paths'])) {
+        $refusal = Get-PathRefusal -Path $path
+        if ($refusal) {
+            return 'failed', "refused: $refusal"
+        }
+        if ($null -eq (Get-PathType -Path $path)) {
+            $Result.missing.Add($path)
+        }
+        else {
+            $present.Add($path)
+        }
+    }
+    $Result.archived = @($present)
+    if ($present.Count -eq 0) {
+        return 'absent', 'none of the paths exists; no archive written'
+    }
+    Add-Type -AssemblyName 'System.IO.Compression', 'System.IO.Compression.FileSystem'
+    New-PrivateDirectory -Path $ArchiveDir
+    $dest = Get-FreeName -Path (Join-Path -Path $ArchiveDir -ChildPath "$($Step['name']).zip")
+    $tally = @{ files = 0; links = [System.Collections.Generic.List[string]]::new() }
+    $stream = [System.IO.File]::Open($dest, [System.IO.FileMode]::CreateNew)
+    try {
+        $zip = [System.IO.Compression.ZipArchive]::new($stream, [System.IO.Compression.ZipArchiveMode]::Create)
+        try {
+            foreach ($path in $present) {
+                $entry = $path.Substring(0, 1) + $path.Substring(2).Replace('\', '/')
+                Add-ZipTree -Zip $zip -Path $path -EntryName $entry -Tally $tally
+            }
+        }
+        finally {
+            $zip.Dispose()
+        }
+    }
+    catch {
+        $stream.Dispose()
+        [System.IO.File]::Delete($dest)   # never leave a partial archive behind
+        throw
+    }
+    finally {
+        $stream.Dispose()
+    }
+    # Read it back, then write the checksum in sha256sum format.
+    $reader = [System.IO.Compression.ZipFile]::OpenRead($dest)
+    try {
+        $Result.members = $reader.Entries.Count
+    }
+    finally {
+        $reader.Dispose()
+    }
+    $hash = (Get-FileHash -LiteralPath $dest -Algorithm SHA256).Hash.ToLowerInvariant()
+    [System.IO.File]::WriteAllText("$dest.sha256", "$hash  $([System.IO.Path]::GetFileName($dest))`n",
+        [System.Text.UTF8Encoding]::new($false))
+    $Result.dest = $dest
+    $Result.sha256 = $hash
+    $Result.sha256_file = "$dest.sha256"
+    $Result.links_not_archived = @($tally.links)
+    return 'changed', "$($tally.files) files from $($present.Count) paths archived to $dest"
+}
+
+$Runners = @{
+    command = 'Invoke-CommandStep'
+    kill = 'Invoke-KillStep'
+    service_stop = 'Invoke-ServiceStopStep'
+    service_disable = 'Invoke-ServiceDisableStep'
+    appx_remove = 'Invoke-AppxRemoveStep'
+    appx_deprovision = 'Invoke-AppxDeprovisionStep'
+    quarantine = 'Invoke-QuarantineStep'
+    archive = 'Invoke-ArchiveStep'
+    purge = 'Invoke-PurgeStep'
+}
+
+# --- run ------------------------------------------------------------------------------------------
+$results = [System.Collections.Generic.List[object]]::new()
+$statusById = @{}
+$counts = [ordered]@{ changed = 0; ok = 0; absent = 0; failed = 0; skipped = 0 }
+foreach ($step in $steps) {
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    $result = @{
+        id = $step['id']
+        kind = $step['kind']
+        action = $step['action']
+        status = 'skipped'
+        msg = ''
+        reboot_required = $false
+    }
+    $blocked = @(@($step['requires']) | Where-Object { $null -ne $_ -and @('failed', 'skipped') -contains $statusById[[string]$_] })
+    if ($module.CheckMode) {
+        $result.msg = 'check mode'
+    }
+    elseif ($blocked.Count -gt 0) {
+        $result.msg = "required step $($blocked -join ', ') failed or was skipped"
+    }
+    else {
+        try {
+            $outcome = & $Runners[$step['kind']] -Step $step -Result $result
+            $result.status = $outcome[0]
+            $result.msg = $outcome[1]
+        }
+        catch {
+            $result.status = 'failed'
+            $result.msg = $_.Exception.Message
+        }
+    }
+    $result.duration = [Math]::Round($clock.Elapsed.TotalSeconds, 3)
+    $statusById[[string]$step['id']] = $result.status
+    $counts[$result.status]++
+    $results.Add($result)
+}
+
+$module.Result.steps = @($results)
+$module.Result.counts = $counts
+$module.Result.reboot_required = @($results | Where-Object { $_.reboot_required }).Count -gt 0
+if ($module.CheckMode) {
+    $module.Result.changed = $steps.Count -gt 0
+    $module.ExitJson()
+}
+$module.Result.changed = $counts.changed -gt 0
+$failed = @($results | Where-Object { $_.status -eq 'failed' })
+if ($failed.Count -gt 0) {
+    $summary = ($failed | ForEach-Object { "step $($_.id) ($($_.kind)): $($_.msg)" }) -join '; '
+    $module.FailJson("$($failed.Count) of $($results.Count) steps failed: $summary")
+}
+$module.ExitJson()
