@@ -241,11 +241,13 @@ def software_keys(extra_profiles=None):
             "UninstallString": "C:\\Program Files (x86)\\WXWork\\uninstall.exe"},
         WOW_UNINSTALL + "\\" + QQ_GUID: {"DisplayName": "Tencent QQ", "Publisher": TENCENT, "WindowsInstaller": 1},
         WOW_UNINSTALL + "\\QQ": {"DisplayName": u"腾讯QQ", "Publisher": TENCENT},
-        UNINSTALL + "\\" + ESET_GUID: {"DisplayName": "ESET Security", "Publisher": "ESET, spol. s r.o.",
-                                      "WindowsInstaller": 1, "SystemComponent": "0"},
+        UNINSTALL + "\\" + ESET_GUID: {
+            "DisplayName": "ESET Security", "Publisher": "ESET, spol. s r.o.", "WindowsInstaller": 1,
+            "SystemComponent": "0"},
         # no DisplayName, odd value types: a number as DisplayVersion, binary as Publisher
-        UNINSTALL + "\\" + NAMELESS_GUID: {"DisplayVersion": 65536, "Publisher": b"\xff\xfe\x00",
-                                          "SystemComponent": 1, "WindowsInstaller": ("qword", 1)},
+        UNINSTALL + "\\" + NAMELESS_GUID: {
+            "DisplayVersion": 65536, "Publisher": b"\xff\xfe\x00", "SystemComponent": 1,
+            "WindowsInstaller": ("qword", 1)},
         UNINSTALL + "\\7-Zip": {"DisplayName": "7-Zip 23.01 (x64)", "Publisher": "Igor Pavlov"},
         APPX + "\\Applications\\" + TIKTOK_APPX: {"Path": "C:\\Program Files\\WindowsApps\\%s\\AppxManifest.xml" % TIKTOK_APPX},
         APPX + "\\Applications\\" + CALC_APPX: {},
