@@ -268,6 +268,9 @@ try {
                 continue
             }
             $sidKey = $profileList.OpenSubKey($sid)
+            if ($null -eq $sidKey) {
+                continue
+            }
             try {
                 $profilePath = Get-RegText -Key $sidKey -Name 'ProfileImagePath'
             }
