@@ -104,8 +104,9 @@ def test_empty_hive_has_a_valid_base_block_and_root(tmp_path):
 
 def test_hive_writer_round_trips_every_value_type(tmp_path):
     path = H.write_hive(tmp_path / "h", {
-        u"A\\B\\企业微信": {"S": u"腾讯科技(深圳)有限公司", "E": ("expand", "%SystemDrive%\\x"), "D": 3010,
-                         "Q": ("qword", 2 ** 40), "M": ("multi", ["a", "b"]), "B": b"\x01\x02", "": "default"},
+        u"A\\B\\企业微信": {
+            "S": u"腾讯科技(深圳)有限公司", "E": ("expand", "%SystemDrive%\\x"), "D": 3010,
+            "Q": ("qword", 2 ** 40), "M": ("multi", ["a", "b"]), "B": b"\x01\x02", "": "default"},
         "A\\C": {},
     })
     hive = RegistryHive(str(path))
