@@ -80,6 +80,7 @@ attributes:
   platform:
     support: full
     platforms: windows
+    description: Windows only (Windows PowerShell 5.1).
 notes:
   - "Run as an administrator (WinRM with an elevated token, or C(become_method=runas) as SYSTEM):
     loading other users' hives, C(Get-AppxPackage -AllUsers) and C(Get-AppxProvisionedPackage

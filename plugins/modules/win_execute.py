@@ -134,6 +134,7 @@ attributes:
   platform:
     support: full
     platforms: windows
+    description: Windows only (Windows PowerShell 5.1).
 notes:
   - Run as an administrator. The module is normally called by the remediation action, not directly.
   - No Windows host runs in this collection's CI; see C(docs/windows.md) for what is and is not

@@ -83,8 +83,7 @@ def syntax_problem(source):
 def walk(node):
     yield node
     for child in node.children:
-        for sub in walk(child):
-            yield sub
+        yield from walk(child)
 
 
 def text_of(data, node):
