@@ -56,8 +56,9 @@ def describe_step(step):
         return "%s: pids %s (%s)" % (step["action"], ",".join(str(p) for p in step["pids"]),
                                      step.get("exe") or step.get("comm") or "?")
     if step["kind"] == "archive":
-        return "%s: %s -> %s.tar.gz" % (step["action"], ", ".join(step["paths"]), step["name"])
-    return "%s: %s" % (step["action"], step["path"])
+        return "%s: %s -> %s" % (step["action"], ", ".join(step["paths"]), step["name"])
+    target = step.get("path") or step.get("package_full_name") or step.get("name") or ""
+    return "%s: %s" % (step["action"], target)
 
 
 def plan_diff(findings, plan):
@@ -125,7 +126,7 @@ class ActionModule(ActionBase):
         homes = [u["home"] for u in collected.get("users") or [] if isinstance(u, dict) and u.get("home")]
         quarantine_dir, archive_dir = DEFAULT_DIRS.get(facts["os"], DEFAULT_DIRS["linux"])
         module_args = {
-            "steps": executor_steps(plan["steps"]), "run_id": run_id, "lock_timeout": args["lock_timeout"],
+            "steps": executor_steps(plan["steps"], facts["os"]), "run_id": run_id, "lock_timeout": args["lock_timeout"],
             "default_timeout": args["step_timeout"], "quarantine_dir": args["quarantine_dir"] or quarantine_dir,
             "archive_dir": args["archive_dir"] or archive_dir, "homes": homes}
         if args["uninstall_secrets"]:

@@ -11,7 +11,7 @@
      "counts": {"dpkg": 812, ...},   # items examined per source, matching or not
      "users": [{"name", "uid", "gid", "home"}],
      "records": {"dpkg": [...], ...},  # one key per source examined; only records passing the query
-     "tools": {"dpkg": "/usr/bin/dpkg", ...},  # live scans only, else {}
+     "tools": {"dpkg": "/usr/bin/dpkg", ...},  # live: on the host; image: inside the image
      "reboot_required": bool,                  # live scans only, else False
      "warnings": [...]}
 
@@ -31,7 +31,7 @@ order when several own it, all of them in ``owners`` then) and ``owner_source`` 
 yielded records, for all record paths not already owned through dpkg.
 
 ``tools``: for a live scan, the absolute path of each of ``TOOLS`` found executable in
-``TOOL_DIRS`` (first directory wins). ``reboot_required``: a live scan with ``/run/reboot-required``
+``TOOL_DIRS`` (first directory wins); for an image, the same names found as files inside it. ``reboot_required``: a live scan with ``/run/reboot-required``
 or ``/var/run/reboot-required`` present.
 """
 
@@ -80,6 +80,21 @@ def find_tools(dirs=None):
             cand = os.path.join(d, name)
             if os.path.isfile(cand) and os.access(cand, os.X_OK):
                 found[name] = cand
+                break
+    return found
+
+
+def image_tools(fs):
+    """``{name: path}`` of the ``TOOLS`` present inside a mounted image (paths as the image sees them).
+
+    Planning for an image describes what would run on the system deployed from it.
+    """
+    found = {}
+    for name in TOOLS:
+        for d in TOOL_DIRS:
+            vpath = "%s/%s" % (d, name)
+            if fs.isfile(vpath):
+                found[name] = vpath
                 break
     return found
 
@@ -199,7 +214,7 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
         "counts": counts,
         "users": [{"name": u["name"], "uid": u["uid"], "gid": u["gid"], "home": u["home"]} for u in selected],
         "records": records,
-        "tools": find_tools() if fs.live else {},
+        "tools": find_tools() if fs.live else image_tools(fs),
         "reboot_required": reboot_required() if fs.live else False,
         "warnings": warnings,
     }

@@ -84,6 +84,8 @@ class PlannerBase(object):
     platform's removal steps in ``removal_phases`` and may override the path helpers."""
 
     platform = None
+    # The fields the platform's executor knows per step kind.
+    executor_fields = EXECUTOR_FIELDS
 
     def __init__(self, platform, findings, collected, entries, options):
         self.platform = platform
@@ -321,9 +323,10 @@ def validate_options(options):
     return opts
 
 
-def executor_steps(steps):
-    """The plan's steps as the executor takes them: only the fields it knows (see EXECUTOR_FIELDS)."""
-    return [dict((k, v) for k, v in step.items() if k in COMMON_FIELDS + EXECUTOR_FIELDS[step["kind"]])
+def executor_steps(steps, platform="linux"):
+    """The plan's steps as the platform's executor takes them: only the fields it knows."""
+    fields = planner_for(platform).executor_fields
+    return [dict((k, v) for k, v in step.items() if k in COMMON_FIELDS + fields[step["kind"]])
             for step in steps]
 
 

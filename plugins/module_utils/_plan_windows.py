@@ -60,7 +60,6 @@ WINDOWS_EXECUTOR_FIELDS = {
     "archive": ("paths", "name"),
     "purge": ("path", "type"),
 }
-WINDOWS_CORE_FIELDS = ("id", "kind", "action", "findings", "requires")
 # Directories directly under a profile (or deeper) that hold more than one product's data.
 PROTECTED_PROFILE_CHILDREN = frozenset(p.casefold() for p in (
     "AppData", "AppData\\Local", "AppData\\Roaming", "AppData\\LocalLow", "AppData\\Local\\Programs",
@@ -146,12 +145,6 @@ def windows_path_protection(path, homes=(), env=None):
     return None
 
 
-def windows_executor_steps(steps):
-    """The plan's Windows steps as win_execute takes them: only the fields it knows."""
-    return [dict((k, v) for k, v in step.items() if k in WINDOWS_CORE_FIELDS + WINDOWS_EXECUTOR_FIELDS[step["kind"]])
-            for step in steps]
-
-
 def command_status(step, rc, retries_left=0):
     """How an exit code of a ``command`` step is read (what win_execute does with ``*_rc``).
 
@@ -175,6 +168,7 @@ class WindowsPlanner(PlannerBase):
     """Removal steps for Windows: services, processes, uninstallers, AppX, quarantined paths."""
 
     platform = "windows"
+    executor_fields = WINDOWS_EXECUTOR_FIELDS
 
     def __init__(self, platform, findings, collected, entries, options):
         super(WindowsPlanner, self).__init__(platform, findings, collected, entries, options)

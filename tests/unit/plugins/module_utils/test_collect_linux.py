@@ -418,3 +418,15 @@ def test_paths_owned_by_packages_that_are_not_banned(tmp_path):
     owners = dict((r["path"], (r.get("owner"), r.get("owner_source"))) for r in res["records"]["file"])
     assert owners["/opt/wechat"] == ("benign-thing", "dpkg")
     assert owners["/home/alice/.xwechat"] == (None, None)
+
+
+def test_image_tools_are_the_images_own(tmp_path):
+    """An image's plan names the tools of the system deployed from it, found inside the image."""
+    image = tmp_path / "img"
+    for rel in ("usr/bin/dpkg", "bin/systemctl", "usr/sbin/runuser"):
+        (image / rel).parent.mkdir(parents=True, exist_ok=True)
+        (image / rel).write_bytes(b"\x7fELF")
+    (image / "usr/bin/rpm").mkdir(parents=True)          # a directory is not a tool
+    (image / "usr/bin/flatpak").symlink_to("/usr/bin/true")  # a link out of the image: not followed out
+    res = collect_linux(str(image), {}, None)
+    assert res["tools"] == {"dpkg": "/usr/bin/dpkg", "systemctl": "/bin/systemctl", "runuser": "/usr/sbin/runuser"}

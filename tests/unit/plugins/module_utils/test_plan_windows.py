@@ -17,10 +17,10 @@ import yaml
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._match import Matcher
 from ansible_collections.govsec.banned_software.plugins.module_utils._plan import (
-    PlanError, judge_outcomes, plan_removal, planner_for,
+    PlanError, executor_steps, judge_outcomes, plan_removal, planner_for,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._plan_windows import (
-    WindowsPlanner, command_status, windows_executor_steps, windows_path_protection,
+    WindowsPlanner, command_status, windows_path_protection,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_catalog
 
@@ -395,7 +395,7 @@ def test_check_mode_predictions(catalog):
 
 
 def test_executor_fields():
-    steps = windows_executor_steps(expected_steps(secrets=True))
+    steps = executor_steps(expected_steps(secrets=True), "windows")
     assert steps[8] == {"id": 9, "kind": "command", "action": "uninstall", "exe": MSIEXEC,
                         "arguments": "/x " + KES + " /qn /norestart KLLOGIN={{secret:kaspersky_login}} "
                                      "KLPASSWD={{secret:kaspersky_password}}",
