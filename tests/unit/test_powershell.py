@@ -42,6 +42,7 @@ FORBIDDEN_COMMANDS = {"invoke-expression", "iex", "cmd", "cmd.exe", "powershell"
 # "$name:" not followed by a name character is a parse error in PowerShell ("':' was not followed
 # by a valid variable name character") that the tree-sitter grammar accepts; ${name}: is right.
 BAD_SCOPED_VARIABLE = re.compile(r"(?<!`)\$[A-Za-z_][A-Za-z0-9_]*:(?![A-Za-z0-9_?{])")
+SCOPE_PREFIXES = ("$env:", "$script:", "$global:", "$local:", "$private:", "$using:")
 
 
 def parse(source):
@@ -73,8 +74,7 @@ def syntax_problem(source):
     for node in walk(tree.root_node):
         if node.type in ("expandable_string_literal", "expandable_here_string_literal"):
             match = BAD_SCOPED_VARIABLE.search(text_of(data, node))
-            if match and not match.group(0).lower().startswith(("$env:", "$script:", "$global:",
-                                                                 "$local:", "$private:", "$using:")):
+            if match and not match.group(0).lower().startswith(SCOPE_PREFIXES):
                 return "line %d: %r in a string is not a valid variable reference (use ${name}:)" % (
                     node.start_point[0] + 1, match.group(0))
     return None
