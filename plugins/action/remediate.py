@@ -23,9 +23,13 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan 
 
 display = Display()
 
-EXECUTORS = {"linux": "govsec.banned_software.execute", "windows": "govsec.banned_software.win_execute"}
+EXECUTORS = {"linux": "govsec.banned_software.execute", "windows": "govsec.banned_software.win_execute",
+             "macos": "govsec.banned_software.execute"}
 DEFAULT_DIRS = {
     "linux": ("/var/lib/govsec-banned-software/quarantine", "/var/lib/govsec-banned-software/archive"),
+    # /private/var/db (what /var/db links to): root-only, outside /Applications and the users' folders,
+    # no symbolic link in the path (docs/macos.md, "Quarantine").
+    "macos": ("/private/var/db/govsec-banned-software/quarantine", "/private/var/db/govsec-banned-software/archive"),
     "windows": ("C:\\ProgramData\\govsec-banned-software\\quarantine",
                 "C:\\ProgramData\\govsec-banned-software\\archive"),
 }

@@ -48,6 +48,9 @@ DEFAULT_QUARANTINE_DIR = "/var/lib/govsec-banned-software/quarantine"
 DEFAULT_ARCHIVE_DIR = "/var/lib/govsec-banned-software/archive"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PROC = "/proc"
+# Where there is no /proc (macOS), a process's executable comes from ``ps -p <pid> -o comm=``.
+PS = "/bin/ps"
+PS_TIMEOUT = 10
 
 OUTPUT_LIMIT = 8192           # bytes kept of stdout and of stderr, each
 HASH_LIMIT = 1 << 30          # files larger than this are not hashed in the manifest
@@ -731,6 +734,29 @@ def _read_process(proc_dir, pid):
     return exe, comm, zombie
 
 
+def _read_process_ps(runner, pid):
+    """``(exe, comm, False)`` from ``ps -p <pid> -o comm=`` (no /proc, e.g. macOS), or None when gone.
+
+    macOS ``ps`` prints the executable's full path as ``comm``; anything else (another program, a
+    zombie's bare name) matches no ``exe``. Raises StepError when ps cannot be run or times out.
+    """
+    rc, out, err, timed_out, error = runner([PS, "-p", str(pid), "-o", "comm="], env=dict(BASE_ENV, PATH=DEFAULT_PATH),
+                                            cwd=None, timeout=PS_TIMEOUT, preexec_fn=None)
+    if error or timed_out:
+        raise StepError("cannot check pid %d with %s: %s" % (pid, PS, error or "timed out"))
+    text = _full_text(out).rstrip("\r\n")
+    if rc != 0 or not text:
+        return None
+    return (text if text.startswith("/") else None), text.rsplit("/", 1)[-1], False
+
+
+def _process_info(proc_dir, pid, runner):
+    """``_read_process`` where ``proc_dir`` exists (Linux), else ``_read_process_ps``."""
+    if runner is not None and not os.path.isdir(proc_dir):
+        return _read_process_ps(runner, pid)
+    return _read_process(proc_dir, pid)
+
+
 def _matches(info, exe, comm):
     if info is None or info[2]:
         return False
@@ -739,7 +765,7 @@ def _matches(info, exe, comm):
     return info[1] == comm
 
 
-def _run_kill(step, options, result):
+def _run_kill(step, options, result, runner=None):
     proc_dir = options.get("proc_dir") or PROC
     exe = step.get("exe")
     comm = step.get("comm")
@@ -747,7 +773,7 @@ def _run_kill(step, options, result):
     own = (os.getpid(), os.getppid())
     signalled, mismatched, gone, errors = [], [], [], []
     for pid in step["pids"]:
-        info = _read_process(proc_dir, pid)
+        info = _process_info(proc_dir, pid, runner)
         if info is None or info[2]:
             gone.append(pid)
             continue
@@ -763,7 +789,7 @@ def _run_kill(step, options, result):
             errors.append("pid %d: SIGTERM: %s" % (pid, exc.strerror))
 
     def alive(pids):
-        return [p for p in pids if _matches(_read_process(proc_dir, p), exe, comm)]
+        return [p for p in pids if _matches(_process_info(proc_dir, p, runner), exe, comm)]
 
     budget = _Budget(grace)
     remaining = alive(signalled)
@@ -1013,7 +1039,7 @@ def run_plan(steps, options, runner=None, now=None):
             if kind == "command":
                 status, msg = _run_command(step, options, runner, result)
             elif kind == "kill":
-                status, msg = _run_kill(step, options, result)
+                status, msg = _run_kill(step, options, result, runner)
             elif kind == "quarantine":
                 status, msg = _run_quarantine(step, options, result, clock)
             elif kind == "archive":

@@ -338,6 +338,9 @@ def planner_for(platform):
     if platform == "windows":
         from ansible_collections.govsec.banned_software.plugins.module_utils._plan_windows import WindowsPlanner
         return WindowsPlanner
+    if platform == "macos":
+        from ansible_collections.govsec.banned_software.plugins.module_utils._plan_macos import MacosPlanner
+        return MacosPlanner
     raise PlanError("removal planning for %s is not available in this release" % platform)
 
 

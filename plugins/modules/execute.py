@@ -50,7 +50,8 @@ options:
         with exponential backoff for at most O(lock_timeout) seconds; lock files are never touched)."
       - "V(kill): C(pids), C(exe) and/or C(comm), C(grace) (seconds, default 10). A pid is only
         signalled while C(/proc/<pid>/exe) still equals C(exe) (or, without C(exe), its C(comm)
-        equals C(comm)), since pids are reused. C(SIGTERM), then C(SIGKILL) to those still running
+        equals C(comm)), since pids are reused. Without C(/proc) (macOS) the executable is read with
+        C(/bin/ps -p <pid> -o comm=). C(SIGTERM), then C(SIGKILL) to those still running
         after C(grace) seconds."
       - "V(quarantine): C(path), C(type) (V(dir), V(file) or V(link), compared with C(lstat)). Moves
         the path, not following links, to O(quarantine_dir)/O(run_id)/<path> (a numeric suffix is
@@ -106,7 +107,7 @@ attributes:
   platform:
     support: full
     platforms: posix
-    description: Linux today (C(kill) reads C(/proc)).
+    description: Linux and macOS (C(kill) reads C(/proc), or C(ps) where there is none).
 notes:
   - Run with C(become); C(run_as) steps need root.
   - The module is normally called by the C(govsec.banned_software.remediate) action, not directly.

@@ -869,7 +869,7 @@ def test_valid_options_and_defaults():
            opts["remove_leftovers"], opts["step_timeout"]), (0, None, {"wechat": "purge"}, False, False, 900), "opts")
 
 
-@pytest.mark.parametrize("platform", ["macos", "solaris"])
+@pytest.mark.parametrize("platform", ["freebsd", "solaris"])
 def test_other_platforms_are_refused(platform):
     with pytest.raises(PlanError) as err:
         plan_removal(platform, [], {}, {}, {})
