@@ -146,3 +146,16 @@ def test_entry_remediation_paths_are_compiled():
     assert [s.raw["path"] for s in compiled] == ["~/.xwechat"]
     assert compiled[0].matches({"path": "/home/al/.xwechat", "scope": "user:al"}, {"al": "/home/al"})
     assert catalog(good).entries[0].remediation_paths("linux", "leftovers") == []
+
+
+# Constructs Python accepts and .NET (win_collect's pre-filter) reads differently or rejects.
+PYTHON_ONLY = ("(?P<", "(?P=", "{,", "\\Z", "(?x", "(?a", "(?L", "(?u")
+
+
+def test_windows_patterns_are_valid_for_the_net_prefilter():
+    query = build_query(load_catalog().select(), ["windows"])["windows"]
+    patterns = [p for spec in query.values() for p in spec.get("regex", [])]
+    assert patterns, "the catalog has Windows name patterns"
+    for pattern in patterns:
+        for construct in PYTHON_ONLY:
+            assert construct not in pattern, "%r uses %r, which .NET does not read like Python" % (pattern, construct)
