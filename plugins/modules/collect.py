@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: collect
-short_description: Collect raw records about possibly banned software on a POSIX host or a Windows image
+short_description: Collect raw records about possibly banned software on a Linux or macOS host or image
 version_added: 0.1.0
 description:
   - Gathers, in one module call, the records that a query asks for from the host's package
@@ -26,7 +26,21 @@ description:
     passed the query, once more (C(rpm -qf)) to tell which of those packages own the records' paths.
   - With O(root) set to a mounted image, every path is resolved inside O(root), with chroot
     semantics for symbolic links, so a hostile image cannot make the module read outside it.
-  - Linux only for now; macOS will be added to this same module.
+  - macOS. On a Mac (or when O(root) holds a macOS system volume: it has
+    C(System/Library/CoreServices/SystemVersion.plist)) the module reads application bundles
+    (C(Contents/Info.plist) of the C(*.app) in C(/Applications), its sub-folders one level down and each user's
+    C(~/Applications); C(/System/Applications) is not examined), installer package receipts
+    (C(/var/db/receipts), legacy C(/Library/Receipts)), launchd jobs (C(/Library/LaunchDaemons),
+    C(/Library/LaunchAgents), C(~/Library/LaunchAgents)), Homebrew casks (C(/opt/homebrew/Caskroom),
+    C(/usr/local/Caskroom)), system extensions (C(/Library/SystemExtensions/db.plist), else the staged bundles)
+    and legacy kernel extensions (C(/Library/Extensions/*.kext)), and the C(file), C(data) and C(leftover)
+    paths. Property lists are read with Python's plistlib (XML and binary), size-capped. Users are the
+    directories in C(/Users) (not C(Shared), C(Guest), C(Deleted Users) or hidden ones) and C(root)
+    (C(/var/root)); uid and gid come from the local directory node
+    (C(/var/db/dslocal/nodes/Default/users)), else, on a running Mac, from the system user database.
+  - On a running Mac only, the module also lists processes (C(ps -axo pid=,uid=,comm=)) and, only for the
+    application bundles and extensions that passed the query, reads the signing team with
+    C(codesign -dv --verbose=2). Nothing runs for an image.
   - Windows images. When O(root) holds an offline Windows system drive (it has
     C(Windows/System32/config/SOFTWARE)), the module reads it without running anything from it. It reads the
     uninstall entries of the C(SOFTWARE) hive (64-bit and 32-bit views) and of each user's
@@ -50,6 +64,8 @@ options:
         globs.
       - "Linux sources: V(dpkg), V(rpm), V(flatpak), V(snap), V(appimage), V(file), V(desktop),
         V(service), V(process)."
+      - "macOS sources: V(bundle), V(pkg-receipt), V(launchd), V(cask), V(sysext), V(process) (running Mac
+        only), V(file)."
       - "Windows image sources: V(registry), V(appx), V(service), V(process) (never examined in an image),
         V(file); Windows C(file) paths start with C(%Variable%) or a drive (C(C:\\...)) and use C(\\) as the separator."
       - The pseudo-sources C(data) (user data of a product) and C(leftover) (vendor leftovers) take
@@ -73,12 +89,14 @@ options:
         query asks for them and O(sources) is not set.
     type: list
     elements: str
-    choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, process, data, leftover]
+    choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, process, data, leftover, bundle,
+              pkg-receipt, launchd, cask, sysext]
   users:
     description:
       - Examine per-user locations only for these local user names.
       - By default every user from C(<root>/etc/passwd) whose home directory exists under O(root)
         and is not V(/) or V(/nonexistent) is examined (users sharing a home once).
+      - On macOS, by default the users with a home directory in C(/Users), and C(root).
     type: list
     elements: str
 attributes:
@@ -91,7 +109,7 @@ attributes:
   platform:
     support: full
     platforms: posix
-    description: Linux today, and offline Windows images under O(root). Other systems fail with a clear message.
+    description: Linux and macOS, and offline Windows images under O(root). Other systems fail with a clear message.
 requirements:
   - regipy (Python library, only to scan a Windows image; the project pins regipy 6.5.0)
 notes:
@@ -131,6 +149,18 @@ EXAMPLES = r"""
       rpm:
         regex: ["kesl(-gui)?", "klnagent(64)?"]
 
+- name: Look for WeChat on a Mac (bundle ids, casks, the app path)
+  govsec.banned_software.collect:
+    query:
+      macos:
+        bundle:
+          names: [com.tencent.xinWeChat]
+        cask:
+          names: [wechat]
+        file:
+          paths: [/Applications/WeChat.app]
+  become: true
+
 - name: Scan a Windows system drive mounted (read-only) at /mnt/win on the controller
   govsec.banned_software.collect:
     root: /mnt/win
@@ -146,7 +176,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 os:
-  description: Operating system family the collector ran for (V(linux), or V(windows) for a Windows image).
+  description: Operating system family the collector ran for (V(linux), V(macos), or V(windows) for a Windows image).
   returned: success
   type: str
   sample: linux
@@ -155,6 +185,11 @@ root:
   returned: success
   type: str
   sample: /
+os_version:
+  description: macOS only. C(ProductVersion) of C(System/Library/CoreServices/SystemVersion.plist).
+  returned: when the scanned system is macOS and the file is readable
+  type: str
+  sample: "14.5"
 collector_version:
   description: Version of the record format.
   returned: success
@@ -165,6 +200,9 @@ available:
     - For the sources examined, whether each package system, service manager and procfs exists
       under O(root) and was read (C(systemd) and C(sysv) for the C(service) source, C(proc) for
       C(process)). Sources not examined have no key.
+    - "macOS: C(applications) (C(/Applications) exists), C(receipts) (C(/var/db/receipts) exists), C(launchd),
+      C(homebrew) (a Caskroom exists), C(sysext_db) (C(/Library/SystemExtensions/db.plist) was read), C(ps)
+      (processes were listed)."
     - V(false) with a warning means it exists but could not be read.
   returned: success
   type: dict
@@ -177,6 +215,8 @@ counts:
 users:
   description:
     - Local users whose home directories were examined.
+    - On macOS, C(uid) and C(gid) are absent when neither the local directory node nor (running Mac) the
+      system user database knows them.
     - For a Windows image, the users of the ProfileList whose profile directory exists in the image, with
       C(name), C(sid), C(home) (the profile path as registered) and C(hive_loaded) (their C(NTUSER.DAT)
       was read).
@@ -218,6 +258,13 @@ records:
       ImagePath as registered, C(start_mode), C(service_type), C(registry_path)); C(file), C(data),
       C(leftover) (C(name) and C(path) in the catalog's C(%Variable%\\...) form, C(real_path) the Windows
       path found, C(type))."
+    - "macOS: C(bundle) (C(name) = CFBundleIdentifier, C(version), C(display_name), C(path) of the C(.app), C(team_id)
+      on a running Mac, C(link), C(wrapped) for an iOS app); C(pkg-receipt) (C(name) = package id, C(version),
+      C(install_prefix), C(package_file)); C(launchd) (C(name) = Label, C(program), C(domain) V(system)/V(gui),
+      C(disabled), C(label_missing)); C(cask) (C(name) = token, C(version), C(versions), C(prefix), C(uid) of the
+      owner); C(sysext) (C(name) = extension bundle id, C(kind) V(system_extension)/V(kext), C(team_id),
+      C(state), C(origin_path), C(version)); C(process) (C(name), C(exe), C(comm), C(pid), C(pids), C(uid),
+      C(user))."
   returned: success
   type: dict
   sample:
@@ -237,6 +284,9 @@ tools:
       and C(tar) that is an executable file in C(/usr/local/sbin), C(/usr/local/bin), C(/usr/sbin),
       C(/usr/bin), C(/sbin) or C(/bin) (the first directory in that order wins). Tools not found
       have no key.
+    - "On a running Mac: C(launchctl), C(pkgutil), C(osascript), C(systemextensionsctl), C(profiles), C(codesign)
+      (in C(/usr/bin), C(/bin), C(/usr/sbin), C(/sbin), C(/usr/local/bin), C(/opt/homebrew/bin)) and C(brew)
+      (C(/opt/homebrew/bin) first, then C(/usr/local/bin))."
     - An empty mapping for an image scan (the image's tools cannot run on this host).
   returned: success
   type: dict
@@ -246,6 +296,7 @@ reboot_required:
   description:
     - V(true) when the running system says it needs a reboot (C(/run/reboot-required) or
       C(/var/run/reboot-required) exists). Always V(false) for an image scan.
+    - Always V(false) on macOS, which has no standard "reboot needed" flag.
   returned: success
   type: bool
   sample: false
@@ -266,6 +317,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import (
     SOURCES, collect_linux)
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect_macos import (
+    SOURCES as MACOS_SOURCES, collect_macos)
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_windows_image import (
     MissingLibrary, collect_windows_image)
 
@@ -287,7 +340,8 @@ def main():
         argument_spec=dict(
             query=dict(type="dict", required=True),
             root=dict(type="path", default="/"),
-            sources=dict(type="list", elements="str", choices=list(SOURCES)),
+            sources=dict(type="list", elements="str",
+                         choices=list(SOURCES) + [s for s in MACOS_SOURCES if s not in SOURCES]),
             users=dict(type="list", elements="str"),
         ),
         supports_check_mode=True,
@@ -308,15 +362,16 @@ def main():
             return
         result["collector_warnings"] = result.pop("warnings")
         module.exit_json(changed=False, **result)
-    if target != "linux":
-        module.fail_json(msg="govsec.banned_software.collect supports Linux only for now; %s runs %s"
+    if target not in ("linux", "macos"):
+        module.fail_json(msg="govsec.banned_software.collect supports Linux and macOS; %s runs %s"
                              % ("this host" if root == "/" else "the system under %s" % root, target))
 
     query = module.params["query"].get(target)
     if query is None:
         query = {}
-    result = collect_linux(root, query, module.run_command,
-                           users=module.params["users"], sources=module.params["sources"])
+    collector = collect_macos if target == "macos" else collect_linux
+    result = collector(root, query, module.run_command,
+                       users=module.params["users"], sources=module.params["sources"])
     # Ansible reserves the "warnings" key of a module result (it is deprecated in exit_json and
     # popped by the executor), so the collector's warnings travel as "collector_warnings": they are
     # data for the engine, which reports them per host.

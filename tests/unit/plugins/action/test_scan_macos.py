@@ -109,7 +109,7 @@ def test_scan_with_root_finds_exactly_the_banned_software(mac, monkeypatch):
     wechat = [f for f in result["findings"] if f["source"] == "bundle" and f["path"] == "/Applications/WeChat.app"][0]
     assert (wechat["version"], wechat["details"]) == ("4.0.1", {"display_name": "WeChat"})
     sysext = [f for f in result["findings"] if f["name"] == "com.kaspersky.kav.netfilter"][0]
-    assert (sysext["version"], sysext["details"]) == ("16.0.0", {"team_id": "2Y8XE5CQ94"})
+    assert (sysext["version"], sysext["details"]) == ("16.0.0", {"state": "activated_enabled", "team_id": "2Y8XE5CQ94"})
 
 
 def test_scan_limited_to_one_user(mac, monkeypatch):

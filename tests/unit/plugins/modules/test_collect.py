@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""The collect module: argument handling, check mode, rpm argv, non-Linux failure."""
+"""The collect module: argument handling, check mode, rpm argv, dispatch (Linux, macOS, Windows image)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,6 +14,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.govsec.banned_software.plugins.module_utils import _rpm
 from ansible_collections.govsec.banned_software.plugins.modules import collect
+from ansible_collections.govsec.banned_software.tests.unit.helpers.macos_tree import build_macos_tree
 
 QFMT = "%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{VENDOR}\\n"
 
@@ -114,25 +115,88 @@ def test_root_must_be_a_directory(tmp_path, module_env):
     assert out.result["msg"] == "root %s is not a directory" % (tmp_path / "missing")
 
 
-def test_non_linux_fails_clearly(module_env, monkeypatch):
-    monkeypatch.setattr(collect.platform, "system", lambda: "Darwin")
+def test_other_systems_fail_clearly(module_env, monkeypatch):
+    monkeypatch.setattr(collect.platform, "system", lambda: "FreeBSD")
     out = run_module({"root": "/", "query": {}})
     assert out.kind == "fail"
-    assert out.result["msg"] == ("govsec.banned_software.collect supports Linux only for now; this host "
-                                 "runs macos")
+    assert out.result["msg"] == ("govsec.banned_software.collect supports Linux and macOS; this host "
+                                 "runs FreeBSD")
 
 
-@pytest.mark.parametrize("marker, expected", [
-    ("System/Library/CoreServices/SystemVersion.plist", "macos"),
-])
-def test_image_of_another_system_fails_clearly(tmp_path, module_env, marker, expected):
-    (tmp_path / marker).parent.mkdir(parents=True)
-    (tmp_path / marker).write_bytes(b"")
-    out = run_module({"root": str(tmp_path), "query": {}})
-    assert out.kind == "fail"
-    assert out.result["msg"] == ("govsec.banned_software.collect supports Linux only for now; the system under "
-                                 "%s runs %s" % (tmp_path, expected))
-    assert module_env == []
+def test_macos_image_goes_to_the_macos_collector(tmp_path, module_env):
+    root = build_macos_tree(tmp_path / "mac", users=("alice",))
+    query = {"linux": {"dpkg": {"names": ["wechat"]}},
+             "macos": {"bundle": {"names": ["com.tencent.xinWeChat"]}, "cask": {"names": ["wechat"]},
+                       "process": {"names": ["WeChat"]},
+                       "data": {"paths": ["~/Library/Containers/com.tencent.xinWeChat"]}},
+             "windows": {"registry": {"names": ["WeChat"]}}}
+    out = run_module({"root": str(root), "query": query})
+    assert out.kind == "exit"
+    res = out.result
+    assert (res["os"], res["os_version"], res["changed"]) == ("macos", "14.5", False)
+    assert res["records"] == {
+        "bundle": [
+            {"name": "com.tencent.xinWeChat", "scope": "machine", "path": "/Applications/WeChat.app",
+             "version": "4.0.1", "display_name": "WeChat"},
+            {"name": "com.tencent.xinWeChat", "scope": "machine", "path": "/Applications/\u5fae\u4fe1.app",
+             "version": "3.8.10", "display_name": "WeChat"},
+            {"name": "com.tencent.xinWeChat", "scope": "user:alice", "path": "/Users/alice/Applications/WeChat.app",
+             "version": "4.0.1", "display_name": "WeChat"}],
+        "cask": [{"name": "wechat", "scope": "machine", "path": "/opt/homebrew/Caskroom/wechat",
+                  "prefix": "/opt/homebrew", "version": "4.0.1", "versions": ["4.0.1"],
+                  "uid": (root / "opt/homebrew/Caskroom/wechat").stat().st_uid}],
+        "process": [],
+        "data": [
+            {"name": "/Users/alice/Library/Containers/com.tencent.xinWeChat",
+             "path": "/Users/alice/Library/Containers/com.tencent.xinWeChat", "scope": "user:alice", "type": "dir"}],
+    }
+    assert res["users"] == [{"name": "root", "uid": 0, "gid": 0, "home": "/var/root"},
+                            {"name": "alice", "uid": 501, "gid": 20, "home": "/Users/alice"}]
+    assert res["available"] == {"applications": True, "homebrew": True, "ps": False}
+    assert res["collector_warnings"] == ["process: not examined, %s is not the running system" % root]
+    assert (res["tools"], res["reboot_required"]) == ({}, False)
+    assert module_env == [], "nothing runs for an image"
+    json.dumps(res)
+
+
+def test_running_mac_goes_to_the_macos_collector(module_env, monkeypatch):
+    calls = []
+
+    def run_command(self, args, **kwargs):
+        calls.append((args, kwargs, dict(self.run_command_environ_update)))
+        return 0, ("    1     0 /sbin/launchd\n  812   501 /Applications/WeChat.app/Contents/MacOS/WeChat\n"
+                   "  813   501 /Applications/WeChat.app/Contents/MacOS/WeChat\n"
+                   "  900   501 /Applications/QQ.app/Contents/MacOS/QQ\n"), ""
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
+    monkeypatch.setattr(collect.platform, "system", lambda: "Darwin")
+    out = run_module({"root": "/", "query": {"macos": {"process": {"names": ["WeChat"]}}}, "sources": ["process"]})
+    assert out.kind == "exit"
+    res = out.result
+    assert res["os"] == "macos"
+    rec = res["records"]["process"]
+    assert len(rec) == 1
+    assert dict((k, rec[0][k]) for k in ("name", "scope", "pid", "pids", "exe", "path", "comm", "uid")) == {
+        "name": "WeChat", "scope": "machine", "pid": 812, "pids": [812, 813],
+        "exe": "/Applications/WeChat.app/Contents/MacOS/WeChat",
+        "path": "/Applications/WeChat.app/Contents/MacOS/WeChat",
+        "comm": "/Applications/WeChat.app/Contents/MacOS/WeChat", "uid": 501}
+    assert res["counts"] == {"process": 4}
+    assert res["available"] == {"ps": True}
+    assert calls == [(["/bin/ps", "-axo", "pid=,uid=,comm="],
+                      {"environ_update": {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}, "expand_user_and_vars": False},
+                      {"LANG": "C", "LC_ALL": "C", "LANGUAGE": "C"})]
+
+
+def test_linux_sources_on_a_macos_image_are_ignored_with_a_warning(tmp_path, module_env):
+    root = build_macos_tree(tmp_path / "mac", users=())
+    out = run_module({"root": str(root), "query": {"macos": {"cask": {"names": ["wechat"]}}},
+                      "sources": ["dpkg", "cask"]})
+    assert out.kind == "exit"
+    assert [r["name"] for r in out.result["records"]["cask"]] == ["wechat"]
+    assert out.result["collector_warnings"] == [
+        "unknown source dpkg ignored (known: bundle, pkg-receipt, launchd, cask, sysext, process, file, data, "
+        "leftover)"]
 
 
 def test_windows_image_goes_to_the_windows_image_collector(tmp_path, module_env):
@@ -183,4 +247,5 @@ def test_pseudo_sources_tools_and_reboot(tmp_path, module_env):
     assert res["reboot_required"] is False
     assert module_env == []
     assert collect.DOCUMENTATION.count("choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, "
-                                       "process, data, leftover]") == 1
+                                       "process, data, leftover, bundle,\n              pkg-receipt, launchd, cask, "
+                                       "sysext]") == 1
