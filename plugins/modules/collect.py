@@ -26,7 +26,7 @@ description:
     passed the query, once more (C(rpm -qf)) to tell which of those packages own the records' paths.
   - With O(root) set to a mounted image, every path is resolved inside O(root), with chroot
     semantics for symbolic links, so a hostile image cannot make the module read outside it.
-  - macOS. On a Mac (or when O(root) holds a macOS system volume: it has
+  - macOS. On a Mac (or when O(root) holds a macOS system volume, recognised by
     C(System/Library/CoreServices/SystemVersion.plist)) the module reads application bundles
     (C(Contents/Info.plist) of the C(*.app) in C(/Applications), its sub-folders one level down and each user's
     C(~/Applications); C(/System/Applications) is not examined), installer package receipts

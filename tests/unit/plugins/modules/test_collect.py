@@ -8,6 +8,7 @@ __metaclass__ = type
 import json
 
 import pytest
+import yaml
 
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
@@ -186,6 +187,16 @@ def test_running_mac_goes_to_the_macos_collector(module_env, monkeypatch):
     assert calls == [(["/bin/ps", "-axo", "pid=,uid=,comm="],
                       {"environ_update": {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}, "expand_user_and_vars": False},
                       {"LANG": "C", "LC_ALL": "C", "LANGUAGE": "C"})]
+
+
+def test_documentation_is_yaml_and_lists_every_source():
+    doc = yaml.safe_load(collect.DOCUMENTATION)
+    assert doc["options"]["sources"]["choices"] == [
+        "dpkg", "rpm", "flatpak", "snap", "appimage", "file", "desktop", "service", "process", "data", "leftover",
+        "bundle", "pkg-receipt", "launchd", "cask", "sysext"]
+    assert sorted(yaml.safe_load(collect.RETURN)) == [
+        "available", "collector_version", "collector_warnings", "counts", "environment", "os", "os_version",
+        "reboot_required", "records", "root", "tools", "users"]
 
 
 def test_linux_sources_on_a_macos_image_are_ignored_with_a_warning(tmp_path, module_env):
