@@ -16,8 +16,8 @@ What is simulated, and how:
   only record. The UninstallScript stand-ins lie in the tree at the vendor's paths.
 * ``run_as``: the executor is asked to demote (it checks root, the home and passes a demotion to the
   runner); the recording runner notes the request and runs the stand-in without it.
-* The UninstallScript paths are added to the query's ``leftover`` paths: the catalog addition that
-  docs/macos.md recommends, without which no vendor uninstaller is planned.
+* The UninstallScript paths are file signatures of the catalog: found, they are the vendor uninstaller
+  the planner runs first (and findings covered by the quarantine of their product directory).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -130,8 +130,8 @@ class Mac(object):
 
     def collect(self, module_args):
         query = copy.deepcopy(module_args["query"].get("macos") or {})
-        leftovers = query.setdefault("leftover", {"paths": []})["paths"]
-        leftovers.extend([KAV_SCRIPT, KLN_SCRIPT])   # the recommended catalog addition (docs/macos.md)
+        # the catalog lists the vendor UninstallScripts as file signatures, so the query asks for them
+        assert KAV_SCRIPT in query["file"]["paths"] and KLN_SCRIPT in query["file"]["paths"]
 
         def no_command(argv, **kwargs):
             raise AssertionError("the collector ran %r with live sources off" % (argv,))
@@ -261,7 +261,7 @@ def test_whole_removal_run_on_a_simulated_mac(mac):
         assert os.path.isfile(mac.map("/Applications/%s/Contents/Info.plist" % app))
     # outcomes: everything removed but the two extensions, which need MDM
     outcomes = dict((f["key"], f["outcome"]) for f in result["findings"])
-    assert rem["outcomes"] == {"removed": 19, "needs_mdm": 2}
+    assert rem["outcomes"] == {"removed": 21, "needs_mdm": 2}
     assert (outcomes[NETFILTER], outcomes[KLIF]) == ("needs_mdm", "needs_mdm")
     assert plan["needs_mdm"] == [
         {"entry": "kaspersky-macos", "name": "com.kaspersky.kav.netfilter", "team_id": "2Y8XE5CQ94",
@@ -294,7 +294,7 @@ def test_check_mode_predicts_exactly_the_calls(tmp_path, monkeypatch):
     assert result["changed"] is True and result["remediation"]["checked_only"] is True
     predicted = [(s["argv"][0], s["argv"][1:]) for s in result["remediation"]["plan"]["steps"] if s["kind"] == "command"]
     assert predicted == EXPECTED_CALLS
-    assert result["remediation"]["outcomes"] == {"would_remove": 19, "needs_mdm": 2}
+    assert result["remediation"]["outcomes"] == {"would_remove": 21, "needs_mdm": 2}
     real = Mac(tmp_path / "two")
     remediate(real)
     assert recorded(real) == predicted
@@ -312,7 +312,7 @@ def test_a_failed_vendor_uninstaller_holds_back_the_rest_of_its_product(mac):
     assert not os.path.exists(mac.map("/Applications/WeChat.app"))
     assert ("/usr/sbin/pkgutil", ["--forget", "com.kaspersky.kav.kext"]) not in recorded(mac)
     failed = sorted(f["key"] for f in result["findings"] if f["outcome"] == "failed")
-    assert len(failed) == 9 and all("kaspersky" in k.lower() for k in failed)
+    assert len(failed) == 10 and all("kaspersky" in k.lower() for k in failed)
     assert result["status"] == "non_compliant"
 
 
