@@ -22,7 +22,7 @@ callable like ``AnsibleModule.run_command`` returning ``(rc, stdout, stderr)``.
 
 Ownership (``rpm_owners``): one more command per database that yielded records::
 
-    rpm --root ROOT --dbpath DBPATH -qf --qf '[%{FILENAMES}\\t%{NAME}\\n]' -- PATH...
+    rpm --root ROOT --dbpath DBPATH -qf --qf '[%{FILENAMES}\\t%{=NAME}\\n]' -- PATH...
 
 and only owners among those records' names count.
 """
@@ -150,7 +150,7 @@ def list_rpm(fs, query, run_command, rpm_bin=None):
 # so a path owned by two packages would shift every later answer. Printing each owning package's
 # file list next to its name makes the answer self-describing: a path is owned by NAME when the
 # line "PATH<TAB>NAME" is in the output.
-OWNER_FORMAT = "[%{FILENAMES}\\t%{NAME}\\n]"
+OWNER_FORMAT = "[%{FILENAMES}\\t%{=NAME}\\n]"
 _NOT_OWNED = " is not owned by any package"
 
 

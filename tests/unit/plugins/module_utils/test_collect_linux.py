@@ -309,7 +309,7 @@ def test_rpm_ownership_one_extra_command(tmp_path):
     del query["dpkg"]
     res = collect_linux(str(image), query, run, rpm_bin="/usr/bin/rpm")
     assert calls[1] == ["/usr/bin/rpm", "--root", str(image), "--dbpath", "/var/lib/rpm", "-qf", "--qf",
-                        "[%{FILENAMES}\\t%{NAME}\\n]", "--", "/opt/apps/com.tencent.wechat",
+                        "[%{FILENAMES}\\t%{=NAME}\\n]", "--", "/opt/apps/com.tencent.wechat",
                         "/opt/kaspersky/kesl", "/opt/wechat", "/usr/lib/systemd/system/kesl.service",
                         "/usr/share/applications/wechat.desktop"]
     assert len(calls) == 2

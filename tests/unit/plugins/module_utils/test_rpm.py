@@ -151,7 +151,7 @@ def test_find_rpm_binary(tmp_path):
 
 
 # -- ownership ---------------------------------------------------------------------------------
-OWNER_FMT = "[%{FILENAMES}\\t%{NAME}\\n]"
+OWNER_FMT = "[%{FILENAMES}\\t%{=NAME}\\n]"
 OWNER_OUT = "".join([
     "/opt/kaspersky\tkesl\n",
     "/opt/kaspersky/kesl\tkesl\n",
