@@ -17,6 +17,10 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
 from ansible_collections.govsec.banned_software.plugins.module_utils._report import build_report, summary_lines
+from ansible_collections.govsec.banned_software.plugins.module_utils._report_csv import ENCODING as CSV_ENCODING
+from ansible_collections.govsec.banned_software.plugins.module_utils._report_csv import write_csv
+from ansible_collections.govsec.banned_software.plugins.module_utils._report_html import write_html
+from ansible_collections.govsec.banned_software.plugins.module_utils._report_junit import write_junit
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_catalog
 
 ARGUMENT_SPEC = dict(
@@ -24,23 +28,67 @@ ARGUMENT_SPEC = dict(
     hosts=dict(type="list", elements="str"),
     result_var=dict(type="str", default="banned_software_host_report"),
     max_rows=dict(type="int", default=50),
+    formats=dict(type="list", elements="str", default=["json", "csv", "html", "junit"],
+                 choices=["json", "csv", "html", "junit"]),
 )
 
 
-def write_json_atomically(path, data):
-    """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
+def write_atomically(path, write, mode="w", encoding="utf-8"):
+    """Call ``write(handle)`` on a temporary file next to ``path``, then rename it over ``path``.
+
+    Readers never see a partial file; a failure leaves the previous file (if any) in place.
+    """
     directory = os.path.dirname(path)
     fd, tmp_path = tempfile.mkstemp(prefix=".report.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True, ensure_ascii=False)
-            handle.write("\n")
+        if "b" in mode:
+            handle = os.fdopen(fd, mode)
+        else:
+            handle = os.fdopen(fd, mode, encoding=encoding, newline="")
+        with handle:
+            write(handle)
         os.chmod(tmp_path, 0o640)
         os.replace(tmp_path, path)
     except BaseException:
         if os.path.exists(tmp_path):
             os.unlink(tmp_path)
         raise
+
+
+def _dump_json(data):
+    def write(handle):
+        json.dump(data, handle, indent=2, sort_keys=True, ensure_ascii=False)
+        handle.write("\n")
+    return write
+
+
+def write_json_atomically(path, data):
+    """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
+    write_atomically(path, _dump_json(data))
+
+
+# format -> (file name, writer(report, handle), mode, encoding); json is always written.
+FORMATS = {
+    "json": ("report.json", lambda report, handle: _dump_json(report)(handle), "w", "utf-8"),
+    "csv": ("report.csv", write_csv, "w", CSV_ENCODING),
+    "html": ("report.html", write_html, "w", "utf-8"),
+    "junit": ("report.junit.xml", write_junit, "wb", None),
+}
+FORMAT_ORDER = ("json", "csv", "html", "junit")
+
+
+def write_reports(dest, report, formats):
+    """Write ``report`` into ``dest`` in each of ``formats`` (json always); return {format: path}."""
+    wanted = set(formats or []) | {"json"}
+    paths = {}
+    for fmt in FORMAT_ORDER:
+        if fmt not in wanted:
+            continue
+        name, writer, mode, encoding = FORMATS[fmt]
+        path = os.path.join(dest, name)
+        write_atomically(path, lambda handle, writer=writer: writer(report, handle), mode, encoding)
+        paths[fmt] = path
+    return paths
 
 
 class ActionModule(ActionBase):
@@ -90,11 +138,11 @@ class ActionModule(ActionBase):
             dest = args["dest"]
             try:
                 os.makedirs(dest, mode=0o750, exist_ok=True)
-                path = os.path.join(dest, "report.json")
-                write_json_atomically(path, report)
+                paths = write_reports(dest, report, args["formats"])
             except (OSError, IOError) as exc:
                 raise AnsibleError("cannot write the report to %s: %s" % (dest, to_native(exc)))
-            result["report_path"] = path
+            result["report_path"] = paths["json"]
+            result["report_paths"] = paths
         # The report is a controller-side artifact, not a change to any managed host.
         result.update(changed=False, summary=report["summary"], products=report["products"],
                       table=lines, catalog_version=report["catalog"]["version"])

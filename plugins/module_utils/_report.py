@@ -19,7 +19,7 @@ STATUSES = ("compliant", "non_compliant", "unreachable", "failed", "remediated")
 SCANNED = ("compliant", "non_compliant", "remediated")
 GONE = ("removed", "already_absent")
 HOST_KEYS = ("status", "findings", "error", "os", "scanned_at", "warnings", "catalog_version", "policies",
-             "remediation")
+             "remediation", "entries_enabled")
 
 
 def scanned_status(findings, remediation_ran):
