@@ -14,7 +14,9 @@ short_description: Write the fleet compliance report on the controller
 version_added: 0.1.0
 description:
   - Collects each host's result (the variable O(result_var), set by the C(detect) role) and writes
-    C(report.json) into O(dest) on the controller, atomically.
+    C(report.json) into O(dest) on the controller, atomically, plus the other O(formats) built from the
+    same report data (C(report.csv), C(report.html), C(report.junit.xml)), each written to a temporary
+    file and renamed.
   - A host without a result that was asked for in O(hosts) is reported as V(failed); unreachable
     hosts are V(unreachable); neither is ever counted as compliant.
   - Returns a short human summary table in RV(table).
@@ -47,12 +49,31 @@ options:
     description: Rows of the human summary table (problem hosts first).
     type: int
     default: 50
+  formats:
+    description:
+      - Report files to write into O(dest). V(json) (C(report.json)) is always written.
+      - V(csv) is C(report.csv), one row per host and finding (and per host without findings), UTF-8 with a
+        byte order mark for spreadsheet programs; cells that would start a formula get a leading apostrophe.
+      - V(html) is C(report.html), one self-contained page (no external assets) with summary counts, charts,
+        a sortable host table and the exemptions.
+      - V(junit) is C(report.junit.xml), a test suite per host and a test case per host and enabled catalog
+        entry; unreachable and failed hosts are errors.
+    type: list
+    elements: str
+    choices: [json, csv, html, junit]
+    default: [json, csv, html, junit]
 """
 
 EXAMPLES = r"""
 - name: Write the report for the hosts of the previous play
   govsec.banned_software.report:
     dest: /var/tmp/banned-software
+  run_once: true
+
+- name: Write only report.json and the JUnit file for a CI pipeline
+  govsec.banned_software.report:
+    dest: "{{ playbook_dir }}/reports"
+    formats: [json, junit]
   run_once: true
 """
 
@@ -62,6 +83,12 @@ report_path:
   returned: when O(dest) is set
   type: str
   sample: /var/tmp/banned-software/report.json
+report_paths:
+  description: Path of each written report file, by format.
+  returned: when O(dest) is set
+  type: dict
+  sample: {"json": "/var/tmp/banned-software/report.json", "csv": "/var/tmp/banned-software/report.csv",
+           "html": "/var/tmp/banned-software/report.html", "junit": "/var/tmp/banned-software/report.junit.xml"}
 summary:
   description: Counts of hosts by status, findings and exempt findings.
   returned: always
