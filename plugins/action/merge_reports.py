@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for govsec.banned_software.merge_reports: merge slice reports on the controller."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import tempfile
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.govsec.banned_software.plugins.module_utils._merge import MergeError, merge_reports
+from ansible_collections.govsec.banned_software.plugins.module_utils._report import summary_lines
+
+ARGUMENT_SPEC = dict(
+    src=dict(type="list", elements="path", required=True),
+    dest=dict(type="path"),
+    pattern=dict(type="str", default="report.json"),
+    max_rows=dict(type="int", default=50),
+)
+
+
+def write_json_atomically(path, data):
+    """Write ``data`` as JSON to ``path`` through a temporary file and a rename (mode 0640)."""
+    fd, tmp_path = tempfile.mkstemp(prefix=".report.", suffix=".tmp", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True, ensure_ascii=False)
+            handle.write("\n")
+        os.chmod(tmp_path, 0o640)
+        os.replace(tmp_path, path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.unlink(tmp_path)
+        raise
+
+
+def find_reports(sources, pattern="report.json"):
+    """The report files named by ``sources``: files as given, directories searched recursively for
+    files named ``pattern``, in sorted order. A source that does not exist is an error."""
+    found = []
+    for source in sources:
+        if os.path.isfile(source):
+            found.append(source)
+        elif os.path.isdir(source):
+            matches = []
+            for top, dirs, files in os.walk(source):
+                dirs.sort()
+                matches.extend(os.path.join(top, name) for name in files if name == pattern)
+            if not matches:
+                raise MergeError("no %s under %s" % (pattern, source))
+            found.extend(sorted(matches))
+        else:
+            raise MergeError("%s: no such file or directory" % source)
+    unique = []
+    for path in found:
+        real = os.path.realpath(path)
+        if real not in [os.path.realpath(p) for p in unique]:
+            unique.append(path)
+    return unique
+
+
+def load_reports(paths):
+    reports = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                reports.append((path, json.load(handle)))
+        except (OSError, IOError, ValueError) as exc:
+            raise MergeError("cannot read %s: %s" % (path, to_native(exc)))
+    return reports
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        try:
+            paths = find_reports(args["src"], args["pattern"])
+            merged = merge_reports(load_reports(paths))
+        except MergeError as exc:
+            raise AnsibleActionFail(to_native(exc))
+        if args["dest"]:
+            dest = args["dest"]
+            path = os.path.join(dest, "report.json")
+            if os.path.realpath(path) in [os.path.realpath(p) for p in paths]:
+                raise AnsibleActionFail("dest %s would overwrite one of the reports being merged" % path)
+            try:
+                os.makedirs(dest, mode=0o750, exist_ok=True)
+                write_json_atomically(path, merged)
+            except (OSError, IOError) as exc:
+                raise AnsibleActionFail("cannot write the merged report to %s: %s" % (dest, to_native(exc)))
+            result["report_path"] = path
+        statuses = dict((status, sorted(name for name, host in merged["hosts"].items() if host["status"] == status))
+                        for status in ("non_compliant", "unreachable", "failed"))
+        # A controller-side artifact: no managed host changes.
+        result.update(changed=False, sources=paths, summary=merged["summary"], products=merged["products"],
+                      duplicates=merged["merge"]["duplicates"], catalog_version=merged["catalog"]["version"],
+                      non_compliant_hosts=statuses["non_compliant"], unreachable_hosts=statuses["unreachable"],
+                      failed_hosts=statuses["failed"], table=summary_lines(merged, args["max_rows"]))
+        return result

@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: the local fact a host keeps about its last status (facts.d, see docs/awx.md).
+
+The record changes only when the host's state changes, so that writing it is idempotent: a second
+identical run (same findings, nothing removed) yields the same bytes and the copy reports no change.
+
+* ``status`` is the host's current state: ``compliant`` or ``non_compliant``. A run that removed
+  everything banned leaves the host ``compliant`` (the report's ``remediated`` describes the run,
+  the fact describes the host); what the run removed is in ``last_remediation``.
+* ``status_since`` is the ``scanned_at`` of the scan that first saw this state; a later scan that
+  sees the same state keeps it (a per-run time would rewrite the file on every run).
+* ``last_remediation`` is replaced only by a remediation that acted (ran steps on the host); a run
+  with nothing to remove keeps the previous record, which a later drift check compares with.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+FACT_SCHEMA = 1
+GONE = ("removed", "already_absent")
+
+
+def _live(findings):
+    """Findings that make a host non-compliant now: not exempt and not removed by this run."""
+    return [f for f in findings if isinstance(f, dict) and f.get("exempt") is not True
+            and f.get("outcome") not in GONE]
+
+
+def _remediation_record(remediation, findings):
+    """The record of a remediation that acted on the host, or None."""
+    if not isinstance(remediation, dict) or remediation.get("checked_only") or not remediation.get("steps"):
+        return None
+    at = remediation.get("finished_at") or remediation.get("verified_at") or remediation.get("started_at")
+    items = []
+    for finding in findings:
+        if not isinstance(finding, dict) or finding.get("outcome") not in ("removed", "failed"):
+            continue
+        items.append(dict((k, finding.get(k)) for k in ("key", "id", "source", "name", "scope", "path", "outcome")
+                          if finding.get(k) is not None))
+    items.sort(key=lambda item: (str(item.get("key")), str(item.get("outcome"))))
+    return {
+        "run_id": remediation.get("run_id"),
+        "at": at,
+        "removed": [dict(item, at=at) for item in items if item["outcome"] == "removed"],
+        "failed": [item for item in items if item["outcome"] == "failed"],
+        "reboot_required": remediation.get("reboot_required") is True,
+    }
+
+
+def fact_record(host_report, previous=None):
+    """The local fact for ``host_report`` (a scanned host's result), given the ``previous`` record."""
+    if not isinstance(host_report, dict) or host_report.get("status") not in ("compliant", "non_compliant",
+                                                                            "remediated"):
+        raise ValueError("no local fact for a host that was not scanned (status %r)"
+                         % (host_report.get("status") if isinstance(host_report, dict) else None,))
+    previous = previous if isinstance(previous, dict) and previous.get("schema") == FACT_SCHEMA else {}
+    findings = host_report.get("findings") if isinstance(host_report.get("findings"), list) else []
+    live = _live(findings)
+    status = "non_compliant" if live else "compliant"
+    record = {
+        "schema": FACT_SCHEMA,
+        "status": status,
+        "catalog_version": host_report.get("catalog_version"),
+        "findings": len(live),
+        "exempt_findings": sum(1 for f in findings if isinstance(f, dict) and f.get("exempt") is True),
+        "products": sorted(set(str(f.get("id")) for f in live)),
+        "policies": sorted(set(str(p) for f in live for p in (f.get("policies") or []))),
+    }
+    same_state = all(previous.get(k) == record[k] for k in ("status", "findings", "products"))
+    record["status_since"] = (previous.get("status_since") if same_state and previous.get("status_since")
+                              else host_report.get("scanned_at"))
+    acted = _remediation_record(host_report.get("remediation"), findings)
+    last = acted if acted is not None else previous.get("last_remediation")
+    if last:
+        record["last_remediation"] = last
+    return record
