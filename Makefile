@@ -31,7 +31,7 @@ WITH_COLLECTIONS := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS)
 
 TEST_STEPS ?= unit integration sanity lint molecule
 
-.PHONY: help venv collection audit test unit integration sanity lint yamllint ansible-lint molecule clean distclean
+.PHONY: help venv collection audit test unit integration sanity lint yamllint ansible-lint molecule bench clean distclean
 
 help:
 	@echo 'make venv        create .venv with the pinned tools (requirements-dev.txt)'
@@ -40,6 +40,7 @@ help:
 	@echo 'make test        $(TEST_STEPS) (stops at the first failure)'
 	@echo 'make unit | integration | sanity | lint | molecule   one step of make test'
 	@echo 'make molecule SCENARIO=<name>           one molecule scenario'
+	@echo 'make bench       fleet benchmark (N podman hosts, BENCH_ARGS="--bench-hosts 20"); not part of make test'
 	@echo 'make clean       remove build output (build/ .collections/ reports/ tests/output/)'
 	@echo 'make distclean   clean, and remove .venv'
 
@@ -131,6 +132,14 @@ molecule: venv collection
 	  $(WITH_COLLECTIONS) molecule test -s "$$s"; \
 	  echo "<== molecule scenario $$s passed in $$(( $$(date +%s) - start ))s"; \
 	done
+
+# --- benchmark ---------------------------------------------------------------------------------
+
+# Fleet benchmark of issue 7 (docs/performance.md): podman containers bench-host-NN, ~15 min at N=20.
+# Not part of `make test`. Options: BENCH_ARGS="--bench-hosts 20 --rounds 5 --connection ssh".
+BENCH_ARGS ?=
+bench: venv
+	python benchmarks/run.py $(BENCH_ARGS)
 
 # --- housekeeping --------------------------------------------------------------------------------
 
