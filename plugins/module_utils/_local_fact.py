@@ -52,8 +52,8 @@ def _remediation_record(remediation, findings):
 
 def fact_record(host_report, previous=None):
     """The local fact for ``host_report`` (a scanned host's result), given the ``previous`` record."""
-    if not isinstance(host_report, dict) or host_report.get("status") not in ("compliant", "non_compliant",
-                                                                            "remediated"):
+    scanned = ("compliant", "non_compliant", "remediated")
+    if not isinstance(host_report, dict) or host_report.get("status") not in scanned:
         raise ValueError("no local fact for a host that was not scanned (status %r)"
                          % (host_report.get("status") if isinstance(host_report, dict) else None,))
     previous = previous if isinstance(previous, dict) and previous.get("schema") == FACT_SCHEMA else {}
