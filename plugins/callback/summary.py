@@ -11,7 +11,7 @@ name: summary
 type: notification
 short_description: Banned-software summary at the end of a run (terminal and AWX job output)
 version_added: 0.1.0
-author: govsec.banned_software maintainers
+author: govsec.banned_software maintainers (@govsec)
 description:
   - At the end of a playbook run prints the hosts scanned by C(govsec.banned_software.scan) or
     C(govsec.banned_software.remediate) with their status, the findings by product, the removals and

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 name: local_fact
 short_description: The local fact (facts.d) a host keeps about its last banned-software status
 version_added: 0.1.0
-author: govsec.banned_software maintainers
+author: govsec.banned_software maintainers (@govsec)
 description:
   - Builds the record that the C(report) role writes to C(/etc/ansible/facts.d/banned_software.fact)
     (and its Windows equivalent), from a host's C(banned_software_host_report) and the record
