@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: govsec.banned_software contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -87,8 +86,8 @@ class Fleet(object):
         deadline = time.time() + 300
         pending = list(self.names)
         while pending and time.time() < deadline:
-            pending = [h for h in pending if sh(["podman", "exec", h, "test", "-e", "/run/bench-ready"],
-                                                 check=False).returncode != 0]
+            pending = [h for h in pending
+                       if sh(["podman", "exec", h, "test", "-e", "/run/bench-ready"], check=False).returncode != 0]
             if pending:
                 time.sleep(1)
         if pending:
@@ -205,8 +204,7 @@ def naive_playbook(entries):
             expr += " + (ansible_facts.packages.keys() | select('match', %s) | list)" % json.dumps(rx + "$")
         out += ["    - name: Check %s" % entry["id"],
                 "      ansible.builtin.set_fact:",
-                "        naive_%s: \"{{ %s }}\"" % (re.sub(r"[^a-z0-9_]", "_", entry["id"]),
-                                                  expr.replace('"', '\\"'))]
+                "        naive_%s: \"{{ %s }}\"" % (re.sub(r"[^a-z0-9_]", "_", entry["id"]), expr.replace('"', '\\"'))]
     out += ["    - name: Summary", "      ansible.builtin.debug:",
             "        msg: \"{{ query('varnames', '^naive_') | map('extract', vars) | flatten | list }}\""]
     return "\n".join(out) + "\n"
@@ -543,8 +541,8 @@ def main():
       "forks=%d, pipelining on; %s" % (args.bench_hosts, args.connection, pkg_count, args.rounds,
                                        max(args.bench_hosts, 5), time.strftime("%Y-%m-%d %H:%M")))
     p("")
-    p("%-12s %9s %17s %7s %10s %9s %10s %10s" % ("scenario", "median s", "min-max s", "IQR s", "ctrl CPU s",
-                                                  "peak MB", "mod/host", "cmds/host"))
+    p("%-12s %9s %17s %7s %10s %9s %10s %10s"
+      % ("scenario", "median s", "min-max s", "IQR s", "ctrl CPU s", "peak MB", "mod/host", "cmds/host"))
     walls = {}
     for name in ["ping", "audit", "naive", "rem-check", "rem-real", "rem-again"]:
         rs = results[name]
@@ -635,7 +633,14 @@ def main():
         p("report generation (benchmarks/report_generation.py, rc=%d, %.1f s):" % (report_line["rc"], report_line["wall"]))
         for line in report_line["output"][-6:]:
             p("  " + line)
-        report_ok = report_line["rc"] == 0 and report_line["wall"] < 60
+        # its "total" line: seconds of the untraced generation of every format (the script's wall time
+        # also includes its second, tracemalloc-traced pass); rc != 0 means it saw a bound exceeded
+        totals = [line.split() for line in report_line["output"] if line.strip().startswith("total")]
+        try:
+            report_line["total"] = float(totals[-1][1])
+        except (IndexError, ValueError):
+            report_line["total"] = report_line["wall"]
+        report_ok = report_line["rc"] == 0 and report_line["total"] < 60
 
     # --- targets ---
     p("")
@@ -648,7 +653,8 @@ def main():
         ("one module round trip per host for the scan", set(scan_calls) == {1}, str(sorted(set(scan_calls)))),
     ]
     if report_ok is not None:
-        targets.append(("report generation, 10,000 hosts < 60 s", report_ok, "%.1f s" % report_line["wall"]))
+        targets.append(("report generation, 10,000 hosts < 60 s", report_ok,
+                        "%.1f s (bounded memory: rc=%d)" % (report_line["total"], report_line["rc"])))
     else:
         targets.append(("report generation, 10,000 hosts < 60 s", None, "benchmarks/report_generation.py missing"))
     failed = False
