@@ -17,7 +17,6 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import datetime
-import io
 import json
 import os
 import random

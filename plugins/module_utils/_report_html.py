@@ -40,6 +40,7 @@ CATEGORIES = (("present", "still present", "#c0392b"), ("removed", "removed", "#
 SUMMARY_KEYS = ("hosts", "compliant", "non_compliant", "remediated", "unreachable", "failed", "findings",
                 "exempt_findings")
 MAX_CHART_ROWS = 40
+FINDING_FIELDS = ("id", "product", "source", "name", "version", "scope", "path", "outcome")
 
 
 def esc(value):
@@ -102,9 +103,9 @@ def svg_bars(title, rows, legend):
     rows = rows[:MAX_CHART_ROWS]
     height = top + row_h * max(len(rows), 1) + 10
     biggest = max([sum(v for v, dummy, dummy2 in parts) for dummy3, parts in rows] + [1])
+    width = label_w + bar_w + 70
     out = ['<svg class="chart" role="img" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
-           'viewBox="0 0 %d %d"><title>%s</title>' % (label_w + bar_w + 70, height, label_w + bar_w + 70, height,
-                                                     esc(title))]
+           'viewBox="0 0 %d %d"><title>%s</title>' % (width, height, width, height, esc(title))]
     x = label_w
     for name, colour in legend:
         out.append('<rect x="%d" y="6" width="12" height="12" fill="%s"/><text x="%d" y="16" class="lg">%s</text>'
@@ -171,9 +172,9 @@ def table_data(report):
             outcome = finding.get("outcome")
             if isinstance(outcome, str):
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            rows.append([_text(finding.get(k)) for k in ("id", "product", "source", "name", "version", "scope",
-                                                           "path", "outcome")]
-                        + [finding.get("exempt") is True, ";".join(_text(p) for p in finding.get("policies") or [])])
+            texts = [_text(finding.get(k)) for k in FINDING_FIELDS]
+            rows.append(texts + [finding.get("exempt") is True,
+                                 ";".join(_text(p) for p in finding.get("policies") or [])])
             for key, expired in (("exemption", False), ("exemption_expired", True)):
                 exemption = finding.get(key)
                 if isinstance(exemption, dict):
@@ -207,7 +208,7 @@ table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #e5e8e8;
 vertical-align:top;overflow-wrap:anywhere}th{background:#eaeded;cursor:pointer;user-select:none;white-space:nowrap}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
 tr.host{cursor:pointer}tr.host:hover{background:#f2f4f4}tr.detail td{background:#fbfcfc}
-.st{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px}
+.st{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;color:#fff;font-size:12px}
 .st-unreachable{background:#6c3483}.st-failed{background:#7b241c}.st-non_compliant{background:#c0392b}
 .st-remediated{background:#2e86c1}.st-compliant{background:#1e8449}
 .sub{width:100%;font-size:12px}.sub th{cursor:default}
