@@ -8,6 +8,7 @@
 #   govsec-debian12  Debian 12 (bookworm) minbase + python3, procps, sudo, systemd (not booted)
 #   govsec-rpm       Debian 12 minbase + python3, procps, rpm, dnf: an RPM-managed test host
 #                    (its rpmdb starts empty; install fixtures with `rpm -i --nodeps`)
+#   govsec-debian12-flatpak  govsec-debian12 + flatpak (bookworm's 1.14) for the flatpak fixtures  #+flatpak
 #
 # The image is tagged localhost/NAME:latest and carries the label
 # org.govsec.build-hash = sha256(this script + NAME). The build is skipped when an image with that
@@ -18,7 +19,9 @@
 # mmdebstrap unshare mode), podman, mmdebstrap.
 set -euo pipefail
 
+# shellcheck disable=SC2317  # replaced on the next line  #+flatpak
 usage() { echo "usage: $0 {govsec-debian12|govsec-rpm} [--force]" >&2; exit 2; }
+usage() { echo "usage: $0 {govsec-debian12|govsec-debian12-flatpak|govsec-rpm} [--force]" >&2; exit 2; }  #+flatpak
 [[ $# -ge 1 ]] || usage
 NAME=${1#localhost/}
 NAME=${NAME%:latest}
@@ -28,6 +31,7 @@ FORCE=0
 case "$NAME" in
   govsec-debian12) INCLUDE="python3,procps,sudo,systemd,ca-certificates" ;;
   govsec-rpm)      INCLUDE="python3,procps,rpm,dnf" ;;
+  govsec-debian12-flatpak) INCLUDE="python3,procps,sudo,systemd,ca-certificates,flatpak" ;;  #+flatpak
   *) usage ;;
 esac
 
@@ -36,6 +40,11 @@ TAG="localhost/${NAME}:latest"
 LABEL_KEY=org.govsec.build-hash
 SCRIPT="$(readlink -f "${BASH_SOURCE[0]}")"
 HASH="$( { cat "$SCRIPT"; printf '%s\n' "$NAME"; } | sha256sum | cut -d' ' -f1)"
+# Lines ending in "#+flatpak" serve only govsec-debian12-flatpak: the other images hash this script  #+flatpak
+# without them, so adding that variant left their hash labels (and images) as they were.  #+flatpak
+if [[ $NAME != govsec-debian12-flatpak ]]; then  #+flatpak
+  HASH="$( { grep -v '#+flatpak$' "$SCRIPT"; printf '%s\n' "$NAME"; } | sha256sum | cut -d' ' -f1)"  #+flatpak
+fi  #+flatpak
 
 log() { printf '[build.sh %s] %s\n' "$NAME" "$*" >&2; }
 
