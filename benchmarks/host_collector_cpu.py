@@ -29,7 +29,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._collect_li
 
 def run_command(argv, environ_update=None, **dummy):
     env = dict(os.environ, **(environ_update or {}))
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, check=False)
     return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
 
 

@@ -384,7 +384,7 @@ def install_collection(workdir, source):
 # --- main ------------------------------------------------------------------------------------------------
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     ap.add_argument("--bench-hosts", type=int, default=int(os.environ.get("BENCH_HOSTS", "20")))
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "5")))
     ap.add_argument("--connection", choices=["ssh", "podman"], default=os.environ.get("BENCH_CONNECTION", "ssh"))
