@@ -138,6 +138,15 @@ class PlannerBase(object):
     def path_protection(self, path):
         return path_protection(path, self.homes)
 
+    @staticmethod
+    def path_within(path, parent):
+        """True when ``path`` is ``parent`` or lies inside it (normalised paths)."""
+        return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+    @staticmethod
+    def path_sort_key(path):
+        return path
+
     def protected_reason(self, finding):
         """Why a finding must never be removed (None when it may be)."""
         return None
@@ -171,9 +180,10 @@ class PlannerBase(object):
 
     # -- steps -------------------------------------------------------------------------------------
     def _quarantine(self, targets, action):
+        """One quarantine step per path (``targets``: path -> {keys, type, requires}), none inside another."""
         chosen = [s["path"] for s in self.steps if s["kind"] == "quarantine"]
-        for path in sorted(targets):
-            parent = [p for p in chosen if path == p or path.startswith(p + "/")]
+        for path in sorted(targets, key=self.path_sort_key):
+            parent = [p for p in chosen if self.path_within(path, p)]
             if parent:   # inside a path already moved: covered by that step
                 sid = self._step_for_path(parent[0])
                 for key in targets[path]["keys"]:
@@ -181,9 +191,11 @@ class PlannerBase(object):
                 continue
             chosen.append(path)
             kind = targets[path]["type"]
-            self._add({"kind": "quarantine", "action": action, "path": path,
-                       "type": kind if kind in ("dir", "file", "link") else "file"},
-                      targets[path]["keys"], removals=1)
+            step = {"kind": "quarantine", "action": action, "path": path,
+                    "type": kind if kind in ("dir", "file", "link") else "file"}
+            if targets[path].get("requires"):
+                step["requires"] = sorted(targets[path]["requires"])
+            self._add(step, targets[path]["keys"], removals=1)
 
     def _step_for_path(self, path):
         for step in self.steps:
@@ -264,7 +276,7 @@ class PlannerBase(object):
                 path = self.norm_path(rec.get("path"))
                 if path is None or self.path_protection(path):
                     continue
-                if any(k and (k == path or k.startswith(path + "/") or path.startswith(k + "/")) for k in kept):
+                if any(k and (self.path_within(k, path) or self.path_within(path, k)) for k in kept):
                     continue   # an exempt entry lists it too
                 targets.setdefault(path, {"keys": [], "type": rec.get("type") or "dir"})
         self._quarantine(targets, "quarantine_leftover")

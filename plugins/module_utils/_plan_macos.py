@@ -322,23 +322,6 @@ class MacosPlanner(PlannerBase):
                 target["requires"].append(sid)
         self._quarantine(targets, "quarantine")
 
-    def _quarantine(self, targets, action):
-        chosen = [s["path"] for s in self.steps if s["kind"] == "quarantine"]
-        for path in sorted(targets):
-            parent = [p for p in chosen if path == p or path.startswith(p + "/")]
-            if parent:   # inside a path already moved: covered by that step
-                sid = self._step_for_path(parent[0])
-                for key in targets[path]["keys"]:
-                    self.covered.setdefault(key, []).append(sid)
-                continue
-            chosen.append(path)
-            kind = targets[path]["type"]
-            step = {"kind": "quarantine", "action": action, "path": path,
-                    "type": kind if kind in ("dir", "file", "link") else "file"}
-            if targets[path].get("requires"):
-                step["requires"] = sorted(targets[path]["requires"])
-            self._add(step, targets[path]["keys"], removals=1)
-
     def receipts(self, active):
         for finding in active:
             if finding["source"] != "pkg-receipt":

@@ -169,6 +169,11 @@ class WindowsPlanner(PlannerBase):
 
     platform = "windows"
     executor_fields = WINDOWS_EXECUTOR_FIELDS
+    path_within = staticmethod(path_within)
+
+    @staticmethod
+    def path_sort_key(path):
+        return path.casefold()
 
     def __init__(self, platform, findings, collected, entries, options):
         super(WindowsPlanner, self).__init__(platform, findings, collected, entries, options)
@@ -461,44 +466,6 @@ class WindowsPlanner(PlannerBase):
                 if any(path_within(d, path) or path_within(path, d) for d in dirs) and sid not in target["requires"]:
                     target["requires"].append(sid)
         self._quarantine(targets, "quarantine")
-
-    def _quarantine(self, targets, action):
-        chosen = [s["path"] for s in self.steps if s["kind"] == "quarantine"]
-        for path in sorted(targets, key=lambda p: p.casefold()):
-            parent = [p for p in chosen if path_within(path, p)]
-            if parent:   # inside a path already moved: covered by that step
-                sid = self._step_for_path(parent[0])
-                for key in targets[path]["keys"]:
-                    self.covered.setdefault(key, []).append(sid)
-                continue
-            chosen.append(path)
-            kind = targets[path]["type"]
-            step = {"kind": "quarantine", "action": action, "path": path,
-                    "type": kind if kind in ("dir", "file", "link") else "file"}
-            if targets[path].get("requires"):
-                step["requires"] = sorted(targets[path]["requires"])
-            self._add(step, targets[path]["keys"], removals=1)
-
-    def leftovers(self, active):
-        if not self.opts["remove_leftovers"]:
-            return
-        exempt_entries = set(f["id"] for f in self.findings if f.get("exempt"))
-        kept = set()
-        for entry_id in sorted(exempt_entries & set(self.entries)):
-            for rec in self._matching_records("leftover", self.entries[entry_id], "leftovers"):
-                kept.add(self.norm_path(rec.get("path")))
-        targets = {}
-        for entry_id in sorted(self.entries):
-            if entry_id in exempt_entries:
-                continue
-            for rec in self._matching_records("leftover", self.entries[entry_id], "leftovers"):
-                path = self.norm_path(rec.get("path"))
-                if path is None or self.path_protection(path):
-                    continue
-                if any(k and (path_within(k, path) or path_within(path, k)) for k in kept):
-                    continue   # an exempt entry lists it too
-                targets.setdefault(path, {"keys": [], "type": rec.get("type") or "dir"})
-        self._quarantine(targets, "quarantine_leftover")
 
     def build(self):
         plan = super(WindowsPlanner, self).build()
