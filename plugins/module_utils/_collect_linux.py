@@ -41,7 +41,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
+from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS, find_executables
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import (
     CompiledQuery, compile_query)
 from ansible_collections.govsec.banned_software.plugins.module_utils._linux_users import (
@@ -74,14 +74,7 @@ class _Never:
 
 def find_tools(dirs=None):
     """``{name: path}`` of the ``TOOLS`` that are executable files in ``dirs`` (``TOOL_DIRS``)."""
-    found = {}
-    for name in TOOLS:
-        for d in TOOL_DIRS if dirs is None else dirs:
-            cand = os.path.join(d, name)
-            if os.path.isfile(cand) and os.access(cand, os.X_OK):
-                found[name] = cand
-                break
-    return found
+    return find_executables(TOOLS, TOOL_DIRS if dirs is None else dirs)
 
 
 def image_tools(fs):

@@ -77,7 +77,9 @@ import stat
 
 from urllib.parse import unquote
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS, quote, safe_text, vjoin
+from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import (
+    RootFS, find_executables, quote, safe_text, vjoin,
+)
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import CompiledQuery, compile_query
 from ansible_collections.govsec.banned_software.plugins.module_utils._linux_files import list_files
 
@@ -623,16 +625,10 @@ def list_processes(fs, query, run_command, users):
 
 # -- the collector -----------------------------------------------------------------------------
 def find_tools(dirs=None):
-    """``{name: path}`` of the ``TOOLS`` that are executable files in ``dirs`` (``TOOL_DIRS``)."""
-    found = {}
-    for name in TOOLS:
-        search = BREW_DIRS if name == "brew" and dirs is None else (TOOL_DIRS if dirs is None else dirs)
-        for d in search:
-            cand = os.path.join(d, name)
-            if os.path.isfile(cand) and os.access(cand, os.X_OK):
-                found[name] = cand
-                break
-    return found
+    """``{name: path}`` of the ``TOOLS`` that are executable files in ``dirs`` (``TOOL_DIRS``; brew in ``BREW_DIRS``)."""
+    if dirs is None:
+        return find_executables(TOOLS, TOOL_DIRS, {"brew": BREW_DIRS})
+    return find_executables(TOOLS, dirs)
 
 
 def os_version(fs):

@@ -267,3 +267,18 @@ class RootFS:
             msg += " (%s)" % what
         if msg not in self.warnings:
             self.warnings.append(msg)
+
+
+def find_executables(names, dirs, dirs_for=None):
+    """``{name: path}`` of the ``names`` that are executable files on the running system.
+
+    Each name is looked for in ``dirs`` (or in ``dirs_for[name]`` when given), first directory wins.
+    """
+    found = {}
+    for name in names:
+        for d in (dirs_for or {}).get(name, dirs):
+            cand = os.path.join(d, name)
+            if os.path.isfile(cand) and os.access(cand, os.X_OK):
+                found[name] = cand
+                break
+    return found
