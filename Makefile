@@ -31,7 +31,7 @@ WITH_COLLECTIONS := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS)
 
 TEST_STEPS ?= unit integration sanity lint molecule
 
-.PHONY: help venv collection audit test unit integration sanity lint yamllint ansible-lint molecule bench clean distclean
+.PHONY: help host venv collection audit test unit integration sanity lint yamllint ansible-lint molecule bench clean distclean
 
 help:
 	@echo 'make venv        create .venv with the pinned tools (requirements-dev.txt)'
@@ -51,6 +51,12 @@ venv: $(VENV_STAMP)
 $(VENV_STAMP): $(REQS)
 	@test -n "$(REQS_HASH)" || { echo "cannot read $(REQS)" >&2; exit 1; }
 	@if [ ! -x "$(VENV_BIN)/python" ]; then \
+	  if ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "installing python3-venv (needed to create $(VENV))"; \
+	      DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; \
+	    else echo "$(PYTHON) cannot create a venv: install python3-venv (apt-get install python3-venv)" >&2; exit 1; fi; \
+	  fi; \
 	  echo "creating $(VENV) with $$($(PYTHON) -V 2>&1)"; \
 	  $(PYTHON) -m venv "$(VENV)"; \
 	fi
@@ -75,7 +81,11 @@ audit: venv collection
 
 # --- tests ---------------------------------------------------------------------------------------
 
-test: venv
+# System packages and podman configuration the tests need (installs what is missing; root).
+host:
+	bash tests/host/setup.sh
+
+test: host venv
 	@summary=(); total_start=$$(date +%s); rc=0; \
 	for step in $(TEST_STEPS); do \
 	  echo; echo "==> make $$step"; start=$$(date +%s); \
