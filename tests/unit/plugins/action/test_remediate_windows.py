@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+"""The remediate action driving a Windows host: the right modules, the Windows step fields, the
+vaulted secrets only in the executor's arguments, and outcomes judged from the verification scan.
+
+The host answers with the recorded win_collect result in tests/unit/data/windows/workstation.yml;
+the executor call is simulated (steps "changed"), and the verification scan returns the records
+minus those whose findings the steps covered.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import os
+from unittest.mock import MagicMock
+
+import yaml
+
+from ansible.playbook.task import Task
+
+from ansible_collections.govsec.banned_software.plugins.action import remediate as remediate_action
+from ansible_collections.govsec.banned_software.plugins.module_utils._plan_windows import WINDOWS_EXECUTOR_FIELDS
+
+DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data", "windows")
+COLLECT = "govsec.banned_software.win_collect"
+EXECUTE = "govsec.banned_software.win_execute"
+SECRETS = {"kaspersky_login": "KLAdmin", "kaspersky_password": "s3cr3t-Value"}
+
+
+def recorded():
+    with open(os.path.join(DATA, "workstation.yml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+class WindowsHost(object):
+    def __init__(self):
+        self.state = recorded()
+        self.calls = []
+        self.removed_keys = set()
+
+    def __call__(self, module_name=None, module_args=None, task_vars=None, **kwargs):
+        self.calls.append((module_name, copy.deepcopy(module_args)))
+        if module_name == COLLECT:
+            result = copy.deepcopy(self.state)
+            for source, items in result["records"].items():
+                result["records"][source] = [r for r in items if "|".join(
+                    [source, r.get("scope", ""), r.get("name", ""), r.get("path") or ""]) not in self.removed_keys]
+            return result
+        assert module_name == EXECUTE, module_name
+        results = []
+        for step in module_args["steps"]:
+            results.append({"id": step["id"], "kind": step["kind"], "action": step.get("action"),
+                            "status": "changed", "msg": "ok"})
+            self.removed_keys.update(step.get("findings") or [])
+        return {"changed": True, "steps": results}
+
+
+def make_action(args, host, check_mode=False):
+    task = MagicMock(Task)
+    task.args = dict(args)
+    task.async_val = 0
+    task.check_mode = check_mode
+    task.diff = False
+    action = remediate_action.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), MagicMock())
+    action._execute_module = host
+    return action
+
+
+TASK_VARS = {"inventory_hostname": "ws-0001", "ansible_connection": "winrm"}
+
+
+def test_windows_host_uses_the_windows_modules_and_step_fields():
+    host = WindowsHost()
+    result = make_action({"uninstall_secrets": SECRETS}, host).run(task_vars=dict(TASK_VARS))
+    assert [c[0] for c in host.calls] == [COLLECT, EXECUTE, COLLECT]
+    assert result.get("failed") is not True, result.get("msg")
+    sent = host.calls[1][1]
+    assert sent["quarantine_dir"] == "C:\\ProgramData\\govsec-banned-software\\quarantine"
+    assert sent["archive_dir"] == "C:\\ProgramData\\govsec-banned-software\\archive"
+    assert sent["secrets"] == SECRETS
+    assert sent["steps"], "the recorded workstation carries banned software"
+    for step in sent["steps"]:
+        allowed = set(("id", "kind", "action", "findings", "requires")) | set(WINDOWS_EXECUTOR_FIELDS[step["kind"]])
+        assert set(step) <= allowed, (step["kind"], sorted(set(step) - allowed))
+    commands = [s for s in sent["steps"] if s["kind"] == "command"]
+    assert any(s["arguments"].startswith("/x {9A017278-F7F4-4DF9-A482-0B97B70DD7ED} /qn /norestart")
+               for s in commands), [s["arguments"] for s in commands]
+    kes = [s for s in commands if "9A017278" in s["arguments"]][0]
+    assert "KLPASSWD={{secret:kaspersky_password}}" in kes["arguments"]
+
+
+def test_secret_values_never_reach_the_plan_or_the_result():
+    host = WindowsHost()
+    result = make_action({"uninstall_secrets": SECRETS}, host).run(task_vars=dict(TASK_VARS))
+    text = repr(result)
+    assert "s3cr3t-Value" not in text and "KLAdmin" not in text
+    plan_text = repr(result["remediation"]["plan"])
+    assert "s3cr3t-Value" not in plan_text
+
+
+def test_outcomes_and_status_after_the_run():
+    host = WindowsHost()
+    result = make_action({"uninstall_secrets": SECRETS}, host).run(task_vars=dict(TASK_VARS))
+    outcomes = result["remediation"]["outcomes"]
+    assert outcomes.get("removed", 0) > 0
+    # per-user installs and forged uninstall strings are never run as SYSTEM
+    assert outcomes.get("needs_user_action", 0) > 0
+    assert result["status"] == "non_compliant"   # what needs a user's action is still there
+    for finding in result["findings"]:
+        assert finding["outcome"] in ("removed", "already_absent", "needs_user_action", "skipped_exempt",
+                                      "skipped_protected", "failed"), finding
+
+
+def test_check_mode_calls_only_the_collector():
+    host = WindowsHost()
+    result = make_action({"uninstall_secrets": SECRETS}, host, check_mode=True).run(task_vars=dict(TASK_VARS))
+    assert [c[0] for c in host.calls] == [COLLECT]
+    assert result["changed"] is True
+    assert "would_remove" in result["remediation"]["outcomes"]
