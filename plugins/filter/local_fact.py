@@ -18,6 +18,10 @@ description:
   - The record changes only when the host's state changes, so writing it is idempotent. C(status_since)
     is kept from the previous record while the state is the same; C(last_remediation) is replaced only
     by a remediation that ran steps on the host.
+  - C(removals) is a cumulative history for the drift check, per finding key the last time a remediation
+    removed it (C(removed_at)), kept across later runs (a key found again stays until a remediation
+    removes it again), at most 500 keys (the most recently removed kept). C(reinstalled) lists the keys of
+    the findings present now that a remediation removed before. Both are absent while empty.
   - See docs/awx.md for the fields.
 positional: previous
 options:
@@ -44,7 +48,7 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description: The record (schema, status, status_since, catalog_version, findings, exempt_findings,
-    products, policies, last_remediation).
+    products, policies, last_remediation, removals, reinstalled).
   type: dict
 """
 

@@ -33,6 +33,9 @@ yielded records, for all record paths not already owned through dpkg.
 ``tools``: for a live scan, the absolute path of each of ``TOOLS`` found executable in
 ``TOOL_DIRS`` (first directory wins); for an image, the same names found as files inside it. ``reboot_required``: a live scan with ``/run/reboot-required``
 or ``/var/run/reboot-required`` present.
+
+``local_fact``: the drift state of the host's local fact (``_local_fact_read.py``: the removals a
+remediation recorded in ``/etc/ansible/facts.d/banned_software.fact`` under ``root``), or None.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -56,6 +59,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._linux_file
 from ansible_collections.govsec.banned_software.plugins.module_utils._systemd import (
     list_systemd, list_sysv)
 from ansible_collections.govsec.banned_software.plugins.module_utils._procfs import list_processes
+from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import read_local_fact
 
 COLLECTOR_VERSION = "1"
 SOURCES = ("dpkg", "rpm", "flatpak", "snap", "appimage", "file", "desktop", "service", "process",
@@ -198,7 +202,8 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
     except Exception as exc:  # ownership is extra information, never a reason to lose the records
         fs.warnings.append("package ownership: collector error, owners are incomplete: %s: %s"
                            % (type(exc).__name__, exc))
-    warnings.extend(fs.warnings)
+    local_fact, fact_warnings = read_local_fact(fs)
+    warnings.extend(fs.warnings + fact_warnings)
     return {
         "os": "linux",
         "root": fs.root,
@@ -209,5 +214,6 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
         "records": records,
         "tools": find_tools() if fs.live else image_tools(fs),
         "reboot_required": reboot_required() if fs.live else False,
+        "local_fact": local_fact,
         "warnings": warnings,
     }

@@ -63,6 +63,9 @@ Sources (``scope`` is ``machine`` or ``user:<name>``):
 ``tools`` (live): absolute paths of launchctl, pkgutil, osascript, systemextensionsctl, profiles,
 codesign and brew found in ``TOOL_DIRS`` (first wins, except brew: ``/opt/homebrew/bin`` first).
 
+``local_fact``: the drift state of ``/etc/ansible/facts.d/banned_software.fact`` under ``root``, as on
+Linux (``_local_fact_read.py``).
+
 Standard library only; Python >= 3.6.
 """
 
@@ -82,6 +85,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs imp
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import CompiledQuery, compile_query
 from ansible_collections.govsec.banned_software.plugins.module_utils._linux_files import list_files
+from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import read_local_fact
 
 try:
     import pwd
@@ -697,7 +701,8 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None)
         counts[source] = n
 
     version = os_version(fs)
-    warnings.extend(fs.warnings)
+    local_fact, fact_warnings = read_local_fact(fs)
+    warnings.extend(fs.warnings + fact_warnings)
     result = {
         "os": "macos",
         "root": fs.root,
@@ -709,6 +714,7 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None)
         "tools": find_tools() if live else {},
         # macOS has no standard "reboot needed" flag (unlike /run/reboot-required on Linux).
         "reboot_required": False,
+        "local_fact": local_fact,
         "warnings": warnings,
     }
     if version:

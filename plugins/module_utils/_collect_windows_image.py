@@ -30,6 +30,9 @@ returns the records of docs/design.md, "Windows" (``os: windows``), read from th
   checked with ``lstat`` after case-insensitive resolution, reported with ``real_path`` (the Windows
   path, e.g. ``C:\\Program Files (x86)\\Tencent\\WeChat``).
 
+``local_fact``: the drift state of the local fact the report role keeps in
+``C:\\ProgramData\\govsec-banned-software\\facts.d\\banned_software.json`` (``_local_fact_read.py``), or None.
+
 Processes are not examined (nothing runs in an image). Every path is resolved with ``RootFS`` (chroot
 semantics for links), and a profile path that leaves the system drive or has ``.``/``..`` components
 is refused, so a hostile image cannot make this code read outside ``root``. A hive that cannot be
@@ -50,6 +53,8 @@ import re
 import stat
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import CompiledQuery, compile_query
+from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import (
+    WINDOWS_FACT, WINDOWS_IMAGE_FACT, read_local_fact)
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS, quote, safe_text
 
 try:
@@ -627,6 +632,9 @@ class Collector(object):
             self.available[source] = ok
             self.records[source] = recs
             self.counts[source] = n
+        fact_v = ci_path(self.fs, WINDOWS_IMAGE_FACT)
+        local_fact, fact_warnings = read_local_fact(self.fs, fact_v, WINDOWS_FACT) if fact_v else (None, [])
+        self.warnings.extend(fact_warnings)
         self.warnings.extend(w for w in self.fs.warnings if w not in self.warnings)
         env = dict(self.env)
         env["users"] = dict((u["name"], self.user_env(u)) for u in selected)
@@ -642,6 +650,7 @@ class Collector(object):
             "environment": env,
             "tools": {},
             "reboot_required": False,
+            "local_fact": local_fact,
             "warnings": self.warnings,
         }
 

@@ -12,14 +12,26 @@ identical run (same findings, nothing removed) yields the same bytes and the cop
 * ``status_since`` is the ``scanned_at`` of the scan that first saw this state; a later scan that
   sees the same state keeps it (a per-run time would rewrite the file on every run).
 * ``last_remediation`` is replaced only by a remediation that acted (ran steps on the host); a run
-  with nothing to remove keeps the previous record, which a later drift check compares with.
+  with nothing to remove keeps the previous record.
+* ``removals`` is the cumulative history the drift check compares with (``_drift.py``): per finding
+  key (with entry id, source, name, scope, path) the last time a remediation removed it
+  (``removed_at``). It is kept across later runs: a key found again stays (so the reinstall is
+  reported until a remediation removes it again, which moves its ``removed_at``). At most
+  ``MAX_REMOVALS`` keys, the most recently removed kept; sorted by key. Records written before this
+  list existed contribute their ``last_remediation.removed`` items. Absent while empty.
+* ``reinstalled``: the keys of the findings that make the host non-compliant now and that a
+  remediation removed before (sorted). Absent while empty.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-FACT_SCHEMA = 1
+from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import (
+    FACT_SCHEMA, MAX_REMOVALS, merge_removals, record_removals)
+
+__all__ = ("FACT_SCHEMA", "MAX_REMOVALS", "fact_record")
+
 GONE = ("removed", "already_absent")
 
 
@@ -76,4 +88,19 @@ def fact_record(host_report, previous=None):
     last = acted if acted is not None else previous.get("last_remediation")
     if last:
         record["last_remediation"] = last
+    removals = merge_removals(record_removals(previous)[0], _removed_now(acted))
+    if removals:
+        record["removals"] = removals
+    removed_keys = set(r["key"] for r in removals)
+    reinstalled = sorted(set(f["key"] for f in live if isinstance(f.get("key"), str) and f["key"] in removed_keys))
+    if reinstalled:
+        record["reinstalled"] = reinstalled
     return record
+
+
+def _removed_now(acted):
+    """The removal items of this run's remediation record (None: it did not act)."""
+    if acted is None:
+        return []
+    items, dummy = record_removals({"last_remediation": {"removed": acted["removed"]}})
+    return items

@@ -300,6 +300,24 @@ reboot_required:
   returned: success
   type: bool
   sample: false
+local_fact:
+  description:
+    - For the drift check (findings that a remediation removed before, reported as C(reinstalled)), what
+      the local fact the C(report) role keeps says, C(path), C(removals) (per finding C(key), with C(id),
+      C(source), C(name), C(scope), C(path) and C(removed_at), the last time a remediation removed it) and
+      C(last_remediation_at).
+    - Read from C(/etc/ansible/facts.d/banned_software.fact) under O(root) (for a Windows image,
+      C(ProgramData/govsec-banned-software/facts.d/banned_software.json) under O(root)). The file is not
+      read when it is a symbolic link, not a regular file or larger than 4 MiB; a record that is not
+      valid JSON or not schema 1 is ignored. Each of those adds a warning to RV(collector_warnings), never
+      a failure.
+    - V(null) when there is no usable record.
+  returned: success
+  type: dict
+  sample: {"path": "/etc/ansible/facts.d/banned_software.fact", "last_remediation_at": "2026-12-01T09:00:42Z",
+           "removals": [{"key": "dpkg|machine|wechat|/var/lib/dpkg/status", "id": "wechat", "source": "dpkg",
+                         "name": "wechat", "scope": "machine", "path": "/var/lib/dpkg/status",
+                         "removed_at": "2026-12-01T09:00:42Z"}]}
 collector_warnings:
   description:
     - Problems that make results incomplete (unreadable homes, truncated listings, failed rpm query).

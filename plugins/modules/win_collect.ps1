@@ -706,6 +706,49 @@ catch {
 }
 $hklm.Dispose()
 
+# --- the local fact (drift check) ------------------------------------------------------------------
+# The raw text of the record the report role keeps; the controller parses it
+# (plugins/module_utils/_local_fact_read.py). A reparse point (link, junction) on the file or its
+# folders, anything but a file, or more than $MaxFactBytes is refused with a warning.
+$FactFolders = @('C:\ProgramData\govsec-banned-software', 'C:\ProgramData\govsec-banned-software\facts.d')
+$FactPath = 'C:\ProgramData\govsec-banned-software\facts.d\banned_software.json'
+$MaxFactBytes = 4MB
+$localFactText = $null
+try {
+    $fact = Get-Item -LiteralPath $FactPath -Force -ErrorAction SilentlyContinue
+    if ($null -ne $fact) {
+        $linked = @(@($FactFolders + $FactPath) | Where-Object {
+                ([System.IO.File]::GetAttributes($_) -band [System.IO.FileAttributes]::ReparsePoint) -ne 0
+            })
+        if ($linked.Count -gt 0) {
+            Add-CollectorWarning -Message "local fact ${FactPath}: $($linked[0]) is a reparse point (link), not read; reinstalls are not reported for this host"
+        }
+        elseif ($fact.PSIsContainer -or $fact.Length -gt $MaxFactBytes) {
+            Add-CollectorWarning -Message "local fact ${FactPath}: not a file of at most $MaxFactBytes bytes, not read; reinstalls are not reported for this host"
+        }
+        else {
+            $stream = [System.IO.FileStream]::new($FactPath, 'Open', 'Read', 'ReadWrite')
+            try {
+                $reader = [System.IO.StreamReader]::new($stream, [System.Text.UTF8Encoding]::new($false), $true)
+                $buffer = [char[]]::new([int]$fact.Length + 1)
+                $count = $reader.ReadBlock($buffer, 0, $buffer.Length)
+            }
+            finally {
+                $stream.Dispose()
+            }
+            if ($count -gt $fact.Length) {
+                Add-CollectorWarning -Message "local fact ${FactPath}: changed while it was read, not read; reinstalls are not reported for this host"
+            }
+            else {
+                $localFactText = [string]::new($buffer, 0, $count)
+            }
+        }
+    }
+}
+catch {
+    Add-CollectorWarning -Message "local fact ${FactPath}: cannot read it: $($_.Exception.Message); reinstalls are not reported for this host"
+}
+
 foreach ($source in $truncated.Keys) {
     Add-CollectorWarning -Message "${source}: more than $MaxRecords records; only the first $MaxRecords are returned"
 }
@@ -724,5 +767,6 @@ $module.Result.reboot_required = ($rebootReasons.Count -gt 0)
 $module.Result.reboot_reasons = @($rebootReasons)
 $module.Result.counts = $counts
 $module.Result.available = $available
+$module.Result.local_fact_text = $localFactText
 $module.Result.collector_warnings = @($warnings)
 $module.ExitJson()

@@ -218,6 +218,17 @@ reboot_reasons:
   type: list
   elements: str
   sample: ["HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending"]
+local_fact_text:
+  description:
+    - The raw text of the local fact the C(report) role keeps
+      (C(C:\ProgramData\govsec-banned-software\facts.d\banned_software.json)), at most 4 MiB, for the
+      drift check (findings that a remediation removed before). The controller parses it; the module only
+      reads it.
+    - V(null) when the file does not exist or was refused (a reparse point on the file or its folders, not a
+      file, too large; a warning in RV(collector_warnings) says which).
+  returned: success
+  type: str
+  sample: '{"schema": 1, "status": "compliant", "removals": []}'
 collector_warnings:
   description:
     - Problems that make results incomplete (a hive that could not be loaded or unloaded, a

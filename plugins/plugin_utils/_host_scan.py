@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: govsec.banned_software contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""PRIVATE: one scan of one host from an action plugin: query -> collector call -> match -> exemptions.
+"""PRIVATE: one scan of one host from an action plugin: query -> collector call -> match -> exemptions
+-> drift (findings a remediation removed before, from the host's local fact read in the same call).
 
 Shared by the scan action (once) and the remediate action (before and after removal).
 """
@@ -12,6 +13,7 @@ __metaclass__ = type
 
 import datetime
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._drift import collected_drift_state, mark_drift
 from ansible_collections.govsec.banned_software.plugins.module_utils._exemptions import apply_exemptions
 from ansible_collections.govsec.banned_software.plugins.module_utils._match import Matcher, host_status
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import build_query
@@ -88,6 +90,9 @@ def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, fam
     # Modules return their own warnings as collector_warnings ("warnings" is reserved by Ansible).
     warnings = [w for w in (collected.get("collector_warnings") or []) if isinstance(w, str)] + warnings
     warnings += apply_exemptions(findings, exemptions)
+    drift_state, drift_warnings = collected_drift_state(collected)
+    warnings += drift_warnings
+    drift = mark_drift(findings, drift_state)
     facts = {
         "status": host_status(findings),
         "scanned_at": started,
@@ -100,5 +105,7 @@ def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, fam
         "counts": collected.get("counts") or {},
         "available": collected.get("available") or {},
         "root": collected.get("root", "/"),
+        "reinstalled": drift["reinstalled"],
+        "last_remediation_at": drift["last_remediation_at"],
     }
     return facts, collected

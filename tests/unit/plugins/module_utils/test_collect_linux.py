@@ -86,7 +86,8 @@ def test_image_scan(image):
 
     res = collect_linux(str(image), QUERY, run)
     assert set(res) == {"os", "root", "collector_version", "available", "counts", "users", "records",
-                        "tools", "reboot_required", "warnings"}
+                        "tools", "reboot_required", "local_fact", "warnings"}
+    assert res["local_fact"] is None  # the image keeps no local fact
     assert (res["tools"], res["reboot_required"]) == ({}, False)  # an image: nothing of this host
     assert (res["os"], res["root"], res["collector_version"]) == ("linux", str(image), "1")
     assert res["available"] == {"dpkg": True, "rpm": False, "flatpak": False, "snap": False,
@@ -430,3 +431,41 @@ def test_image_tools_are_the_images_own(tmp_path):
     (image / "usr/bin/flatpak").symlink_to("/usr/bin/true")  # a link out of the image: not followed out
     res = collect_linux(str(image), {}, None)
     assert res["tools"] == {"dpkg": "/usr/bin/dpkg", "systemctl": "/bin/systemctl", "runuser": "/usr/sbin/runuser"}
+
+
+# -- the local fact (drift check) ------------------------------------------------------------------
+FACT = ('{"schema": 1, "status": "compliant", "last_remediation": {"at": "2026-12-01T09:00:42Z", "removed": []},'
+        ' "removals": [{"key": "dpkg|machine|wechat|/var/lib/dpkg/status", "id": "wechat",'
+        ' "removed_at": "2026-12-01T09:00:42Z"}]}')
+
+
+def test_the_local_fact_under_root_is_read_in_the_same_call(image):
+    facts_d = image / "etc" / "ansible" / "facts.d"
+    facts_d.mkdir(parents=True)
+    (facts_d / "banned_software.fact").write_text(FACT)
+    res = collect_linux(str(image), QUERY, lambda *a, **k: (0, "", ""))
+    assert res["local_fact"] == {
+        "path": "/etc/ansible/facts.d/banned_software.fact", "last_remediation_at": "2026-12-01T09:00:42Z",
+        "removals": [{"key": "dpkg|machine|wechat|/var/lib/dpkg/status", "id": "wechat",
+                      "removed_at": "2026-12-01T09:00:42Z"}]}
+    assert not [w for w in res["warnings"] if "local fact" in w]
+
+
+@pytest.mark.parametrize("hostile, warning", [
+    ("link", "is a symbolic link, not read"),
+    ("json", "not valid JSON"),
+    ("schema", "not a schema 1 record (schema 7)"),
+])
+def test_a_hostile_local_fact_is_a_warning_and_the_scan_goes_on(image, hostile, warning):
+    facts_d = image / "etc" / "ansible" / "facts.d"
+    facts_d.mkdir(parents=True)
+    target = facts_d / "banned_software.fact"
+    if hostile == "link":
+        os.symlink("/etc/passwd", str(target))
+    else:
+        target.write_text("{" if hostile == "json" else '{"schema": 7}')
+    res = collect_linux(str(image), QUERY, lambda *a, **k: (0, "", ""))
+    assert res["local_fact"] is None
+    assert [w for w in res["warnings"] if w.startswith("local fact /etc/ansible/facts.d/banned_software.fact: ")
+            and warning in w and w.endswith("reinstalls are not reported for this host")]
+    assert [r["name"] for r in res["records"]["dpkg"]] == ["wechat"]

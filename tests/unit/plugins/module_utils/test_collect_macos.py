@@ -447,3 +447,23 @@ def test_plists_are_parsed_in_both_formats(tmp_path):
     fs = RootFS(str(tmp_path))
     assert C.read_plist(fs, "/xml") == value and C.read_plist(fs, "/bin") == value
     assert C.read_plist(fs, "/missing") is None and fs.warnings == []
+
+
+# -- the local fact (drift check) ------------------------------------------------------------------
+def test_the_local_fact_is_read_through_the_etc_link_into_private(plain):
+    facts_d = plain / "private" / "etc" / "ansible" / "facts.d"
+    facts_d.mkdir(parents=True)
+    (facts_d / "banned_software.fact").write_text(
+        '{"schema": 1, "removals": [{"key": "bundle|machine|com.tencent.xinWeChat|/Applications/WeChat.app",'
+        ' "id": "wechat", "removed_at": "2026-12-01T09:00:42Z"}]}')
+    res = collect(plain, {})
+    assert res["local_fact"]["path"] == "/etc/ansible/facts.d/banned_software.fact"
+    assert [r["key"] for r in res["local_fact"]["removals"]] == [
+        "bundle|machine|com.tencent.xinWeChat|/Applications/WeChat.app"]
+    assert res["local_fact"]["last_remediation_at"] is None
+
+
+def test_no_local_fact_on_a_mac_is_none(plain):
+    res = collect(plain, {})
+    assert res["local_fact"] is None
+    assert not [w for w in res["warnings"] if "local fact" in w]

@@ -400,3 +400,30 @@ def test_casefold_query_matches_names_and_patterns_regardless_of_case():
 def test_casefold_keeps_leading_flags_and_lone_patterns_working():
     q = compile_query({"appx": {"regex": ["(?i)tencent.*", r"(a)\1x"], "casefold": True}})
     assert q.match("appx", "TENCENTWeChat") and q.match("appx", "AAX") and not q.match("appx", "ab")
+
+
+# -- the local fact (drift check) ------------------------------------------------------------------
+WIN_FACT = ('{"schema": 1, "status": "compliant", "removals": [{"key": "registry|machine|WeChat|HKLM\\\\SOFTWARE",'
+            ' "id": "wechat", "removed_at": "2026-12-01T09:00:42Z"}]}')
+
+
+def test_the_local_fact_of_the_image_is_read_case_insensitively(copy_image, catalog_entries):
+    collected, dummy, dummy2 = scan(copy_image, catalog_entries)
+    assert collected["local_fact"] is None
+    facts_d = copy_image / "ProgramData" / "GovSec-Banned-Software" / "Facts.d"   # the image has ProgramData
+    facts_d.mkdir(parents=True)
+    (facts_d / "Banned_Software.JSON").write_text(WIN_FACT)
+    collected, dummy, dummy2 = scan(copy_image, catalog_entries)
+    assert collected["local_fact"]["path"] == "C:\\ProgramData\\govsec-banned-software\\facts.d\\banned_software.json"
+    assert [r["key"] for r in collected["local_fact"]["removals"]] == ["registry|machine|WeChat|HKLM\\SOFTWARE"]
+
+
+def test_a_linked_local_fact_in_the_image_is_refused(copy_image, catalog_entries):
+    facts_d = copy_image / "ProgramData" / "govsec-banned-software" / "facts.d"
+    facts_d.mkdir(parents=True)
+    (copy_image / "fact.json").write_text(WIN_FACT)
+    os.symlink("/fact.json", str(facts_d / "banned_software.json"))
+    collected, dummy, dummy2 = scan(copy_image, catalog_entries)
+    assert collected["local_fact"] is None
+    assert ("local fact C:\\ProgramData\\govsec-banned-software\\facts.d\\banned_software.json: is a symbolic "
+            "link, not read; reinstalls are not reported for this host") in collected["warnings"]

@@ -195,8 +195,8 @@ def test_documentation_is_yaml_and_lists_every_source():
         "dpkg", "rpm", "flatpak", "snap", "appimage", "file", "desktop", "service", "process", "data", "leftover",
         "bundle", "pkg-receipt", "launchd", "cask", "sysext"]
     assert sorted(yaml.safe_load(collect.RETURN)) == [
-        "available", "collector_version", "collector_warnings", "counts", "environment", "os", "os_version",
-        "reboot_required", "records", "root", "tools", "users"]
+        "available", "collector_version", "collector_warnings", "counts", "environment", "local_fact", "os",
+        "os_version", "reboot_required", "records", "root", "tools", "users"]
 
 
 def test_linux_sources_on_a_macos_image_are_ignored_with_a_warning(tmp_path, module_env):
