@@ -13,6 +13,7 @@ import tempfile
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
@@ -30,7 +31,9 @@ ARGUMENT_SPEC = dict(
     max_rows=dict(type="int", default=50),
     formats=dict(type="list", elements="str", default=["json", "csv", "html", "junit"],
                  choices=["json", "csv", "html", "junit"]),
+    local_fact_default=dict(type="bool", default=False),
 )
+SCANNED = ("compliant", "non_compliant", "remediated")
 
 
 def write_atomically(path, write, mode="w", encoding="utf-8"):
@@ -117,6 +120,25 @@ class ActionModule(ActionBase):
                 results[host] = None
         return results
 
+    def _local_fact_hosts(self, task_vars, report, default):
+        """Scanned hosts whose ``banned_software_local_fact`` (or ``default``) asks for the local fact.
+
+        The playbooks run their last play on these hosts and on the failed ones only, so a large fleet
+        does not pay a skipped task per host (docs/performance.md).
+        """
+        hostvars = task_vars.get("hostvars") or {}
+        wanted = []
+        for name in sorted(report["hosts"]):
+            if report["hosts"][name]["status"] not in SCANNED:
+                continue
+            try:
+                value = hostvars[name].get("banned_software_local_fact", default)
+            except KeyError:
+                continue
+            if boolean(value, strict=False):
+                wanted.append(name)
+        return wanted
+
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -133,6 +155,13 @@ class ActionModule(ActionBase):
                 versions = ["unknown (%s)" % exc]
         report = build_report(results, ", ".join(versions))
         lines = summary_lines(report, args["max_rows"])
+        by_status = {}
+        for name, host in report["hosts"].items():
+            by_status.setdefault(host["status"], []).append(name)
+        for names in by_status.values():
+            names.sort()
+        result["hosts_by_status"] = by_status
+        result["local_fact_hosts"] = self._local_fact_hosts(task_vars, report, args["local_fact_default"])
 
         if args["dest"]:
             dest = args["dest"]

@@ -62,6 +62,12 @@ options:
     elements: str
     choices: [json, csv, html, junit]
     default: [json, csv, html, junit]
+  local_fact_default:
+    description:
+      - Whether a host without the variable C(banned_software_local_fact) wants the local fact; decides
+        RV(local_fact_hosts). The remediate playbook passes V(true), the audit playbook V(false).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -105,6 +111,21 @@ table:
   type: list
   elements: str
   sample: ["HOST  STATUS  FINDINGS  EXEMPT  PRODUCTS / ERROR"]
+hosts_by_status:
+  description:
+    - The reported hosts by status (sorted names). The playbooks' last play runs only on the hosts that
+      need it (failed, unreachable, not clean) instead of a skipped task on every host.
+  returned: always
+  type: dict
+  sample: {"compliant": ["web1", "web2"], "non_compliant": ["desk7"], "unreachable": ["lap3"]}
+local_fact_hosts:
+  description:
+    - Scanned hosts (compliant, non-compliant or remediated) whose C(banned_software_local_fact) is true,
+      or that do not set it when O(local_fact_default) is true.
+  returned: always
+  type: list
+  elements: str
+  sample: ["desk7", "web1", "web2"]
 catalog_version:
   description: Catalog version the hosts were scanned with.
   returned: always

@@ -133,3 +133,37 @@ all:
     a = json.loads((tmp_path / "real" / "report.json").read_text())["hosts"]["localhost"]
     b = json.loads((tmp_path / "check" / "report.json").read_text())["hosts"]["localhost"]
     assert (a["status"], [f["key"] for f in a["findings"]]) == (b["status"], [f["key"] for f in b["findings"]])
+
+
+def _play_output(stdout, play_name):
+    """The lines of one play's output (from its PLAY header to the next PLAY header)."""
+    start = stdout.index("PLAY [%s]" % play_name)
+    end = stdout.find("\nPLAY ", start + 1)
+    return stdout[start:end if end != -1 else len(stdout)]
+
+
+def test_follow_up_play_runs_only_on_hosts_that_need_it(fleet_run):
+    """The last play costs nothing on compliant hosts: no skipped task per host (docs/performance.md)."""
+    proc, dummy = fleet_run
+    follow_up = _play_output(proc.stdout, "Follow up on the hosts that need it")
+    assert "[gone.example.invalid]" in follow_up and "[broken.example.invalid]" in follow_up, follow_up
+    assert "[localhost]" not in follow_up, "the compliant host must not be in the last play:\n" + follow_up
+    detect = _play_output(proc.stdout, "Audit hosts for banned software")
+    assert "Validating arguments against arg spec" not in detect, detect
+
+
+def test_local_fact_opt_in_brings_the_host_into_the_last_play(tmp_path):
+    """banned_software_local_fact set for one host (as a host variable) makes that host write its fact.
+
+    Run under --check so this machine's /etc/ansible/facts.d is not written.
+    """
+    inventory = INVENTORY.replace(
+        '      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n',
+        '      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n'
+        '      banned_software_local_fact: true\n', 1)
+    proc = run_playbook(tmp_path, inventory, "--check", "-e", "banned_software_report_dir=%s" % (tmp_path / "out"))
+    follow_up = _play_output(proc.stdout, "Follow up on the hosts that need it")
+    assert "TASK [govsec.banned_software.report : Local fact | read the previous record]" in follow_up, follow_up
+    assert "[localhost]" in follow_up, follow_up
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["hosts"]["localhost"]["status"] == "compliant", report["hosts"]["localhost"]

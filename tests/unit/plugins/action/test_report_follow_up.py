@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report action tells the playbooks which hosts need the last play (hosts_by_status, local_fact_hosts)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.playbook.task import Task
+
+from ansible_collections.govsec.banned_software.plugins.action import report as report_action
+
+FLEET = {
+    "clean": {"status": "compliant", "findings": []},
+    "dirty": {"status": "non_compliant", "findings": [{"id": "wechat", "key": "dpkg:wechat", "name": "wechat"}]},
+    "gone": {"status": "unreachable", "findings": [], "error": "ssh: timeout"},
+    "broken": {"status": "failed", "findings": [], "error": "collector failed"},
+    "garbage": {"status": "weird"},
+}
+
+
+def run(fleet, host_settings, **args):
+    task = MagicMock(Task)
+    task.args = dict(args)
+    task.async_val = 0
+    task.check_mode = False
+    task.diff = False
+    action = report_action.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), MagicMock())
+    hostvars = {}
+    for name, result in fleet.items():
+        hostvars[name] = dict(host_settings.get(name, {}), banned_software_host_report=result)
+    return action.run(task_vars={"hostvars": hostvars, "groups": {"all": sorted(fleet)}})
+
+
+def test_hosts_by_status_lists_every_reported_host_once():
+    result = run(FLEET, {})
+    assert result["hosts_by_status"] == {
+        "compliant": ["clean"], "non_compliant": ["dirty"], "unreachable": ["gone"],
+        "failed": ["broken", "garbage"]}
+
+
+@pytest.mark.parametrize("default, settings, expected", [
+    (False, {}, []),
+    (True, {}, ["clean", "dirty"]),
+    (False, {"clean": {"banned_software_local_fact": True}}, ["clean"]),
+    (False, {"clean": {"banned_software_local_fact": "yes"}, "dirty": {"banned_software_local_fact": "no"}}, ["clean"]),
+    (True, {"dirty": {"banned_software_local_fact": False}}, ["clean"]),
+    # Hosts that were not scanned never write a fact, whatever they ask for.
+    (True, {"gone": {"banned_software_local_fact": True}, "broken": {"banned_software_local_fact": True}},
+     ["clean", "dirty"]),
+])
+def test_local_fact_hosts_follow_the_host_variable_then_the_default(default, settings, expected):
+    assert run(FLEET, settings, local_fact_default=default)["local_fact_hosts"] == expected
