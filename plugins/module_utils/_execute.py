@@ -36,8 +36,10 @@ import time
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._protect import (
     USER_NAME_RE, normalise_path, path_protection)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute_files import (
+    FILE_FIELDS, FILE_KINDS, FileStepError, check_file_step, run_remove_file, run_write_file)
 
-KINDS = ("command", "kill", "quarantine", "archive", "purge")
+KINDS = ("command", "kill", "quarantine", "archive", "purge") + FILE_KINDS
 STATUSES = ("changed", "ok", "absent", "failed", "skipped")
 PATH_TYPES = ("dir", "file", "link")
 
@@ -87,6 +89,7 @@ KIND_FIELDS = {
     "archive": ("paths", "name"),
     "purge": ("path", "type"),
 }
+KIND_FIELDS.update(FILE_FIELDS)   # write_file, remove_file: reinstall blocks (_execute_files.py)
 RUN_AS_FIELDS = ("user", "uid", "gid", "home")
 
 _DELETED = " (deleted)"
@@ -237,7 +240,8 @@ def _check_archive(step, bad):
 
 
 _CHECKS = {"command": _check_command, "kill": _check_kill, "quarantine": _check_path_step,
-           "archive": _check_archive, "purge": _check_path_step}
+           "archive": _check_archive, "purge": _check_path_step,
+           "write_file": check_file_step, "remove_file": check_file_step}
 
 
 def validate_steps(steps):
@@ -1044,9 +1048,13 @@ def run_plan(steps, options, runner=None, now=None):
                 status, msg = _run_quarantine(step, options, result, clock)
             elif kind == "archive":
                 status, msg = _run_archive(step, options, result)
+            elif kind == "write_file":
+                status, msg = run_write_file(step, options, result)
+            elif kind == "remove_file":
+                status, msg = run_remove_file(step, options, result)
             else:
                 status, msg = _run_purge(step, options, result)
-        except StepError as exc:
+        except (StepError, FileStepError) as exc:
             status, msg = "failed", str(exc)
         except (OSError, shutil.Error, tarfile.TarError) as exc:
             status, msg = "failed", "%s: %s" % (type(exc).__name__, getattr(exc, "strerror", None) or exc)

@@ -63,6 +63,15 @@ options:
       - "V(purge): C(path), C(type). Deletes the path without following links (a directory's
         contents are removed through directory descriptors; other file systems mounted inside are
         not entered)."
+      - "V(write_file) (reinstall blocks): C(path), C(content), C(mode) (octal text, V(0644)), C(expect_sha256)
+        (the sha256 the scan saw, or null when the file must not exist). Writes the text atomically (a
+        temporary file in the same directory, then a rename) only while the file still has that sha256, so an
+        edit made since the scan is never overwritten (the step fails); a file that already has the content
+        and mode is left alone (status C(ok)). A symbolic link in any component of the path fails the step;
+        missing directories are created (0755) only under C(/etc/apt/preferences.d),
+        C(/etc/dnf/libdnf5.conf.d) and C(/var/lib/govsec-banned-software)."
+      - "V(remove_file) (reinstall blocks): C(path), C(expect_sha256). Removes the file under the same
+        conditions; status C(absent) when it is gone already."
     type: list
     elements: dict
     required: true
@@ -181,6 +190,8 @@ steps:
       files up to 1 GiB, C(time)).
     - Archive results add C(archived), C(missing), and when written C(dest), C(sha256),
       C(sha256_file) and C(members).
+    - C(write_file) and C(remove_file) results add C(before_sha256) (null when the file did not exist) and,
+      for C(write_file), C(sha256) of the content written.
   returned: always (also when the task fails because a step failed)
   type: list
   elements: dict
