@@ -22,7 +22,8 @@ with the reason, never blocked.
 * ``dnf_excludes(names, header)`` -> text of ``DNF_DROPIN_PATH`` (``[main]`` / ``excludepkgs=``).
 * ``zypper_lock_argv(names)``, ``flatpak_mask_argv(app_ids, scope)`` -> argv lists.
 * ``applocker_rules(entries, mode)`` -> AppLocker deny rules as dicts;
-  ``applocker_policy_xml(rules, enforcement, allow_rest)`` -> ``<AppLockerPolicy>`` text.
+  ``applocker_policy_xml(rules, enforcement, allow_rest)`` -> ``<AppLockerPolicy>`` text;
+  ``allow_rest_rule(collection)`` -> the fixed allow-rest rule (its id marks it as ours when merging).
 * ``mdm_export(entries)`` -> bundle ids, team ids and Santa-style rules per entry (macOS).
 
 Decision - dnf: dnf 4 reads ``[main]`` only from /etc/dnf/dnf.conf (no drop-in directory); dnf 5 reads
@@ -403,6 +404,13 @@ def _allow_rest(collection):
     rule["name"] = name
     rule["description"] = "Deny rules of govsec.banned_software take precedence; only added without a local policy."
     return rule
+
+
+def allow_rest_rule(collection):
+    """The fixed "allow everything not denied" rule of ``collection`` (Exe or Appx), as a rule dict."""
+    if collection not in ("Exe", "Appx"):
+        raise ValueError("collection must be Exe or Appx, got %r" % (collection,))
+    return _allow_rest(collection)
 
 
 def _rule_xml(rule):

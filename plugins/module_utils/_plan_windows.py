@@ -56,6 +56,7 @@ WINDOWS_EXECUTOR_FIELDS = {
     "service_disable": ("name",),
     "appx_remove": ("package_full_name", "all_users"),
     "appx_deprovision": ("name",),
+    "applocker_policy": ("xml", "expect_sha256"),
     "quarantine": ("path", "type"),
     "archive": ("paths", "name"),
     "purge": ("path", "type"),

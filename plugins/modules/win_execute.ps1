@@ -35,6 +35,7 @@ $KindFields = @{
     service_disable = @('name')
     appx_remove = @('package_full_name', 'all_users')
     appx_deprovision = @('name')
+    applocker_policy = @('xml', 'expect_sha256')
     quarantine = @('path', 'type')
     archive = @('paths', 'name')
     purge = @('path', 'type')
@@ -48,6 +49,7 @@ $ExePattern = '^[A-Za-z]:\\[^\x00-\x1f"*?<>|:]+\.exe$'
 $ServiceNamePattern = '^[^\x00-\x1f\\/*?\[\]]{1,256}$'
 $PackagePattern = '^[\w.~-]{3,255}$'
 $ArchiveNamePattern = '^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$'
+$MaxPolicyChars = 4194304    # characters of an AppLocker policy (as win_collect's block_state)
 
 $params = $module.Params
 $secrets = $params.secrets
@@ -200,6 +202,16 @@ function Get-StepError {
         'appx_deprovision' {
             if (-not (Test-Text -Value $Step['name']) -or $Step['name'] -notmatch $PackagePattern) {
                 $errors.Add("${label}: name must be a provisioned package name or a package family name")
+            }
+        }
+        'applocker_policy' {
+            $xml = $Step['xml']
+            if (-not (Test-Text -Value $xml) -or $xml.Length -gt $MaxPolicyChars -or
+                -not $xml.TrimStart().StartsWith('<AppLockerPolicy') -or $xml.Contains('<!')) {
+                $errors.Add("${label}: xml must be an <AppLockerPolicy> document of at most $MaxPolicyChars characters without DTD or entities")
+            }
+            if ($Step['expect_sha256'] -isnot [string] -or $Step['expect_sha256'] -cnotmatch '^[0-9a-f]{64}$') {
+                $errors.Add("${label}: expect_sha256 must be the lower-case sha256 of the local policy the scan read")
             }
         }
         { $_ -in @('quarantine', 'purge') } {
@@ -762,6 +774,78 @@ function Invoke-AppxDeprovisionStep {
     return 'changed', "deprovisioned $($Result.removed -join ', ')"
 }
 
+function Get-LocalAppLockerXml {
+    # The same text as win_collect's block_state reads, so that the hashes compare.
+    return [string]::Join("`n", @(Get-AppLockerPolicy -Local -Xml -ErrorAction Stop))
+}
+
+function Get-TextSha256 {
+    param([string]$Text)
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try {
+        $digest = $sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($Text))
+    }
+    finally {
+        $sha.Dispose()
+    }
+    return ([System.BitConverter]::ToString($digest) -replace '-', '').ToLowerInvariant()
+}
+
+function Get-PolicySummary {
+    # '<Type>=<EnforcementMode>:<sorted rule ids>' per collection that is configured or has rules: what
+    # must read back after Set-AppLockerPolicy. No DTD is processed and nothing is resolved.
+    param([string]$Xml)
+    if ($Xml.Trim() -eq '') {
+        return ''
+    }
+    $settings = [System.Xml.XmlReaderSettings]::new()
+    $settings.DtdProcessing = [System.Xml.DtdProcessing]::Prohibit
+    $settings.XmlResolver = $null
+    $reader = [System.Xml.XmlReader]::Create([System.IO.StringReader]::new($Xml), $settings)
+    $document = [System.Xml.XmlDocument]::new()
+    $document.XmlResolver = $null
+    try {
+        $document.Load($reader)
+    }
+    finally {
+        $reader.Dispose()
+    }
+    $parts = foreach ($collection in @($document.DocumentElement.SelectNodes('RuleCollection'))) {
+        $mode = $collection.GetAttribute('EnforcementMode')
+        if ($mode -eq '') {
+            $mode = 'NotConfigured'
+        }
+        $ids = @($collection.ChildNodes | Where-Object { $_.NodeType -eq 'Element' -and $_.LocalName -like 'File*Rule' } |
+                ForEach-Object { $_.GetAttribute('Id').ToLowerInvariant() } | Sort-Object)
+        if ($mode -ne 'NotConfigured' -or $ids.Count -gt 0) {
+            '{0}={1}:{2}' -f $collection.GetAttribute('Type'), $mode, ($ids -join ',')
+        }
+    }
+    return (@($parts | Sort-Object) -join ';')
+}
+
+function Invoke-AppLockerPolicyStep {
+    # Replaces the LOCAL AppLocker policy with the merged policy the planner computed (it keeps every
+    # rule it did not add), only while the local policy is still the one the scan read.
+    param($Step, [hashtable]$Result)
+    Import-Module -Name AppLocker -ErrorAction Stop
+    $before = Get-LocalAppLockerXml
+    $Result.sha256_before = Get-TextSha256 -Text $before
+    if ($Result.sha256_before -ne $Step['expect_sha256']) {
+        return 'failed', "refused: the local AppLocker policy changed since the scan (sha256 $($Result.sha256_before), the plan expected $($Step['expect_sha256'])); nothing was written, run again"
+    }
+    $wanted = Get-PolicySummary -Xml ([string]$Step['xml'])
+    $policy = [Microsoft.Security.ApplicationId.PolicyManagement.PolicyModel.AppLockerPolicy]::FromXml([string]$Step['xml'])
+    Set-AppLockerPolicy -PolicyObject $policy -ErrorAction Stop
+    $after = Get-LocalAppLockerXml
+    $Result.sha256_after = Get-TextSha256 -Text $after
+    $seen = Get-PolicySummary -Xml $after
+    if ($seen -ne $wanted) {
+        return 'failed', "the local AppLocker policy read back differs from the one written (expected $wanted; read $seen)"
+    }
+    return 'changed', "local AppLocker policy replaced by the merged policy ($wanted)"
+}
+
 function Test-PathStep {
     # Common checks of quarantine and purge; returns $null when the step may go on.
     param($Step)
@@ -909,6 +993,7 @@ $Runners = @{
     service_disable = 'Invoke-ServiceDisableStep'
     appx_remove = 'Invoke-AppxRemoveStep'
     appx_deprovision = 'Invoke-AppxDeprovisionStep'
+    applocker_policy = 'Invoke-AppLockerPolicyStep'
     quarantine = 'Invoke-QuarantineStep'
     archive = 'Invoke-ArchiveStep'
     purge = 'Invoke-PurgeStep'

@@ -67,6 +67,14 @@ options:
         C(Remove-AppxPackage -AllUsers -Package), checked afterwards with C(Get-AppxPackage -AllUsers)."
       - "V(appx_deprovision): C(name), a provisioned package name, or a package family name for
         every provisioned version of it. C(Remove-AppxProvisionedPackage -Online -PackageName)."
+      - "V(applocker_policy): C(xml) (a whole C(<AppLockerPolicy>) document, the host's local policy
+        merged on the controller with the reinstall-block rules; at most 4194304 characters, no DTD),
+        C(expect_sha256) (the sha256 of the UTF-8 text of C(Get-AppLockerPolicy -Local -Xml) the scan
+        read). The local policy is read again; when its hash differs the step fails and writes nothing.
+        Otherwise C(Set-AppLockerPolicy -PolicyObject) replaces the local policy with C(xml) (no
+        C(-Merge): the planner's merge keeps every other rule), and the policy read back must have the
+        same enforcement modes and rule ids per collection. The result has C(sha256_before) and
+        C(sha256_after)."
       - "V(quarantine): C(path), C(type) (V(dir), V(file) or V(link), compared with the path's own
         attributes). Renames the path to O(quarantine_dir)\\O(run_id)\\<drive letter>\\<rest of the
         path> (a numeric suffix is added if that exists) and appends a JSON line to

@@ -309,3 +309,45 @@ def test_secret_options_are_no_log(path):
     for name, option in (spec.get("options") or {}).items():
         if "secret" in name or "password" in name:
             assert option.get("no_log") is True, "%s option %s must have no_log = $true" % (path, name)
+
+
+def top_level_value(data, name):
+    """The literal assigned to ``$name`` at the top level of a script, as Python data (None if absent)."""
+    for statement in top_level_statements(parse(data)):
+        for node in walk(statement):
+            if node.type == "assignment_expression":
+                if text_of(data, node.named_children[0]).strip().lower() == "$" + name.lower():
+                    return literal(data, node.named_children[-1])
+                break
+    return None
+
+
+def function_text(data, name):
+    """The source of ``function <name> {...}`` in a script, or None."""
+    for node in walk(parse(data).root_node):
+        if node.type == "function_statement":
+            names = [c for c in node.named_children if c.type == "function_name"]
+            if names and text_of(data, names[0]).lower() == name.lower():
+                return text_of(data, node)
+    return None
+
+
+def test_win_execute_knows_every_field_the_windows_planner_sends():
+    from ansible_collections.govsec.banned_software.plugins.module_utils._plan_windows import WINDOWS_EXECUTOR_FIELDS
+    kinds = top_level_value(read(os.path.join("plugins", "modules", "win_execute.ps1")), "KindFields")
+    assert isinstance(kinds, dict), "win_execute.ps1: no top-level $KindFields = @{...}"
+    assert sorted(kinds) == sorted(WINDOWS_EXECUTOR_FIELDS), "step kinds: win_execute %s, planner %s" % (
+        sorted(kinds), sorted(WINDOWS_EXECUTOR_FIELDS))
+    for kind, fields in WINDOWS_EXECUTOR_FIELDS.items():
+        known = kinds[kind] if isinstance(kinds[kind], list) else [kinds[kind]]
+        assert set(fields) <= set(known), "kind %s: the planner sends %s, win_execute knows %s" % (
+            kind, sorted(fields), sorted(known))
+
+
+def test_applocker_policy_is_read_and_hashed_alike_by_collector_and_executor():
+    collect = read(os.path.join("plugins", "modules", "win_collect.ps1"))
+    execute = read(os.path.join("plugins", "modules", "win_execute.ps1"))
+    first, second = function_text(collect, "Get-TextSha256"), function_text(execute, "Get-TextSha256")
+    assert first is not None and first == second, "Get-TextSha256 differs between win_collect and win_execute"
+    read_as = b'[string]::Join("`n", @(Get-AppLockerPolicy '
+    assert read_as in collect and read_as in execute, "both must read the policy as %r" % read_as
