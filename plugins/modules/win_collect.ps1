@@ -18,6 +18,7 @@ $spec = @{
             choices = @('registry', 'appx', 'service', 'process', 'file', 'data', 'leftover')
         }
         users = @{ type = 'list'; elements = 'str' }
+        block_state = @{ type = 'bool'; default = $false }
     }
     supports_check_mode = $true
 }
@@ -674,6 +675,93 @@ foreach ($source in $PathSources) {
             Add-CollectorWarning -Message "${source}: cannot examine ${raw}: $($_.Exception.Message)"
         }
     }
+}
+
+# --- block state (reinstall blocks) ---------------------------------------------------------------
+# Raw facts for the Python planner (_block_plan_windows.py), which decides everything. Anything that
+# cannot be read becomes a <name>_error field; it never fails the call.
+function Get-TextSha256 {
+    param([string]$Text)
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try {
+        $digest = $sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($Text))
+    }
+    finally {
+        $sha.Dispose()
+    }
+    return ([System.BitConverter]::ToString($digest) -replace '-', '').ToLowerInvariant()
+}
+
+if ($module.Params.block_state) {
+    $MaxPolicyChars = 4194304
+    $blockState = [ordered]@{}
+    try {
+        $version = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' -ErrorAction Stop
+        $blockState.edition = @{
+            edition_id = [string]$version.EditionID
+            installation_type = [string]$version.InstallationType
+            product_name = [string]$version.ProductName
+            build = [string]$version.CurrentBuildNumber
+        }
+    }
+    catch {
+        $blockState.edition_error = $_.Exception.Message
+    }
+    $blockState.applocker_cmdlets = ($null -ne (Get-Command -Name Get-AppLockerPolicy -ErrorAction SilentlyContinue)) -and
+        ($null -ne (Get-Command -Name Set-AppLockerPolicy -ErrorAction SilentlyContinue))
+    try {
+        $appId = Get-Service -Name AppIDSvc -ErrorAction SilentlyContinue
+        $blockState.appidsvc = $null
+        if ($null -ne $appId) {
+            $blockState.appidsvc = @{ status = [string]$appId.Status; start_type = [string]$appId.StartType }
+        }
+    }
+    catch {
+        $blockState.appidsvc_error = $_.Exception.Message
+    }
+    foreach ($scope in @('Local', 'Effective')) {
+        $key = 'applocker_' + $scope.ToLowerInvariant()
+        if (-not $blockState.applocker_cmdlets) {
+            $blockState["${key}_error"] = 'the AppLocker cmdlets are not available'
+            continue
+        }
+        try {
+            $policyArgs = @{ Xml = $true; ErrorAction = 'Stop' }
+            $policyArgs[$scope] = $true
+            # Joined the same way as win_execute reads it, so that the hashes compare.
+            $text = [string]::Join("`n", @(Get-AppLockerPolicy @policyArgs))
+            if ($text.Length -gt $MaxPolicyChars) {
+                $blockState["${key}_error"] = "the policy has $($text.Length) characters, more than $MaxPolicyChars; not returned"
+            }
+            else {
+                $blockState["${key}_xml"] = $text
+                $blockState["${key}_sha256"] = Get-TextSha256 -Text $text
+            }
+        }
+        catch {
+            $blockState["${key}_error"] = $_.Exception.Message
+        }
+    }
+    try {
+        $provisioned = @(Get-AppxProvisionedPackage -Online -ErrorAction Stop)
+        if ($provisioned.Count -gt $MaxRecords) {
+            $blockState.appx_provisioned_error = "more than $MaxRecords provisioned packages; not returned"
+        }
+        else {
+            $blockState.appx_provisioned = @(foreach ($package in $provisioned) {
+                    @{
+                        display_name = [string]$package.DisplayName
+                        package_name = [string]$package.PackageName
+                        version = [string]$package.Version
+                        publisher_id = [string]$package.PublisherId
+                    }
+                })
+        }
+    }
+    catch {
+        $blockState.appx_provisioned_error = $_.Exception.Message
+    }
+    $module.Result.block_state = $blockState
 }
 
 # --- reboot flags ----------------------------------------------------------------------------------

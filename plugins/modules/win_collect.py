@@ -70,6 +70,13 @@ options:
         C(S-1-12-1-*)) is examined.
     type: list
     elements: str
+  block_state:
+    description:
+      - Also return RV(block_state), the raw facts the reinstall-block planner needs (edition, AppLocker
+        cmdlets, the Application Identity service, the local and effective AppLocker policies, provisioned
+        AppX packages). The remediation asks for it; an audit does not.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -229,6 +236,31 @@ local_fact_text:
   returned: success
   type: str
   sample: '{"schema": 1, "status": "compliant", "removals": []}'
+block_state:
+  description:
+    - Only with O(block_state). Raw facts; the controller decides (C(docs/blocking.md), "Windows").
+      Anything that cannot be read is left out and C(<name>_error) holds the message instead.
+    - "C(edition): C(edition_id), C(installation_type), C(product_name), C(build) (from
+      C(HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion)); C(applocker_cmdlets): whether
+      C(Get-AppLockerPolicy) and C(Set-AppLockerPolicy) exist; C(appidsvc): C(status) and C(start_type) of the
+      Application Identity service (V(null) when it does not exist)."
+    - "C(applocker_local_xml) and C(applocker_local_sha256) (C(Get-AppLockerPolicy -Local -Xml), the
+      sha256 of its UTF-8 text), C(applocker_effective_xml) and C(applocker_effective_sha256)
+      (C(-Effective): the local policy merged with domain policies). A policy of more than 4194304
+      characters is not returned (an C(_error) says so)."
+    - "C(appx_provisioned): C(Get-AppxProvisionedPackage -Online), each with C(display_name),
+      C(package_name), C(version), C(publisher_id)."
+  returned: when O(block_state) is true
+  type: dict
+  sample: {"edition": {"edition_id": "Enterprise", "installation_type": "Client",
+                       "product_name": "Windows 10 Enterprise", "build": "19045"},
+           "applocker_cmdlets": true, "appidsvc": {"status": "Running", "start_type": "Automatic"},
+           "applocker_local_xml": "<AppLockerPolicy Version=\"1\" />",
+           "applocker_local_sha256": "5f3c...", "applocker_effective_xml": "<AppLockerPolicy Version=\"1\" />",
+           "applocker_effective_sha256": "5f3c...",
+           "appx_provisioned": [{"display_name": "Microsoft.BingWeather",
+                                 "package_name": "Microsoft.BingWeather_4.25.20211.0_neutral_~_8wekyb3d8bbwe",
+                                 "version": "4.25.20211.0", "publisher_id": "8wekyb3d8bbwe"}]}
 collector_warnings:
   description:
     - Problems that make results incomplete (a hive that could not be loaded or unloaded, a
