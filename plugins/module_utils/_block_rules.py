@@ -19,7 +19,8 @@ with the reason, never blocked.
   always ``not_blockable`` (no native install block exists).
 * ``apt_preferences(names, header)`` -> text of ``APT_PREFERENCES_PATH`` (one ``Pin-Priority: -1`` stanza
   per package, sorted, names checked with the dpkg name regex).
-* ``dnf_excludes(names, header)`` -> text of ``DNF_DROPIN_PATH`` (``[main]`` / ``excludepkgs=``).
+* ``dnf_excludes(names, header, keep=())`` -> text of ``DNF_DROPIN_PATH`` (``[main]`` / ``excludepkgs=``);
+  ``keep`` are the administrator's own ``excludepkgs`` values, kept first (``dnf_exclude_value``).
 * ``zypper_lock_argv(names)``, ``flatpak_mask_argv(app_ids, scope)`` -> argv lists.
 * ``applocker_rules(entries, mode)`` -> AppLocker deny rules as dicts;
   ``applocker_policy_xml(rules, enforcement, allow_rest)`` -> ``<AppLockerPolicy>`` text;
@@ -29,10 +30,12 @@ with the reason, never blocked.
 Decision - dnf: dnf 4 reads ``[main]`` only from /etc/dnf/dnf.conf (no drop-in directory); dnf 5 reads
 drop-ins from /etc/dnf/libdnf5.conf.d/*.conf. ``excludepkgs`` per repository (/etc/yum.repos.d/*.repo) was
 rejected: it rewrites the user's repository files and misses repositories added later. So the exclude
-list is ONE file owned by this collection, ``DNF_DROPIN_PATH`` (dnf 5 drop-in; removing it is the
-unblock). For dnf 4 the same ``excludepkgs=`` value is needed in [main]; since dnf 4 has no drop-in, the
-applying role must either add exactly that one marker-delimited line (and remove it on unblock) or
-report dnf 4 hosts as not blocked - it must never rewrite the user's other settings. zypper locks
+list is ONE file owned by this collection, ``DNF_DROPIN_PATH``, for dnf 5 (removing it is the unblock).
+dnf 4 has no drop-in, and duplicate ``excludepkgs=`` keys in [main] are not merged (the last one wins, so
+a second line would drop the administrator's own excludes): ``_dnf_conf.py`` keeps ONE marker-delimited
+block at the end of [main] of ``DNF_CONF_PATH`` whose value is the administrator's own value followed by
+the banned names, recomputed on every run; unblock deletes the block. The user's other settings are
+never rewritten. zypper locks
 (``zypper addlock``/``removelock``) and ``flatpak mask``/``mask --remove`` are reversible by command.
 
 Decision - AppLocker: AppLocker is an allow list; a rule collection that is enforced (or audited) with
@@ -75,6 +78,12 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._protect im
 
 APT_PREFERENCES_PATH = "/etc/apt/preferences.d/govsec-banned-software"
 DNF_DROPIN_PATH = "/etc/dnf/libdnf5.conf.d/80-govsec-banned-software.conf"
+DNF_CONF_PATH = "/etc/dnf/dnf.conf"
+# What this collection added with commands (zypper locks, flatpak masks), so that unblock removes
+# only those (playbooks/unblock.yml); written by the executor like the files above.
+STATE_PATH = "/var/lib/govsec-banned-software/blocks.json"
+# An administrator's own excludepkgs value: one token of a comma/space separated list (globs allowed).
+EXCLUDE_TOKEN_RE = re.compile(r"^[^\s,=\x00-\x1f\x7f]{1,255}\Z")
 RULE_NAMESPACE = uuid.UUID("6f0d2c1e-6b4f-5b1a-9c3e-0a8d5e7b2c41")
 EVERYONE_SID = "S-1-1-0"
 ENFORCEMENT_MODES = ("AuditOnly", "Enabled")
@@ -246,11 +255,25 @@ def apt_preferences(names, header):
     return "\n".join(lines) + "\n"
 
 
-def dnf_excludes(names, header):
+def dnf_exclude_value(names, keep=()):
+    """``excludepkgs`` value: the administrator's own values ``keep`` (in their order), then the banned
+    ``names`` (sorted) that ``keep`` does not already list; comma-separated."""
+    if isinstance(keep, str) or not isinstance(keep, (list, tuple)):
+        raise ValueError("kept excludepkgs values must be a list, got %r" % (keep,))
+    out = []
+    for value in keep:
+        if not isinstance(value, str) or not EXCLUDE_TOKEN_RE.match(value):
+            raise ValueError("invalid excludepkgs value %r (must match %s)" % (value, EXCLUDE_TOKEN_RE.pattern))
+        if value not in out:
+            out.append(value)
+    out.extend(n for n in _valid_names(names, RPM_NAME_RE, "rpm") if n not in out)
+    return ",".join(out)
+
+
+def dnf_excludes(names, header, keep=()):
     """Text of DNF_DROPIN_PATH: ``[main]`` with ``excludepkgs`` (see the dnf decision above)."""
     lines = _header_lines(header)
-    valid = _valid_names(names, RPM_NAME_RE, "rpm")
-    lines.extend(["[main]", "excludepkgs=%s" % ",".join(valid)])
+    lines.extend(["[main]", "excludepkgs=%s" % dnf_exclude_value(names, keep)])
     return "\n".join(lines) + "\n"
 
 

@@ -34,7 +34,7 @@ DOC_KEYS = {"version", "schema", "policies", "entries", "description"}
 POLICY_KEYS = {"id", "title", "jurisdiction", "instrument", "date", "url", "scope", "notes"}
 POLICY_REQUIRED = ("id", "title", "jurisdiction", "instrument", "date", "url")
 ENTRY_KEYS = {"id", "vendor", "product", "policies", "references", "description", "data_policy",
-              "signatures", "aliases", "notes", "remediation"}
+              "signatures", "aliases", "notes", "remediation", "prevent_reinstall"}
 REMEDIATION_KEYS = {"data", "leftovers"}
 ENTRY_REQUIRED = ("id", "vendor", "product", "policies", "references", "signatures")
 REFERENCE_KEYS = {"url", "note"}
@@ -204,7 +204,7 @@ class Entry(object):
     """A validated catalog entry."""
 
     __slots__ = ("id", "vendor", "product", "policies", "references", "description", "data_policy",
-                 "signatures", "remediation", "origin", "raw")
+                 "signatures", "remediation", "origin", "raw", "prevent_reinstall")
 
     def __init__(self, origin, data):
         if not isinstance(data, dict):
@@ -238,6 +238,11 @@ class Entry(object):
                 raise CatalogError(origin, "must be a list of strings", eid, key)
         self.signatures = _signatures(origin, eid, data["signatures"])
         self.remediation = _remediation(origin, eid, data.get("remediation"))
+        # Reinstall block after remediation (docs/blocking.md); default true.
+        self.prevent_reinstall = data.get("prevent_reinstall", True)
+        if not isinstance(self.prevent_reinstall, bool):
+            raise CatalogError(origin, "must be true or false, got %r" % (self.prevent_reinstall,), eid,
+                               "prevent_reinstall")
         self.raw = data
 
     def remediation_paths(self, platform, kind):

@@ -164,6 +164,10 @@ ERRORS = [
      "must be one of keep, archive, purge, got 'delete'"),
     ("entry-data-policy-list", documents(entries=[entry(data_policy=["keep"])]), {}, ENT, "wechat", "data_policy",
      "must be one of keep, archive, purge"),
+    ("entry-prevent-reinstall", documents(entries=[entry(prevent_reinstall="no")]), {}, ENT, "wechat",
+     "prevent_reinstall", "must be true or false, got 'no'"),
+    ("vars-prevent-reinstall", documents(), {"custom_entries": [entry("x", prevent_reinstall=1)]}, VARS_E, "x",
+     "prevent_reinstall", "must be true or false, got 1"),
     ("entry-policies-empty", documents(entries=[entry(policies=[])]), {}, ENT, "wechat", "policies",
      "must be a non-empty list of policy ids"),
     ("entry-policies-str", documents(entries=[entry(policies="pol-a")]), {}, ENT, "wechat", "policies",
@@ -302,6 +306,8 @@ def test_valid_catalog_contents():
                               "origin": ENT}
     assert cat.entries[0].data_policy == "keep"
     assert cat.entries[0].description is None
+    assert [e.prevent_reinstall for e in cat.entries] == [True, True, True]
+    assert build(documents(entries=[entry(prevent_reinstall=False)])).entries[0].prevent_reinstall is False
     assert cat.entries[0].references == [{"url": "https://example.org/ref", "note": "where the ids come from"}]
 
 
