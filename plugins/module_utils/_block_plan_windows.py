@@ -5,7 +5,7 @@
 LOCAL policy, and deprovisioned AppX packages. Pure Python; ``win_collect`` (``block_state: true``)
 supplies raw facts, ``win_execute`` applies the steps.
 
-    plan = plan_windows_blocks(entries, state, mode, options)   # {"steps", "items", "not_blockable"}
+    plan = plan_windows_blocks(entries, state, mode, options)   # {"steps", "items", "not_blockable", "diff"}
 
 ``state`` is the collector's ``block_state``: ``edition`` {edition_id, installation_type, product_name,
 build}, ``applocker_cmdlets``, ``appidsvc`` {status, start_type} (None: no such service),
@@ -63,8 +63,10 @@ NOT_CONFIGURED = "NotConfigured"
 ENFORCING_EDITION_RE = re.compile(r"(?i)^(Enterprise|Education|IoTEnterprise|Server)")
 UUID5_RE = re.compile(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
+# The entries named in the Description _block_rules writes ("Banned software (catalog entries a, b; ...").
+DESCRIPTION_ENTRIES_RE = re.compile(r"^Banned software \(catalog entries ([^;()]+);")
 APPLOCKER_TARGET = "local AppLocker policy"
-APPX_TARGET = "provisioned packages (machine)"
+APPX_TARGET = "provisioned"
 ALLOW_REST_IDS = frozenset(allow_rest_rule(c)["id"] for c in COLLECTIONS)
 NOT_REVERSIBLE = ("deprovisioning is not undone by unblock: provision the package again from its source "
                   "(Add-AppxProvisionedPackage) if it is wanted")
@@ -205,7 +207,10 @@ def merge_policy(local, effective, rules, mode, enforcement):
         summaries.append({"collection": ctype, "changed": changed,
                           "added": sorted(_label(e) for e in desired if e.get("Id").casefold() not in old_ids),
                           "removed": sorted(_label(e) for e in mine if e.get("Id", "").casefold() not in new_ids),
-                          "removed_ids": sorted(old_ids - new_ids),
+                          "removed_entries": sorted(set(
+                              name.strip() for e in mine if e.get("Id", "").casefold() not in new_ids
+                              for match in [DESCRIPTION_ENTRIES_RE.match(e.get("Description") or "")] if match
+                              for name in match.group(1).split(","))),
                           "kept": len(foreign), "allow_rest": allow, "old_mode": old_mode,
                           "new_mode": new_mode, "note": note})
         if not changed:
@@ -316,9 +321,9 @@ def _applocker(entries, state, mode, options, steps):
     missing, warnings = applocker_missing(state, mode, all_editions)
     if missing:
         if not rules:
-            return None, generated["not_blockable"]
+            return None, generated["not_blockable"], []
         item.update(state="unavailable", detail="not written: " + "; ".join(missing))
-        return item, generated["not_blockable"]
+        return item, generated["not_blockable"], []
     try:
         local = parse_policy(state.get("applocker_local_xml"), "the local AppLocker policy")
         if state.get("applocker_local_error"):
@@ -331,26 +336,38 @@ def _applocker(entries, state, mode, options, steps):
             effective = parse_policy(state.get("applocker_effective_xml"), "the effective AppLocker policy")
     except PolicyXmlError as exc:
         item.update(state="unavailable", detail="not written: %s" % exc)
-        return item, generated["not_blockable"]
+        return item, generated["not_blockable"], []
     summaries = merge_policy(local, effective, rules, mode, enforcement)
     if not summaries:
         item.update(state="unchanged", detail="no rule of govsec.banned_software in the local policy")
-        return (item if rules else None), generated["not_blockable"]
+        return (item if rules else None), generated["not_blockable"], []
     changed = any(s["changed"] for s in summaries)
     if mode == "absent":
-        removed_ids = set(i for s in summaries for i in s["removed_ids"])
         item["names"] = sorted(set(label for s in summaries for label in s["removed"]))
-        item["entries"] = sorted(set(e for r in rules if r["id"] in removed_ids for e in r["entries"]))
+        item["entries"] = sorted(set(e for s in summaries for e in s["removed_entries"]))
     detail = "; ".join([_describe(s) for s in summaries] + warnings)
+    diff = []
     if changed:
+        merged = ET.tostring(local, encoding="unicode")
         steps.append({"kind": "applocker_policy", "action": "set_applocker_policy",
-                      "xml": ET.tostring(local, encoding="unicode"), "expect_sha256": _policy_sha256(state)})
+                      "xml": merged, "expect_sha256": _policy_sha256(state)})
         item["steps"] = [len(steps) - 1]
         item["state"] = "would_apply" if mode == "present" else "would_remove"
+        diff.append({"before_header": "%s (Get-AppLockerPolicy -Local)" % APPLOCKER_TARGET,
+                     "after_header": "%s (merged)" % APPLOCKER_TARGET,
+                     "before": _readable(state.get("applocker_local_xml")), "after": _readable(merged)})
     else:
         item["state"] = "unchanged"
     item["detail"] = detail
-    return item, generated["not_blockable"]
+    return item, generated["not_blockable"], diff
+
+
+def _readable(text):
+    """An indented copy of a policy, for --diff (one element per line)."""
+    root = _strip(parse_policy(text, "policy"))
+    if hasattr(ET, "indent"):
+        ET.indent(root)
+    return ET.tostring(root, encoding="unicode") + "\n"
 
 
 def provisioned_family(package):
@@ -375,14 +392,18 @@ def _appx(entries, state, mode, steps):
     error = state.get("appx_provisioned_error")
     if not error and not isinstance(provisioned, list):
         error = "not collected"
+    if mode != "present":
+        # Nothing to undo and nothing recorded: one item says so (the entries are unknown to an unblock).
+        return [{"mechanism": "appx_deprovision", "target": APPX_TARGET,
+                 "names": sorted(families, key=lambda f: (f.casefold(), f)),
+                 "entries": sorted(set(e for f in families for e in families[f])), "steps": [],
+                 "state": "not_supported", "detail": NOT_REVERSIBLE}]
     items = []
     for family in sorted(families, key=lambda f: (f.casefold(), f)):
-        item = {"mechanism": "appx_deprovision", "target": APPX_TARGET, "names": [family],
+        # One item per family, the family as target: the verification judges each on its own.
+        item = {"mechanism": "appx_deprovision", "target": "%s:%s" % (APPX_TARGET, family), "names": [family],
                 "entries": sorted(families[family]), "steps": []}
         items.append(item)
-        if mode != "present":
-            item.update(state="not_supported", detail=NOT_REVERSIBLE)
-            continue
         if error:
             item.update(state="unavailable", detail="provisioned packages cannot be read: %s" % error)
             continue
@@ -409,8 +430,8 @@ def plan_windows_blocks(entries, state, mode, options):
                  "appx_provisioned_error": "the collector returned no block state"}
     steps = []
     items = []
-    applocker, refused = _applocker(entries, state, mode, options, steps)
+    applocker, refused, diff = _applocker(entries, state, mode, options, steps)
     if applocker is not None:
         items.append(applocker)
     items.extend(_appx(entries, state, mode, steps))
-    return {"steps": steps, "items": items, "not_blockable": refused}
+    return {"steps": steps, "items": items, "not_blockable": refused, "diff": diff}

@@ -218,6 +218,29 @@ def test_unblock_removes_only_ours(enabled):
     assert gone["steps"] == [] and only_item(gone, "applocker")["state"] == "unchanged"
 
 
+def test_unblock_without_entries_finds_our_rules_by_name_and_id(enabled):
+    """The dispatcher unblocks with no entries: our rules are still recognised, their entries read back."""
+    state = host("org_enforced.xml")
+    first = bp.plan_windows_blocks(enabled, state, "present", {})
+    plan, dummy = rerun(first, state, [], mode="absent")
+    assert ET.tostring(ET.fromstring(plan["steps"][0]["xml"])) == ET.tostring(ET.fromstring(xml("org_enforced.xml")))
+    item = only_item(plan, "applocker")
+    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent", "wechat"]
+    assert len(item["names"]) == 6 and item["state"] == "would_remove"
+    assert bp.plan_windows_blocks([], host("org_enforced.xml"), "absent", {})["items"] == [
+        only_item(bp.plan_windows_blocks([], host(), "absent", {}), "appx_deprovision")]
+
+
+def test_diff_shows_the_policy_line_by_line(enabled):
+    plan = bp.plan_windows_blocks(enabled, host("org_enforced.xml"), "present", {})
+    diff = plan["diff"][0]
+    assert diff["before_header"] == "local AppLocker policy (Get-AppLockerPolicy -Local)"
+    assert diff["before"].count("\n") > 20 and diff["after"].count("\n") > diff["before"].count("\n")
+    assert '    <FilePathRule Id="2b960c9d-05a3-56cf-9227-ab34382f4317"' in diff["after"]
+    second, dummy = rerun(plan, host("org_enforced.xml"), enabled)
+    assert second["diff"] == []
+
+
 def test_unblock_of_our_own_collection_returns_it_to_not_configured(enabled):
     state = host("not_configured.xml")
     first = bp.plan_windows_blocks(enabled, state, "present", {"applocker_enforcement": "Enabled"})
@@ -261,7 +284,7 @@ def test_appx_publisher_rules_join_the_organisations_appx_collection():
 def test_no_applocker_item_when_nothing_is_blockable_by_applocker():
     ents = [entry("regex", {"windows": {"registry": [{"name_regex": "X.*"}]}})]
     plan = bp.plan_windows_blocks(ents, host("empty.xml"), "present", {})
-    assert plan == {"steps": [], "items": [], "not_blockable": [
+    assert plan == {"steps": [], "items": [], "diff": [], "not_blockable": [
         {"entry": "regex", "source": "registry", "identifier": None,
          "reason": "an uninstall key name is neither a signer nor a path"}]}
 
@@ -416,7 +439,7 @@ def test_appx_exact_family_only(enabled):
                                          ["TencentWeChatLimited.WeChatUWP_sdtnhv12zgd7a"]]
     assert [i["state"] for i in appx] == ["unchanged", "would_apply", "unchanged"]
     wechat = appx[1]
-    assert wechat["entries"] == ["wechat"] and wechat["target"] == "provisioned packages (machine)"
+    assert wechat["entries"] == ["wechat"] and wechat["target"] == "provisioned:" + WECHAT_UWP
     assert [plan["steps"][i] for i in wechat["steps"]] == [
         {"kind": "appx_deprovision", "action": "deprovision_appx",
          "name": "TencentWeChatLimited.forWindows10_3.9.10.19_x64__sdtnhv12zgd7a"},
@@ -433,10 +456,12 @@ def test_appx_second_run_and_unblock(enabled):
     plan = bp.plan_windows_blocks(enabled, host("empty.xml", appx_provisioned=PROVISIONED[3:]), "present", {})
     assert [s["kind"] for s in plan["steps"]] == ["applocker_policy"]
     unblock = bp.plan_windows_blocks(enabled, host("empty.xml", appx_provisioned=PROVISIONED), "absent", {})
-    appx = [i for i in unblock["items"] if i["mechanism"] == "appx_deprovision"]
-    assert set(i["state"] for i in appx) == {"not_supported"} and all(i["steps"] == [] for i in appx)
     assert unblock["steps"] == []
-    assert appx[0]["detail"] == bp.NOT_REVERSIBLE
+    assert only_item(unblock, "appx_deprovision") == {
+        "mechanism": "appx_deprovision", "target": "provisioned", "steps": [], "state": "not_supported",
+        "names": ["BytedancePte.Ltd.TikTok_6yccndn6064se", WECHAT_UWP, "TencentWeChatLimited.WeChatUWP_sdtnhv12zgd7a"],
+        "entries": ["tiktok", "wechat"], "detail": bp.NOT_REVERSIBLE}
+    assert only_item(bp.plan_windows_blocks([], host(), "absent", {}), "appx_deprovision")["names"] == []
 
 
 def test_appx_unreadable(enabled):
