@@ -34,6 +34,8 @@ yielded records, for all record paths not already owned through dpkg.
 ``TOOL_DIRS`` (first directory wins); for an image, the same names found as files inside it. ``reboot_required``: a live scan with ``/run/reboot-required``
 or ``/var/run/reboot-required`` present.
 
+``block_state`` (only when asked for): the reinstall blocks of the tree (``_block_state_linux.py``).
+
 ``local_fact``: the drift state of the host's local fact (``_local_fact_read.py``: the removals a
 remediation recorded in ``/etc/ansible/facts.d/banned_software.fact`` under ``root``), or None.
 """
@@ -60,6 +62,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._systemd im
     list_systemd, list_sysv)
 from ansible_collections.govsec.banned_software.plugins.module_utils._procfs import list_processes
 from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import read_local_fact
+from ansible_collections.govsec.banned_software.plugins.module_utils._block_state_linux import read_block_state
 
 COLLECTOR_VERSION = "1"
 SOURCES = ("dpkg", "rpm", "flatpak", "snap", "appimage", "file", "desktop", "service", "process",
@@ -131,7 +134,8 @@ def add_owners(fs, records, run_command, rpm_bin=None, rpm_ok=False):
                 rec["owners"] = hit[1]
 
 
-def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="/proc", rpm_bin=None):
+def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="/proc", rpm_bin=None,
+                  block_state=False):
     """Collect the records ``query`` asks for under ``root``; see the module docstring."""
     fs = RootFS(root)
     q = query if isinstance(query, CompiledQuery) else compile_query(query)
@@ -202,9 +206,10 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
     except Exception as exc:  # ownership is extra information, never a reason to lose the records
         fs.warnings.append("package ownership: collector error, owners are incomplete: %s: %s"
                            % (type(exc).__name__, exc))
+    blocks = read_block_state(fs, selected, run_command) if block_state else None
     local_fact, fact_warnings = read_local_fact(fs)
     warnings.extend(fs.warnings + fact_warnings)
-    return {
+    result = {
         "os": "linux",
         "root": fs.root,
         "collector_version": COLLECTOR_VERSION,
@@ -217,3 +222,6 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
         "local_fact": local_fact,
         "warnings": warnings,
     }
+    if block_state:
+        result["block_state"] = blocks
+    return result

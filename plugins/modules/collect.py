@@ -91,6 +91,16 @@ options:
     elements: str
     choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, process, data, leftover, bundle,
               pkg-receipt, launchd, cask, sysext]
+  block_state:
+    description:
+      - Also return RV(block_state), what the reinstall blocks of this collection look like on the host
+        (the files it owns or edits, the package managers present, zypper locks and flatpak masks), for
+        C(govsec.banned_software.remediate) and C(govsec.banned_software.block) to plan them
+        (C(docs/blocking.md)). Linux only; ignored on macOS and for images of other systems.
+      - Reads only. Files are read with a size cap and refused (reported, not read) when they or a
+        directory above them are symbolic links.
+    type: bool
+    default: false
   users:
     description:
       - Examine per-user locations only for these local user names.
@@ -318,6 +328,26 @@ local_fact:
            "removals": [{"key": "dpkg|machine|wechat|/var/lib/dpkg/status", "id": "wechat", "source": "dpkg",
                          "name": "wechat", "scope": "machine", "path": "/var/lib/dpkg/status",
                          "removed_at": "2026-12-01T09:00:42Z"}]}
+block_state:
+  description:
+    - With O(block_state), the reinstall-block state of a Linux host (C(_block_state_linux.py)).
+    - C(files) maps each file the blocks own or edit (C(/etc/apt/preferences.d/govsec-banned-software),
+      C(/etc/dnf/dnf.conf), C(/etc/dnf/libdnf5.conf.d/80-govsec-banned-software.conf),
+      C(/var/lib/govsec-banned-software/blocks.json)) to C(exists), C(sha256), C(content) (UTF-8 text, at most
+      256 KiB) and C(error) (why it was refused, for example a symbolic link on the way, not a regular file,
+      too large, not UTF-8).
+    - C(apt) (C(present)), C(dnf) (C(family) V(dnf4), V(dnf5), V(yum) or V(none); C(dnf5) whether a dnf 5 program
+      is installed), C(zypper) (C(present), C(path), C(locks) = package names locked in C(/etc/zypp/locks)),
+      C(flatpak) (C(present), C(path), C(version), C(installations) with C(scope), C(path), C(masked) = the
+      C(xa.masked) ids of the installation's C(repo/config), and C(user) for a per-user installation).
+  returned: when O(block_state) is true and the scanned system is Linux
+  type: dict
+  sample: {"files": {"/etc/dnf/dnf.conf": {"exists": true, "sha256": "3b5d...", "content": "[main]\ngpgcheck=1\n",
+                                           "error": null}},
+           "apt": {"present": true}, "dnf": {"family": "dnf4", "dnf5": false},
+           "zypper": {"present": false, "path": null, "locks": null, "error": null},
+           "flatpak": {"present": true, "path": "/usr/bin/flatpak", "version": "Flatpak 1.14.10",
+                       "installations": [{"scope": "system", "path": "/var/lib/flatpak", "masked": [], "error": null}]}}
 collector_warnings:
   description:
     - Problems that make results incomplete (unreadable homes, truncated listings, failed rpm query).
@@ -361,6 +391,7 @@ def main():
             sources=dict(type="list", elements="str",
                          choices=list(SOURCES) + [s for s in MACOS_SOURCES if s not in SOURCES]),
             users=dict(type="list", elements="str"),
+            block_state=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -388,8 +419,9 @@ def main():
     if query is None:
         query = {}
     collector = collect_macos if target == "macos" else collect_linux
+    extra = {"block_state": True} if module.params["block_state"] and target == "linux" else {}
     result = collector(root, query, module.run_command,
-                       users=module.params["users"], sources=module.params["sources"])
+                       users=module.params["users"], sources=module.params["sources"], **extra)
     # Ansible reserves the "warnings" key of a module result (it is deprecated in exit_json and
     # popped by the executor), so the collector's warnings travel as "collector_warnings": they are
     # data for the engine, which reports them per host.
