@@ -195,7 +195,7 @@ def test_documentation_is_yaml_and_lists_every_source():
         "dpkg", "rpm", "flatpak", "snap", "appimage", "file", "desktop", "service", "process", "data", "leftover",
         "bundle", "pkg-receipt", "launchd", "cask", "sysext"]
     assert sorted(yaml.safe_load(collect.RETURN)) == [
-        "available", "collector_version", "collector_warnings", "counts", "environment", "local_fact", "os",
+        "available", "block_state", "collector_version", "collector_warnings", "counts", "environment", "local_fact", "os",
         "os_version", "reboot_required", "records", "root", "tools", "users"]
 
 
