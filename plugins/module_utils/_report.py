@@ -19,7 +19,45 @@ STATUSES = ("compliant", "non_compliant", "unreachable", "failed", "remediated")
 SCANNED = ("compliant", "non_compliant", "remediated")
 GONE = ("removed", "already_absent")
 HOST_KEYS = ("status", "findings", "error", "os", "scanned_at", "warnings", "catalog_version", "policies",
-             "remediation", "entries_enabled")
+             "remediation", "entries_enabled", "reinstalled", "last_remediation_at", "blocks")
+REINSTALLED = "reinstalled"
+
+
+def reinstalled_findings(findings):
+    """The findings found again after a remediation removed them (``drift``) that are not exempt:
+    what makes a host "reinstalled" (an exempt one is marked but accepted)."""
+    return [f for f in findings if f.get("drift") == REINSTALLED and f.get("exempt") is not True
+            and isinstance(f.get("key"), str)]
+
+
+def block_summary(blocks):
+    """One line for a host's reinstall blocks (the ``blocks`` of the host result), "" without them.
+
+    ``blocks (present): applied 2, not_supported 1, failed 1 (dnf_excludepkgs); 2 not blockable``
+    """
+    if not isinstance(blocks, dict):
+        return ""
+    items = [i for i in blocks.get("items") or [] if isinstance(i, dict)]
+    if blocks.get("prevent_reinstall") is False and not items:
+        return "blocks: off"
+    states = {}
+    failed = set()
+    for item in items:
+        state = str(item.get("state"))
+        states[state] = states.get(state, 0) + 1
+        if state == "failed":
+            failed.add(str(item.get("mechanism")))
+    parts = []
+    for state in sorted(states):
+        text = "%s %d" % (state, states[state])
+        if state == "failed":
+            text += " (%s)" % ", ".join(sorted(failed))
+        parts.append(text)
+    not_blockable = [n for n in blocks.get("not_blockable") or [] if isinstance(n, dict)]
+    line = "blocks (%s): %s" % (blocks.get("mode") or "present", ", ".join(parts) or "none")
+    if not_blockable:
+        line += "; %d not blockable" % len(not_blockable)
+    return line
 
 
 def scanned_status(findings, remediation_ran):
@@ -51,6 +89,13 @@ def _host_entry(result):
     findings = [f for f in findings if isinstance(f, dict)]
     entry = dict((k, result[k]) for k in HOST_KEYS if k in result)
     entry["findings"] = findings
+    for key, kind in (("blocks", dict), ("last_remediation_at", str)):
+        if key in entry and not isinstance(entry[key], kind):
+            del entry[key]
+    # The host's reinstalled keys always agree with its findings (a merged or hand-made result too).
+    entry.pop("reinstalled", None)
+    if status in SCANNED and ("reinstalled" in result or any(f.get("drift") == REINSTALLED for f in findings)):
+        entry["reinstalled"] = sorted(set(f["key"] for f in reinstalled_findings(findings)))
     if status in SCANNED:
         remediation = result.get("remediation")
         ran = isinstance(remediation, dict) and not remediation.get("checked_only")
@@ -70,6 +115,8 @@ def build_report(host_results, catalog_version, generated_at=None, extra=None):
     exempt_total = 0
     outcomes = {}
     reboot_pending = []
+    reinstalled_hosts = 0
+    reinstalled_total = 0
     for name in sorted(host_results):
         entry = _host_entry(host_results[name])
         hosts[name] = entry
@@ -92,6 +139,9 @@ def build_report(host_results, catalog_version, generated_at=None, extra=None):
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if entry.get("reboot_required"):
             reboot_pending.append(name)
+        if entry.get("reinstalled"):
+            reinstalled_hosts += 1
+            reinstalled_total += len(reinstalled_findings(entry["findings"]))
         for product_id in host_products:
             by_product[product_id]["hosts"] += 1
     summary["hosts"] = len(hosts)
@@ -100,6 +150,8 @@ def build_report(host_results, catalog_version, generated_at=None, extra=None):
     if outcomes:
         summary["outcomes"] = outcomes
     summary["reboot_required"] = reboot_pending
+    summary["reinstalled_hosts"] = reinstalled_hosts
+    summary["reinstalled_findings"] = reinstalled_total
     report = {
         "schema": REPORT_SCHEMA,
         "generated_at": generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -135,8 +187,14 @@ def summary_lines(report, max_rows=50):
             detail += " (%s)" % ", ".join("%s %d" % (k, outcomes[k]) for k in sorted(outcomes))
         if host.get("reboot_required"):
             detail += " [reboot required]"
+        if host.get("reinstalled"):
+            # first, so that the cell's width never cuts it off
+            detail = "[reinstalled %d] %s" % (len(host["reinstalled"]), detail)
         row = (_cell(name, 30), host["status"], len(findings), exempt, _cell(detail, 60))
         lines.append("%-30s %-14s %8d %6d  %s" % row)
+        blocks = block_summary(host.get("blocks"))
+        if blocks:
+            lines.append("%-30s %s" % ("", _cell(blocks, 100)))
     if len(rows) > max_rows:
         lines.append("... %d more host(s) in report.json" % (len(rows) - max_rows))
     s = report["summary"]
@@ -146,6 +204,10 @@ def summary_lines(report, max_rows=50):
                                                s["unreachable"], s["failed"], s["findings"], s["exempt_findings"]))
     if s.get("outcomes"):
         lines.append("OUTCOMES " + ", ".join("%s %d" % (k, s["outcomes"][k]) for k in sorted(s["outcomes"])))
+    if s.get("reinstalled_hosts"):
+        again = [name for name, host in rows if host.get("reinstalled")]
+        lines.append("REINSTALLED %d finding(s) on %d host(s) after a remediation removed them: %s"
+                     % (s["reinstalled_findings"], s["reinstalled_hosts"], _cell(", ".join(again), 200)))
     if s.get("reboot_required"):
         pending = s["reboot_required"]
         lines.append("REBOOT REQUIRED on %d host(s): %s" % (len(pending), _cell(", ".join(pending), 200)))

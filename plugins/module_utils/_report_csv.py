@@ -15,6 +15,8 @@ Decisions (docs/usage.md, "The report"):
 * Host data is untrusted: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
   return would be evaluated as a formula by spreadsheet programs, so it gets a leading apostrophe
   (OWASP "CSV injection"). Booleans are ``true``/``false``; ``policies`` are joined with ``;``.
+* ``drift`` is ``reinstalled`` for a finding a remediation removed before (``removed at``: when it last
+  did), empty otherwise (docs/usage.md, "Drift").
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,8 +26,9 @@ __metaclass__ = type
 import csv
 import io
 
+# The order is a contract: new columns are appended, never inserted or renamed.
 COLUMNS = ("host", "status", "error", "finding id", "product", "vendor", "source", "name", "version", "scope",
-           "path", "policies", "exempt", "exemption reason", "exemption expires", "outcome")
+           "path", "policies", "exempt", "exemption reason", "exemption expires", "outcome", "drift", "removed at")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ENCODING = "utf-8-sig"
 
@@ -73,6 +76,7 @@ def rows(report):
                 "exempt": finding.get("exempt") is True,
                 "exemption reason": exemption.get("reason"), "exemption expires": exemption.get("expires"),
                 "outcome": finding.get("outcome"),
+                "drift": finding.get("drift"), "removed at": finding.get("removed_at"),
             })
             yield row
 

@@ -16,6 +16,9 @@ inline script run (by its SHA-256) and forbids every network load.
   hosts first; a click on a host shows its findings. Usable at 10,000 hosts: only one page of rows is
   in the DOM at a time.
 * Exemptions (reason, expiry, approver; expired ones flagged) in the same kind of table.
+* Drift: a "reinstalled" badge on the host row and on each finding a remediation removed before (with
+  when), a summary card and a note listing those hosts, and a "reinstalled only" filter on the host
+  table. A host's reinstall blocks, when it reports them, are one line in its details.
 
 Everything from hosts is escaped (``html.escape``) in markup, and set with ``textContent`` by the
 script, so a hostile name such as ``<script>`` shows as text. Standard library only.
@@ -30,7 +33,8 @@ import hashlib
 import html
 import json
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._report import GONE
+from ansible_collections.govsec.banned_software.plugins.module_utils._report import (
+    GONE, block_summary, reinstalled_findings)
 
 STATUS_ORDER = ("unreachable", "failed", "non_compliant", "remediated", "compliant")
 STATUS_COLOURS = {"unreachable": "#6c3483", "failed": "#7b241c", "non_compliant": "#c0392b",
@@ -38,9 +42,12 @@ STATUS_COLOURS = {"unreachable": "#6c3483", "failed": "#7b241c", "non_compliant"
 CATEGORIES = (("present", "still present", "#c0392b"), ("removed", "removed", "#2e86c1"),
               ("exempt", "only exempt", "#b7950b"))
 SUMMARY_KEYS = ("hosts", "compliant", "non_compliant", "remediated", "unreachable", "failed", "findings",
-                "exempt_findings")
+                "exempt_findings", "reinstalled_hosts", "reinstalled_findings")
 MAX_CHART_ROWS = 40
 FINDING_FIELDS = ("id", "product", "source", "name", "version", "scope", "path", "outcome")
+# Host rows of the embedded JSON: host, status, findings, exempt, products, outcomes, reboot, error,
+# warnings, os, finding rows (FINDING_FIELDS + exempt, policies, drift, removed_at), reinstalled
+# findings, block summary. Indices 0-10 are read by tests and by the page's script: append only.
 
 
 def esc(value):
@@ -174,7 +181,8 @@ def table_data(report):
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
             texts = [_text(finding.get(k)) for k in FINDING_FIELDS]
             rows.append(texts + [finding.get("exempt") is True,
-                                 ";".join(_text(p) for p in finding.get("policies") or [])])
+                                 ";".join(_text(p) for p in finding.get("policies") or []),
+                                 _text(finding.get("drift")), _text(finding.get("removed_at"))])
             for key, expired in (("exemption", False), ("exemption_expired", True)):
                 exemption = finding.get(key)
                 if isinstance(exemption, dict):
@@ -188,7 +196,8 @@ def table_data(report):
                       ", ".join(sorted(set(_text(f.get("id")) for f in findings))),
                       ", ".join("%s %d" % (k, outcomes[k]) for k in sorted(outcomes)),
                       "yes" if entry.get("reboot_required") else "",
-                      _text(entry.get("error")), len(warnings), _text(entry.get("os")), rows])
+                      _text(entry.get("error")), len(warnings), _text(entry.get("os")), rows,
+                      len(reinstalled_findings(findings)), block_summary(entry.get("blocks"))])
     return {"hosts": hosts, "exemptions": exemptions}
 
 
@@ -212,6 +221,8 @@ tr.host{cursor:pointer}tr.host:hover{background:#f2f4f4}tr.detail td{background:
 .st-unreachable{background:#6c3483}.st-failed{background:#7b241c}.st-non_compliant{background:#c0392b}
 .st-remediated{background:#2e86c1}.st-compliant{background:#1e8449}
 .sub{width:100%;font-size:12px}.sub th{cursor:default}
+.badge{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;font-size:12px;color:#fff;
+background:#a04000;margin-left:4px}.tools label{white-space:nowrap}
 """
 
 JS = r"""
@@ -241,6 +252,12 @@ JS = r"""
       tools.appendChild(self.status);
       self.status.addEventListener("change", function () { self.apply(); });
     }
+    if (opts.flagCol !== undefined) {
+      var label = el("label", null, "note"); self.flag = el("input"); self.flag.type = "checkbox";
+      self.flag.id = opts.id + "-flag"; label.appendChild(self.flag); label.appendChild(el("span", " " + opts.flagLabel));
+      tools.appendChild(label);
+      self.flag.addEventListener("change", function () { self.apply(); });
+    }
     self.prev = el("button", "\u2039 previous"); self.next = el("button", "next \u203A");
     self.info = el("span", "", "note");
     tools.appendChild(self.prev); tools.appendChild(self.next); tools.appendChild(self.info);
@@ -263,8 +280,10 @@ JS = r"""
   }
   Table.prototype.apply = function () {
     var q = this.filter.value.toLowerCase(), st = this.status ? this.status.value : "", o = this.opts;
+    var flag = this.flag ? this.flag.checked : false;
     this.view = this.rows.filter(function (r) {
       if (st && r[o.statusCol] !== st) { return false; }
+      if (flag && !r[o.flagCol]) { return false; }
       if (!q) { return true; }
       return o.columns.some(function (c) { return String(r[c[1]]).toLowerCase().indexOf(q) >= 0; });
     });
@@ -300,6 +319,7 @@ JS = r"""
       o.columns.forEach(function (c) {
         var td = el("td");
         if (c[2] === "status") { td.appendChild(el("span", r[c[1]], "st st-" + r[c[1]])); }
+        else if (c[2] === "badge") { if (r[c[1]]) { td.appendChild(el("span", "reinstalled " + r[c[1]], "badge")); } }
         else { td.textContent = String(r[c[1]]); }
         tr.appendChild(td);
       });
@@ -321,15 +341,19 @@ JS = r"""
   function findingsRow(r, span) {
     var tr = el("tr", null, "detail"), td = el("td"); td.colSpan = span;
     if (r[7]) { td.appendChild(el("p", "Error: " + r[7])); }
+    if (r[12]) { td.appendChild(el("p", "Reinstall " + r[12], "note")); }
     if (!r[10].length) { td.appendChild(el("p", "No findings.", "note")); }
     else {
       var t = el("table", null, "sub"), h = el("tr");
-      ["entry", "product", "source", "name", "version", "scope", "path", "outcome", "exempt", "policies"]
+      ["entry", "product", "source", "name", "version", "scope", "path", "outcome", "exempt", "policies", "drift"]
         .forEach(function (c) { h.appendChild(el("th", c)); });
       t.appendChild(h);
       r[10].forEach(function (f) {
         var fr = el("tr");
-        f.forEach(function (v) { fr.appendChild(el("td", v === true ? "yes" : v === false ? "no" : v)); });
+        f.slice(0, 10).forEach(function (v) { fr.appendChild(el("td", v === true ? "yes" : v === false ? "no" : v)); });
+        var dt = el("td");
+        if (f[10]) { dt.appendChild(el("span", f[10], "badge")); dt.appendChild(el("span", " removed " + f[11])); }
+        fr.appendChild(dt);
         t.appendChild(fr);
       });
       td.appendChild(t);
@@ -337,10 +361,11 @@ JS = r"""
     tr.appendChild(td); return tr;
   }
   var rank = {unreachable: 0, failed: 1, non_compliant: 2, remediated: 3, compliant: 4};
-  new Table({id: "hosts-table", rows: data.hosts, statusCol: 1, rank: rank,
+  new Table({id: "hosts-table", rows: data.hosts, statusCol: 1, rank: rank, flagCol: 11,
+    flagLabel: "reinstalled only",
     statuses: ["unreachable", "failed", "non_compliant", "remediated", "compliant"], details: findingsRow,
-    columns: [["host", 0], ["status", 1, "status"], ["findings", 2], ["exempt", 3], ["products", 4],
-              ["outcomes", 5], ["reboot", 6], ["error", 7], ["warnings", 8], ["os", 9]]});
+    columns: [["host", 0], ["status", 1, "status"], ["drift", 11, "badge"], ["findings", 2], ["exempt", 3],
+              ["products", 4], ["outcomes", 5], ["reboot", 6], ["error", 7], ["warnings", 8], ["os", 9]]});
   new Table({id: "exemptions-table", rows: data.exemptions,
     columns: [["host", 0], ["entry", 1], ["product", 2], ["finding", 3], ["reason", 4], ["expires", 5],
               ["approved by", 6], ["state", 7]]});
@@ -364,15 +389,18 @@ def render_html(report):
     data = table_data(report)
     labels = {"hosts": "hosts", "compliant": "compliant", "non_compliant": "non-compliant",
               "remediated": "remediated", "unreachable": "unreachable", "failed": "failed",
-              "findings": "findings", "exempt_findings": "exempt findings"}
+              "findings": "findings", "exempt_findings": "exempt findings",
+              "reinstalled_hosts": "hosts with reinstalls", "reinstalled_findings": "reinstalled findings"}
     cards = []
     for key in SUMMARY_KEYS:
         value = summary.get(key, 0)
-        cls = "bad" if key in ("non_compliant", "unreachable", "failed") and value else (
+        cls = "bad" if key in ("non_compliant", "unreachable", "failed", "reinstalled_hosts",
+                               "reinstalled_findings") and value else (
             "good" if key in ("compliant", "remediated") else "")
         cards.append(_card(key, labels[key], value, cls))
     reboot = summary.get("reboot_required") or []
     cards.append(_card("reboot_required", "reboot required", len(reboot), "bad" if reboot else ""))
+    again = [h[0] for h in data["hosts"] if h[11]]
     outcomes = summary.get("outcomes") or {}
     outcome_text = ", ".join("%s %d" % (k, outcomes[k]) for k in sorted(outcomes))
     catalog = (report.get("catalog") or {}).get("version")
@@ -388,11 +416,14 @@ def render_html(report):
         " &middot; catalog <span id=\"catalog-version\">%s</span> &middot; report schema %s</p></header><main>"
         % (esc(report.get("generated_at")), esc(catalog), esc(report.get("schema"))),
         '<section id="summary"><h2>Summary</h2><div class="cards">%s</div>' % "".join(cards),
-        '<p class="note">Unreachable and failed hosts are never counted as compliant.%s%s</p></section>' % (
+        '<p class="note">Unreachable and failed hosts are never counted as compliant.%s%s%s</p></section>' % (
             (" Remediation outcomes: " + esc(outcome_text) + ".") if outcome_text else "",
             (" Reboot required on: " + esc(", ".join(reboot[:10]))
              + (" and %d more (filter the table by reboot)" % (len(reboot) - 10) if len(reboot) > 10 else "") + ".")
-            if reboot else ""),
+            if reboot else "",
+            (" Reinstalled after a remediation removed it, on: " + esc(", ".join(again[:10]))
+             + (" and %d more (filter the table: reinstalled only)" % (len(again) - 10) if len(again) > 10 else "")
+             + ".") if again else ""),
         '<section id="charts"><h2>Charts</h2><div class="figs">%s</div></section>' % charts(report),
         '<section><h2>Hosts</h2><p class="note">Problem hosts first. Click a column header to sort, a host to '
         'see its findings.</p><noscript><p>The host table needs JavaScript; report.csv has the same '

@@ -14,6 +14,12 @@ and molecule pipelines show banned software as failed tests:
 * ``<error>``: the host is ``unreachable`` or ``failed`` (its compliance is unknown, never a pass);
 * nothing: the entry was checked and not found (or removed).
 
+A failure whose findings include one a remediation removed before (``drift: reinstalled``, not
+exempt) has ``type="reinstalled"`` and a message that starts with ``reinstalled:`` and says when it was
+removed; other failures have ``type="banned_software"``. The suite's properties carry ``reinstalled``
+(the number of reinstalled findings of the host) and ``blocks`` (its reinstall blocks in one line)
+when the host has them.
+
 Hosts without ``entries_enabled`` (unreachable, failed) get the union of every host's enabled entries;
 when nothing is known, one test case named ``scan``. Findings of an entry missing from the list add
 that entry, so a finding is never dropped. Characters that XML 1.0 cannot hold (control characters)
@@ -27,7 +33,8 @@ __metaclass__ = type
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._report import GONE
+from ansible_collections.govsec.banned_software.plugins.module_utils._report import (
+    GONE, REINSTALLED, block_summary, reinstalled_findings)
 
 # Everything outside the XML 1.0 "Char" production (and surrogates, which cannot be encoded).
 _INVALID_XML = re.compile(u"[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -74,7 +81,7 @@ def _remediation_ran(entry):
 
 def _describe(finding):
     parts = ["%s %s" % (finding.get("source"), finding.get("name"))]
-    for key in ("version", "scope", "path", "outcome"):
+    for key in ("version", "scope", "path", "outcome", "drift", "removed_at"):
         if finding.get(key) not in (None, ""):
             parts.append("%s=%s" % (key, finding.get(key)))
     return " ".join(xml_text(p) for p in parts)
@@ -86,7 +93,8 @@ def _exemption_text(finding):
 
 
 def case_result(entry, entry_id, remediation_ran):
-    """(kind, message, text) for one host x entry; kind is failure | skipped | error | None (passed)."""
+    """(kind, message, text) for one host x entry; kind is failure | reinstalled (a failure of findings
+    found again after a removal) | skipped | error | None (passed)."""
     status = entry.get("status")
     if status in UNKNOWN:
         return "error", "host %s: %s" % (status, entry.get("error") or "no result"), ""
@@ -95,8 +103,14 @@ def case_result(entry, entry_id, remediation_ran):
     present = [f for f in live if not (remediation_ran and f.get("outcome") in GONE)]
     if present:
         product = present[0].get("product") or entry_id
-        return ("failure", "%d finding(s) of %s (not exempt)" % (len(present), product),
-                "\n".join(_describe(f) for f in present))
+        message = "%d finding(s) of %s (not exempt)" % (len(present), product)
+        again = [f for f in present if f.get("drift") == REINSTALLED]
+        if again:
+            removed = sorted(set(str(f.get("removed_at")) for f in again))
+            return ("reinstalled", "reinstalled: %s, found again after a remediation removed %s on %s"
+                    % (message, "it" if len(again) == 1 else "them", ", ".join(removed)),
+                    "\n".join(_describe(f) for f in present))
+        return "failure", message, "\n".join(_describe(f) for f in present)
     if findings and not live:
         return ("skipped", "exempt: " + "; ".join(_exemption_text(f) for f in findings), "")
     if live:
@@ -118,14 +132,21 @@ def build_tree(report):
         props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", {"name": "status", "value": xml_text(entry.get("status"))})
         ET.SubElement(props, "property", {"name": "catalog_version", "value": catalog})
+        again = reinstalled_findings(entry.get("findings") or [])
+        if again:
+            ET.SubElement(props, "property", {"name": "reinstalled", "value": str(len(again))})
+        blocks = block_summary(entry.get("blocks"))
+        if blocks:
+            ET.SubElement(props, "property", {"name": "blocks", "value": xml_text(blocks)})
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         ran = _remediation_ran(entry)
         for entry_id in host_entries(entry, fallback):
             case = ET.SubElement(suite, "testcase", {"classname": name, "name": xml_text(entry_id), "time": "0"})
             kind, message, text = case_result(entry, entry_id, ran)
             counts["tests"] += 1
-            if kind == "failure":
-                node = ET.SubElement(case, "failure", {"type": "banned_software", "message": xml_text(message)})
+            if kind in ("failure", REINSTALLED):
+                node = ET.SubElement(case, "failure", {"type": "banned_software" if kind == "failure" else REINSTALLED,
+                                                       "message": xml_text(message)})
                 node.text = xml_text(text)
                 counts["failures"] += 1
             elif kind == "error":

@@ -120,3 +120,31 @@ def test_console_errors_are_detected(tmp_path):
     assert "Uncaught ReferenceError: undefinedFunction is not defined" in joined
     assert "Loading the image 'https://example.invalid/x.png' violates the following Content Security Policy" \
         in joined
+
+
+def test_reinstalled_badge_and_filter_render(tmp_path):
+    """Drift in a real browser: the host row's badge, the "reinstalled only" filter, no console error."""
+    report_mod, dummy, html_mod, dummy2 = _benchmark()._import_collection()
+    blocks = {"prevent_reinstall": True, "mode": "present", "not_blockable": [],
+              "items": [{"mechanism": "apt_preferences", "state": "applied", "target": "/etc/apt/preferences.d/x"}]}
+    again = {"id": "wechat", "product": "WeChat", "vendor": "Tencent", "source": "dpkg", "name": "wechat",
+             "scope": "machine", "path": "/var/lib/dpkg/status", "policies": ["p"], "exempt": False,
+             "key": "dpkg|machine|wechat|/var/lib/dpkg/status", "drift": "reinstalled",
+             "removed_at": "2026-11-01T10:00:00Z"}
+    fleet = {"again.example.gov": {"status": "non_compliant", "findings": [again], "blocks": blocks,
+                                   "reinstalled": [again["key"]]},
+             "clean.example.gov": {"status": "compliant", "findings": []}}
+    report = report_mod.build_report(fleet, "2026.11.29",
+                                      datetime.datetime(2026, 11, 29, 12, 0, tzinfo=datetime.timezone.utc))
+    page = str(tmp_path / "report.html")
+    with open(page, "w", encoding="utf-8") as handle:
+        html_mod.write_html(report, handle)
+    dom, console = run_chromium(page, "--dump-dom")
+    assert console == []
+    assert 'data-ready="true"' in dom
+    rows = re.findall(r'<tr class="host"[^>]*><td>([^<]*)</td><td><span class="st st-[a-z_]+">[^<]*</span></td>'
+                      r'<td>(.*?)</td>', dom)
+    assert rows == [("again.example.gov", '<span class="badge">reinstalled 1</span>'), ("clean.example.gov", "")]
+    assert re.search(r'<input type="checkbox" id="hosts-table-flag">', dom)
+    assert "reinstalled only" in dom
+    assert re.search(r'data-key="reinstalled_hosts"><span class="n">1</span>', dom)

@@ -2,7 +2,8 @@
 # Copyright: govsec.banned_software contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A small mixed fleet for the report format tests: every status, exemptions (honoured and expired),
-remediation outcomes, unicode, hostile host data (markup, formulas, control characters)."""
+remediation outcomes, drift (reinstalled findings, exempt and removed again too), reinstall blocks,
+unicode, hostile host data (markup, formulas, control characters)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,6 +17,17 @@ WHEN = datetime.datetime(2026, 11, 29, 12, 0, 0, tzinfo=datetime.timezone.utc)
 ENABLED = ["deepseek", "kaspersky-endpoint-security-linux", "tiktok", "wechat"]
 HOSTILE_HOST = '<script>alert("x")</script>&amp;'
 FORMULA_HOST = "=HYPERLINK(\"http://evil.example\",\"click\")"
+BUERO = u"b\u00fcro-\u5317\u4eac.example.gov"
+BUERO_WECHAT_KEY = u"dpkg|machine|wechat-\u5fae\u4fe1|/var/lib/dpkg/status"
+KESL_KEY = "dpkg|machine|kesl|/var/lib/dpkg/status"
+BLOCKS = {"prevent_reinstall": True, "mode": "present",
+          "items": [{"mechanism": "apt_preferences", "target": "/etc/apt/preferences.d/govsec-banned-software.pref",
+                     "names": ["wechat"], "entries": ["wechat"], "state": "applied", "detail": "pin -1"},
+                    {"mechanism": "flatpak_mask", "target": "user:alice", "names": ["com.tiktok.App"],
+                     "entries": ["tiktok"], "state": "failed", "detail": "flatpak mask: <rc 1> & more"}],
+          "not_blockable": [{"entry": "tiktok", "source": "snap", "identifier": "tiktok",
+                             "reason": "snap has no native block"}]}
+BLOCKS_LINE = "blocks (present): applied 1, failed 1 (flatpak_mask); 1 not blockable"
 
 
 def finding(eid, source="dpkg", name=None, exempt=False, **extra):
@@ -48,11 +60,14 @@ def fleet():
     """{host: result} as the detect and remediate roles set banned_software_host_report."""
     return {
         "clean.example.gov": scanned("compliant", []),
-        u"b\u00fcro-\u5317\u4eac.example.gov": scanned("non_compliant", [
-            finding("wechat", name=u"wechat-\u5fae\u4fe1"),
-            finding("tiktok", source="flatpak", name="com.tiktok.App", scope="user:alice", path=None)]),
+        BUERO: scanned("non_compliant", [
+            finding("wechat", name=u"wechat-\u5fae\u4fe1", drift="reinstalled", removed_at="2026-11-01T10:00:00Z"),
+            finding("tiktok", source="flatpak", name="com.tiktok.App", scope="user:alice", path=None)],
+            reinstalled=[BUERO_WECHAT_KEY], last_remediation_at="2026-11-01T10:00:00Z", blocks=BLOCKS),
         "exempt.example.gov": scanned("compliant", [finding("wechat", source="flatpak", name="com.tencent.WeChat",
-                                                            exempt=True)]),
+                                                            exempt=True, drift="reinstalled",
+                                                            removed_at="2026-10-01T00:00:00Z")],
+                                      reinstalled=[], last_remediation_at="2026-10-01T00:00:00Z"),
         "expired.example.gov": scanned("non_compliant", [finding("deepseek", source="appimage",
                                                                  name="DeepSeek.AppImage",
                                                                  exemption_expired={"reason": "pilot",
@@ -64,7 +79,8 @@ def fleet():
         "ctrl\x01\x1b.example.gov": scanned("non_compliant", [finding("wechat", name="we\x00chat\x0b",
                                                                       version="\u2028line\u2029")]),
         "remediated.example.gov": scanned("remediated", [
-            finding("kaspersky-endpoint-security-linux", name="kesl", outcome="removed"),
+            finding("kaspersky-endpoint-security-linux", name="kesl", outcome="removed", drift="reinstalled",
+                    removed_at="2026-10-15T08:00:00Z"),
             finding("wechat", outcome="already_absent"),
             finding("tiktok", source="flatpak", name="com.tiktok.App", exempt=True, outcome="skipped_exempt")],
             remediation={"run_id": "20261129T120000Z", "reboot_required": True, "steps": [],

@@ -186,3 +186,44 @@ def test_schema_rejects_broken_reports(path, value, message):
     with pytest.raises(jsonschema.ValidationError) as exc:
         schema().validate(report)
     assert message in exc.value.message
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (("hosts", report_fleet.BUERO, "findings", 0, "drift"), "gone", "'reinstalled' was expected"),
+    (("hosts", report_fleet.BUERO, "findings", 0, "removed_at"), "yesterday", "does not match"),
+    (("hosts", report_fleet.BUERO, "findings", 0, "removed_at"), None, "'removed_at' is a dependency of 'drift'"),
+    (("hosts", report_fleet.BUERO, "reinstalled"), "wechat", "'wechat' is not of type 'array'"),
+    (("hosts", report_fleet.BUERO, "last_remediation_at"), "soon", "is not valid under any of the given schemas"),
+    (("hosts", report_fleet.BUERO, "blocks", "items", 0, "state"), "done", "'done' is not one of"),
+    (("hosts", report_fleet.BUERO, "blocks", "mode"), "maybe", "'maybe' is not one of"),
+    (("summary", "reinstalled_hosts"), -1, "less than the minimum of 0"),
+])
+def test_schema_checks_drift_and_blocks(path, value, message):
+    report = json.loads(json.dumps(build_report(report_fleet.fleet(), "2026.11.29", report_fleet.WHEN)))
+    schema().validate(report)
+    node = report
+    for key in path[:-1]:
+        node = node[key]
+    if value is None:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    with pytest.raises(jsonschema.ValidationError) as exc:
+        schema().validate(report)
+    assert message in exc.value.message
+
+
+def test_the_four_files_agree_on_reinstalls(tmp_path):
+    dest = str(tmp_path / "out")
+    run_action({"dest": dest}, report_fleet.fleet())
+    data, rows, blob, junit = read_all(dest)
+    again = sorted(h for h, e in data["hosts"].items() if e.get("reinstalled"))
+    assert again == sorted([report_fleet.BUERO, "remediated.example.gov"])
+    assert data["summary"]["reinstalled_hosts"] == 2 and data["summary"]["reinstalled_findings"] == 2
+    assert data["hosts"][report_fleet.BUERO]["reinstalled"] == [report_fleet.BUERO_WECHAT_KEY]
+    assert data["hosts"][report_fleet.BUERO]["blocks"] == report_fleet.BLOCKS
+    assert data["hosts"]["exempt.example.gov"]["reinstalled"] == []
+    assert sorted(set(unquote(r["host"]) for r in rows if r["drift"] == "reinstalled" and r["exempt"] == "false")) == again
+    assert sorted(h[0] for h in blob["hosts"] if h[11]) == again
+    assert sorted(s.get("name") for s in junit.findall("testsuite")
+                  if [p for p in s.findall("properties/property") if p.get("name") == "reinstalled"]) == again

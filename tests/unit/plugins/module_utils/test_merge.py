@@ -151,3 +151,18 @@ def test_find_reports_errors(tmp_path):
     with pytest.raises(MergeError) as exc:
         load_reports([str(tmp_path / "bad.json")])
     assert str(exc.value).startswith("cannot read %s: " % (tmp_path / "bad.json"))
+
+
+def test_merged_report_keeps_reinstalls_and_blocks():
+    blocks = {"prevent_reinstall": True, "mode": "present", "items": [{"mechanism": "apt_preferences",
+                                                                       "state": "applied"}], "not_blockable": []}
+    drift = dict(drift="reinstalled", removed_at="2026-11-30T08:00:00Z")
+    a = report({"web01": {"status": "non_compliant", "findings": [finding("wechat", **drift)],
+                          "reinstalled": ["dpkg|machine|wechat|/var/lib/dpkg/status"], "blocks": blocks}}, WHEN)
+    b = report({"web02": {"status": "non_compliant", "findings": [finding("kesl", **drift), finding("tiktok")]}},
+               WHEN + datetime.timedelta(minutes=1))
+    merged = merge_reports([("a", a), ("b", b)], generated_at=WHEN)
+    assert merged["summary"]["reinstalled_hosts"] == 2 and merged["summary"]["reinstalled_findings"] == 2
+    assert merged["hosts"]["web01"]["reinstalled"] == ["dpkg|machine|wechat|/var/lib/dpkg/status"]
+    assert merged["hosts"]["web02"]["reinstalled"] == ["dpkg|machine|kesl|/var/lib/dpkg/status"]
+    assert merged["hosts"]["web01"]["blocks"] == blocks

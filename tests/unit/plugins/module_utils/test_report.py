@@ -12,7 +12,7 @@ import datetime
 import pytest
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._report import (
-    REPORT_SCHEMA, build_report, summary_lines,
+    REPORT_SCHEMA, block_summary, build_report, summary_lines,
 )
 
 WHEN = datetime.datetime(2026, 3, 31, 8, 30, 5, tzinfo=datetime.timezone.utc)
@@ -103,7 +103,7 @@ def test_report_shape_and_counts():
     assert report["playbook"] == "audit.yml"
     assert report["summary"] == {"compliant": 2, "non_compliant": 2, "unreachable": 1, "failed": 1, "hosts": 6,
                                  "findings": 5, "exempt_findings": 1, "remediated": 0,
-                                 "reboot_required": []}
+                                 "reboot_required": [], "reinstalled_hosts": 0, "reinstalled_findings": 0}
     assert report["products"] == {
         "wechat": {"product": "WeChat", "vendor": "Tencent", "hosts": 2, "findings": 3, "exempt": 1},
         "kesl": {"product": "KESL", "vendor": "Kaspersky", "hosts": 1, "findings": 1, "exempt": 0},
@@ -130,7 +130,7 @@ def test_generated_at_defaults_to_now():
     assert abs((now - stamp).total_seconds()) < 300
     assert report["summary"] == {"compliant": 0, "non_compliant": 0, "unreachable": 0, "failed": 0, "hosts": 0,
                                  "findings": 0, "exempt_findings": 0, "remediated": 0,
-                                 "reboot_required": []}
+                                 "reboot_required": [], "reinstalled_hosts": 0, "reinstalled_findings": 0}
     assert report["hosts"] == {} and report["products"] == {}
 
 
@@ -208,7 +208,7 @@ def test_ten_thousand_hosts():
     report = build_report(results, "v", WHEN)
     assert report["summary"] == {"compliant": 7000, "non_compliant": 1000, "unreachable": 1000, "failed": 1000,
                                  "hosts": 10000, "findings": 3000, "exempt_findings": 2000,
-                                 "remediated": 0, "reboot_required": []}
+                                 "remediated": 0, "reboot_required": [], "reinstalled_hosts": 0, "reinstalled_findings": 0}
     assert report["products"]["wechat"] == {"product": "WeChat", "vendor": "Tencent", "hosts": 1000,
                                             "findings": 1000, "exempt": 0}
     assert report["products"]["kesl"]["exempt"] == 1000
@@ -217,3 +217,82 @@ def test_ten_thousand_hosts():
     assert len(lines) == 1 + 50 + 2
     assert lines[1].split()[:2] == ["host00001", "unreachable"]
     assert lines[-2] == "... 9950 more host(s) in report.json"
+
+
+# -- drift (reinstalled) and reinstall blocks ---------------------------------------------------------
+def again(eid="wechat", exempt=False, **kw):
+    return f(eid, exempt=exempt, key="dpkg|machine|%s|/var/lib/dpkg/status" % eid, drift="reinstalled",
+             removed_at="2026-12-01T09:00:42Z", **kw)
+
+
+@pytest.mark.parametrize("result, reinstalled", [
+    ({"status": "non_compliant", "findings": [again(), f("kesl")], "reinstalled": ["dpkg|machine|wechat|/var/lib/dpkg/status"]},
+     ["dpkg|machine|wechat|/var/lib/dpkg/status"]),
+    # the list always follows the findings: a claim without a marked finding is dropped
+    ({"status": "non_compliant", "findings": [f("kesl")], "reinstalled": ["dpkg|machine|kesl|x"]}, []),
+    # marked findings without the host list (a hand-made or older result) still count
+    ({"status": "non_compliant", "findings": [again("kesl"), again()]},
+     ["dpkg|machine|kesl|/var/lib/dpkg/status", "dpkg|machine|wechat|/var/lib/dpkg/status"]),
+    # exempt reinstalls are marked on the finding only
+    ({"status": "compliant", "findings": [again(exempt=True)], "reinstalled": []}, []),
+    # removed again by this run: still reported as reinstalled
+    ({"status": "remediated", "remediation": {"run_id": "r"}, "findings": [again(outcome="removed")],
+      "reinstalled": ["dpkg|machine|wechat|/var/lib/dpkg/status"]}, ["dpkg|machine|wechat|/var/lib/dpkg/status"]),
+])
+def test_host_reinstalled_list_agrees_with_findings(result, reinstalled):
+    report = build_report({"h": result}, "v", WHEN)
+    assert report["hosts"]["h"]["reinstalled"] == reinstalled
+    assert report["summary"]["reinstalled_hosts"] == (1 if reinstalled else 0)
+    assert report["summary"]["reinstalled_findings"] == len(reinstalled)
+
+
+def test_no_drift_no_key_and_unscanned_hosts_never_reinstalled():
+    report = build_report({"a": {"status": "non_compliant", "findings": [f()]},
+                           "b": {"status": "unreachable", "findings": [], "reinstalled": ["x"]}}, "v", WHEN)
+    assert "reinstalled" not in report["hosts"]["a"] and "reinstalled" not in report["hosts"]["b"]
+    assert report["summary"]["reinstalled_hosts"] == 0
+
+
+def test_blocks_and_last_remediation_are_kept_only_with_the_right_type():
+    blocks = {"prevent_reinstall": True, "mode": "present", "items": [], "not_blockable": []}
+    report = build_report({"a": {"status": "compliant", "findings": [], "blocks": blocks,
+                                 "last_remediation_at": "2026-12-01T09:00:42Z"},
+                           "b": {"status": "compliant", "findings": [], "blocks": "yes", "last_remediation_at": 5}},
+                          "v", WHEN)
+    assert report["hosts"]["a"]["blocks"] == blocks
+    assert report["hosts"]["a"]["last_remediation_at"] == "2026-12-01T09:00:42Z"
+    assert "blocks" not in report["hosts"]["b"] and "last_remediation_at" not in report["hosts"]["b"]
+
+
+@pytest.mark.parametrize("blocks, line", [
+    (None, ""),
+    ("applied", ""),
+    ({"prevent_reinstall": False, "mode": "present", "items": [], "not_blockable": []}, "blocks: off"),
+    ({"prevent_reinstall": True, "mode": "present", "items": [], "not_blockable": []}, "blocks (present): none"),
+    ({"prevent_reinstall": True, "mode": "absent",
+      "items": [{"mechanism": "apt_preferences", "state": "removed"}, {"mechanism": "zypper_lock", "state": "removed"}]},
+     "blocks (absent): removed 2"),
+    ({"prevent_reinstall": True, "mode": "present",
+      "items": [{"mechanism": "dnf_excludepkgs", "state": "failed"}, {"mechanism": "apt_preferences", "state": "applied"},
+                {"mechanism": "flatpak_mask", "state": "failed"}, "junk"],
+      "not_blockable": [{"entry": "tiktok", "source": "snap"}, "junk"]},
+     "blocks (present): applied 1, failed 2 (dnf_excludepkgs, flatpak_mask); 1 not blockable"),
+])
+def test_block_summary(blocks, line):
+    assert block_summary(blocks) == line
+
+
+def test_summary_lines_mark_reinstalls_and_show_blocks():
+    blocks = {"prevent_reinstall": True, "mode": "present",
+              "items": [{"mechanism": "apt_preferences", "state": "applied"}], "not_blockable": []}
+    results = {
+        "web1": {"status": "non_compliant", "findings": [again(), again("kesl"), f("tiktok")], "blocks": blocks},
+        "web2": {"status": "non_compliant", "findings": [f()]},
+        "web3": {"status": "remediated", "remediation": {"run_id": "r"}, "findings": [again(outcome="removed")]},
+    }
+    lines = summary_lines(build_report(results, "v", WHEN))
+    assert lines[1].startswith("web1") and lines[1].endswith("  [reinstalled 2] kesl, tiktok, wechat")
+    assert lines[2] == "%-30s %s" % ("", "blocks (present): applied 1")
+    assert lines[3].startswith("web2") and lines[3].endswith("  wechat")
+    assert lines[4].endswith("  [reinstalled 1] wechat (removed 1)")
+    assert lines[-1] == "REINSTALLED 3 finding(s) on 2 host(s) after a remediation removed them: web1, web3"

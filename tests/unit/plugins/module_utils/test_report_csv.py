@@ -35,13 +35,14 @@ def test_round_trip_equals_the_report():
         entry = report["hosts"][host]
         if not entry["findings"]:
             expected.append((host, entry["status"], entry.get("error", ""), "", "", "", "", "", "", "", "", "", "",
-                             "", "", ""))
+                             "", "", "", "", ""))
         for f in entry["findings"]:
             exemption = f.get("exemption") or f.get("exemption_expired") or {}
             expected.append((host, entry["status"], entry.get("error", ""), f["id"], f["product"], f["vendor"],
                              f["source"], f["name"], f["version"], f["scope"], f["path"] or "",
                              ";".join(f["policies"]), "true" if f["exempt"] else "false",
-                             exemption.get("reason", ""), exemption.get("expires", ""), f.get("outcome", "")))
+                             exemption.get("reason", ""), exemption.get("expires", ""), f.get("outcome", ""),
+                             f.get("drift", ""), f.get("removed_at", "")))
     got = [tuple(unescape(row[c]) for c in COLUMNS) for row in rows]
     assert got == expected
     # one row per host x finding, plus one per host without findings
@@ -116,3 +117,22 @@ def test_write_csv_counts_rows_and_uses_crlf():
     text = buf.getvalue()
     assert text.startswith(",".join(COLUMNS) + "\r\n")
     assert text.count("\r\n") == 17
+
+
+def test_existing_columns_keep_their_order_and_drift_is_appended():
+    assert COLUMNS[:16] == ("host", "status", "error", "finding id", "product", "vendor", "source", "name", "version",
+                            "scope", "path", "policies", "exempt", "exemption reason", "exemption expires", "outcome")
+    assert COLUMNS[16:] == ("drift", "removed at")
+
+
+def test_reinstalled_findings():
+    rows = read_back(report_fleet.report())
+    drift = sorted((r["host"], r["finding id"], r["drift"], r["removed at"], r["exempt"], r["outcome"])
+                   for r in rows if r["drift"])
+    assert drift == [
+        (report_fleet.BUERO, "wechat", "reinstalled", "2026-11-01T10:00:00Z", "false", ""),
+        ("exempt.example.gov", "wechat", "reinstalled", "2026-10-01T00:00:00Z", "true", ""),
+        ("remediated.example.gov", "kaspersky-endpoint-security-linux", "reinstalled", "2026-10-15T08:00:00Z",
+         "false", "removed"),
+    ]
+    assert all(r["removed at"] == "" for r in rows if not r["drift"])

@@ -13,6 +13,7 @@ import json
 import re
 from html.parser import HTMLParser
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._report import build_report
 from ansible_collections.govsec.banned_software.plugins.module_utils._report_html import (
     JS, embed_json, render_html,
 )
@@ -154,13 +155,13 @@ def test_counts_equal_the_summary():
     page = parse(report)
     summary = report["summary"]
     keys = ("hosts", "compliant", "non_compliant", "remediated", "unreachable", "failed", "findings",
-            "exempt_findings")
+            "exempt_findings", "reinstalled_hosts", "reinstalled_findings")
     expected = dict((k, str(summary[k])) for k in keys)
     expected["reboot_required"] = str(len(summary["reboot_required"]))
     assert page.cards == expected
     assert page.cards == {"hosts": "12", "compliant": "2", "non_compliant": "7", "remediated": "1",
                           "unreachable": "1", "failed": "1", "findings": "13", "exempt_findings": "2",
-                          "reboot_required": "1"}
+                          "reinstalled_hosts": "2", "reinstalled_findings": "2", "reboot_required": "1"}
     text = "".join(page.text)
     assert "2026-11-29T12:00:00Z" in text
     assert "catalog 2026.11.29" in text
@@ -191,3 +192,36 @@ def test_embed_json_escapes():
     text = embed_json({"a": u"</script><!-- & \u2028\u2029"})
     assert text == '{"a":"\\u003c/script\\u003e\\u003c!-- \\u0026 \\u2028\\u2029"}'
     assert json.loads(text) == {"a": u"</script><!-- & \u2028\u2029"}
+
+
+def test_reinstalled_badges_filter_and_blocks():
+    report = report_fleet.report()
+    page = parse(report)
+    data = json.loads([body for attrs, body in page.scripts if attrs.get("type") == "application/json"][0])
+    by_name = dict((h[0], h) for h in data["hosts"])
+    # host rows: reinstalled findings (not exempt) and the block summary, appended after the findings
+    assert by_name[report_fleet.BUERO][11] == 1
+    assert by_name["remediated.example.gov"][11] == 1          # found again, removed again
+    assert by_name["exempt.example.gov"][11] == 0              # marked but exempt
+    assert by_name["clean.example.gov"][11:] == [0, ""]
+    assert by_name[report_fleet.BUERO][12] == report_fleet.BLOCKS_LINE
+    # finding rows: drift and removed_at after the policies
+    wechat = [f for f in by_name[report_fleet.BUERO][10] if f[0] == "wechat"][0]
+    assert wechat[10:] == ["reinstalled", "2026-11-01T10:00:00Z"]
+    assert [f[10:] for f in by_name["down.example.gov"][10]] == []
+    exempt = by_name["exempt.example.gov"][10][0]
+    assert exempt[8] is True and exempt[10] == "reinstalled"
+    # the script draws the badge column, the finding badge, the filter and the block line
+    assert '["drift", 11, "badge"]' in JS and 'flagCol: 11' in JS and '"reinstalled only"' in JS
+    assert 'el("span", f[10], "badge")' in JS and '"Reinstall " + r[12]' in JS
+    text = "".join(page.text)
+    assert ("Reinstalled after a remediation removed it, on: %s, remediated.example.gov." % report_fleet.BUERO) in text
+    assert "hosts with reinstalls" in text
+
+
+def test_no_reinstalls_no_note():
+    report = build_report({"a": {"status": "non_compliant", "findings": [report_fleet.finding("wechat")]}}, "1",
+                          report_fleet.WHEN)
+    page = parse(report)
+    assert page.cards["reinstalled_hosts"] == "0" and page.cards["reinstalled_findings"] == "0"
+    assert "Reinstalled after" not in "".join(page.text)

@@ -83,14 +83,19 @@ def test_each_case():
     assert dict((n, kind(c)) for n, c in by_name.items()) == {
         "wechat": "failure", "tiktok": "failure", "deepseek": "passed", "kaspersky-endpoint-security-linux": "passed"}
     failure = by_name["wechat"].find("failure")
-    assert failure.get("message") == "1 finding(s) of WeChat (Weixin) (not exempt)"
-    assert failure.text == u"dpkg wechat-\u5fae\u4fe1 version=1.0 scope=machine path=/var/lib/dpkg/status"
+    assert failure.get("type") == "reinstalled"
+    assert failure.get("message") == ("reinstalled: 1 finding(s) of WeChat (Weixin) (not exempt), found again after "
+                                      "a remediation removed it on 2026-11-01T10:00:00Z")
+    assert failure.text == (u"dpkg wechat-\u5fae\u4fe1 version=1.0 scope=machine path=/var/lib/dpkg/status "
+                            u"drift=reinstalled removed_at=2026-11-01T10:00:00Z")
+    tiktok = by_name["tiktok"].find("failure")
+    assert (tiktok.get("type"), tiktok.get("message")) == ("banned_software", "1 finding(s) of TikTok (not exempt)")
 
     by_name, dummy = cases(doc, "exempt.example.gov")
     skipped = by_name["wechat"].find("skipped")
     assert skipped.get("message") == (u"exempt: flatpak com.tencent.WeChat version=1.0 scope=machine "
-                                      u"path=/var/lib/dpkg/status: Liaison office \u2014 ticket SEC-1234 "
-                                      u"(expires 2027-03-31)")
+                                      u"path=/var/lib/dpkg/status drift=reinstalled removed_at=2026-10-01T00:00:00Z: "
+                                      u"Liaison office \u2014 ticket SEC-1234 (expires 2027-03-31)")
 
     by_name, dummy = cases(doc, "expired.example.gov")
     assert kind(by_name["deepseek"]) == "failure"
@@ -151,3 +156,24 @@ def test_write_junit_returns_totals():
     assert totals == {"tests": 48, "failures": 8, "errors": 8, "skipped": 2}
     assert buf.getvalue().startswith(b"<?xml version='1.0' encoding='utf-8'?>")
     SCHEMA.assertValid(etree.fromstring(buf.getvalue()))
+
+
+def properties(doc, host):
+    dummy, suite = cases(doc, host)
+    return dict((p.get("name"), p.get("value")) for p in suite.findall("properties/property"))
+
+
+def test_reinstalled_and_blocks_properties():
+    doc = parse(report_fleet.report())
+    assert properties(doc, report_fleet.BUERO) == {
+        "status": "non_compliant", "catalog_version": "2026.11.29", "reinstalled": "1",
+        "blocks": report_fleet.BLOCKS_LINE}
+    # removed again in this run: the case passes, the property still tells the software came back
+    assert properties(doc, "remediated.example.gov")["reinstalled"] == "1"
+    by_name, dummy = cases(doc, "remediated.example.gov")
+    assert kind(by_name["kaspersky-endpoint-security-linux"]) == "passed"
+    assert "drift=reinstalled" in by_name["kaspersky-endpoint-security-linux"].find("system-out").text
+    # an exempt reinstall stays a skipped case without the property
+    assert "reinstalled" not in properties(doc, "exempt.example.gov")
+    assert kind(cases(doc, "exempt.example.gov")[0]["wechat"]) == "skipped"
+    assert [f.get("type") for f in doc.findall("testsuite/testcase/failure")].count("reinstalled") == 1
