@@ -11,6 +11,8 @@ APT_PACKAGES=(
   podman runc mmdebstrap uidmap
   # fixtures and collectors: RPM-managed host, flatpak, Windows registry hives, .deb packages
   rpm dnf flatpak libhivex-bin python3-hivex dpkg-dev fakeroot
+  # package repositories of the fixtures (molecule block_*: dpkg-scanpackages is in dpkg-dev)
+  createrepo-c
   # ansible-test sanity: git (layout), shellcheck (shellcheck test), en_US.UTF-8 locale
   git shellcheck locales
   # tooling
