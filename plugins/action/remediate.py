@@ -19,6 +19,9 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._plan impor
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
     SELECTION_SPEC, load_selection,
 )
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import (
+    BLOCK_SPEC, BlockError, HostBlocks, check_block_args,
+)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, now_utc, scan_host
 
 display = Display()
@@ -48,6 +51,7 @@ ARGUMENT_SPEC = dict(
     lock_timeout=dict(type="int", default=300),
     step_timeout=dict(type="int", default=900),
 )
+ARGUMENT_SPEC.update(BLOCK_SPEC)   # prevent_reinstall, prevent_reinstall_entries, applocker_enforcement
 PLAN_OPTIONS = ("data_policy", "data_policies", "purge_packages", "remove_leftovers", "max_removals",
                 "protected_packages", "step_timeout")
 
@@ -96,41 +100,51 @@ class ActionModule(ActionBase):
         try:
             catalog, entries, exemptions = load_selection(args)
             validate_options(options)
+            check_block_args(args, catalog)
             unknown = sorted(set(args["data_policies"]) - set(e.id for e in catalog.entries))
             if unknown:
                 raise PlanError("banned_software_data_policies names unknown entries: %s" % ", ".join(unknown))
-        except (CatalogError, PlanError) as exc:
+        except (CatalogError, PlanError, BlockError) as exc:
             result.update(failed=True, msg="catalog or variable error: %s" % exc, catalog_error=True)
             return result
         by_id = dict((e.id, e) for e in entries)
+        prevent = args["prevent_reinstall"]
 
         try:
-            facts, collected = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions)
+            facts, collected = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions,
+                                         block_state=prevent)
         except ScanFailed as exc:
             result.update(failed=True, msg=str(exc), **exc.details)
             return result
         findings = facts["findings"]
+        blocks = HostBlocks(facts["os"], "present", args, catalog, entries, exemptions)
         try:
             plan = plan_removal(facts["os"], findings, collected, by_id, options)
-        except PlanError as exc:
-            result.update(failed=True, msg="cannot plan the removal: %s" % exc)
+            block_plan = blocks.plan(collected, len(plan["steps"]) + 1)
+        except (PlanError, BlockError, ValueError) as exc:
+            result.update(failed=True, msg="cannot plan the removal and reinstall blocks: %s" % exc)
             return result
+        if plan.get("tripped"):
+            blocks.cancel("the circuit breaker tripped: no block was planned, nothing was changed on this host")
+            block_plan = blocks.planned
 
         remediation = {"run_id": run_id, "plan": plan, "steps": [], "reboot_required": False,
                        "started_at": facts["scanned_at"]}
-        changed = bool(plan["steps"])
+        steps = plan["steps"] + block_plan["steps"]
+        changed = bool(steps)
         if self._task.diff and changed:
-            result["diff"] = plan_diff(findings, plan)
+            diffs = ([plan_diff(findings, plan)] if plan["steps"] else []) + block_plan["diff"]
+            result["diff"] = diffs[0] if len(diffs) == 1 else diffs
 
-        if self._task.check_mode or not plan["steps"]:
+        if self._task.check_mode or not steps:
             judge_outcomes(findings, plan, [], None if self._task.check_mode else set(f["key"] for f in findings))
             remediation["checked_only"] = bool(self._task.check_mode)
-            return self._finish(result, facts, remediation, changed, host)
+            return self._finish(result, facts, remediation, changed, host, blocks)
 
         homes = [u["home"] for u in collected.get("users") or [] if isinstance(u, dict) and u.get("home")]
         quarantine_dir, archive_dir = DEFAULT_DIRS.get(facts["os"], DEFAULT_DIRS["linux"])
         module_args = {
-            "steps": executor_steps(plan["steps"], facts["os"]), "run_id": run_id, "lock_timeout": args["lock_timeout"],
+            "steps": executor_steps(steps, facts["os"]), "run_id": run_id, "lock_timeout": args["lock_timeout"],
             "default_timeout": args["step_timeout"], "quarantine_dir": args["quarantine_dir"] or quarantine_dir,
             "archive_dir": args["archive_dir"] or archive_dir, "homes": homes}
         if args["uninstall_secrets"]:
@@ -139,17 +153,25 @@ class ActionModule(ActionBase):
         executed = self._execute_module(module_name=EXECUTORS[facts["os"]], task_vars=task_vars,
                                         module_args=module_args)
         step_results = executed.get("steps") if isinstance(executed.get("steps"), list) else []
-        remediation["steps"] = step_results
+        removal_ids = set(s["id"] for s in plan["steps"])
+        remediation["steps"] = [r for r in step_results if isinstance(r, dict) and r.get("id") in removal_ids]
         if not step_results and executed.get("failed"):
             remediation["error"] = "executor failed before running the plan: %s" % executed.get("msg")
             display.warning("%s: %s" % (host, remediation["error"]))
 
         try:
-            after, collected_after = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions)
+            after, collected_after = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions,
+                                               block_state=prevent)
         except ScanFailed as exc:
+            blocks.judge(step_results, None)
             result.update(failed=True, msg="removal ran but the verification scan failed: %s" % exc,
-                          changed=True, remediation=remediation, **exc.details)
+                          changed=True, remediation=remediation, blocks=blocks.result(), **exc.details)
             return result
+        try:
+            blocks.judge(step_results, collected_after)
+        except (BlockError, ValueError) as exc:
+            blocks.judge(step_results, None)
+            blocks.detail = "the verification scan's block state could not be planned: %s" % exc
         remaining = set(f["key"] for f in after["findings"])
         judge_outcomes(findings, plan, step_results, remaining)
         if remediation.get("error"):
@@ -170,9 +192,9 @@ class ActionModule(ActionBase):
                     finding["outcome"] = "failed"
                     finding["outcome_detail"] = "found by the verification scan only"
                 findings.append(finding)
-        return self._finish(result, facts, remediation, changed, host)
+        return self._finish(result, facts, remediation, changed, host, blocks)
 
-    def _finish(self, result, facts, remediation, changed, host):
+    def _finish(self, result, facts, remediation, changed, host, blocks):
         findings = facts["findings"]
         counts = {}
         for finding in findings:
@@ -187,11 +209,15 @@ class ActionModule(ActionBase):
             status = "non_compliant" if remaining else "remediated"
         remediation["outcomes"] = counts
         remediation["finished_at"] = now_utc()
-        facts = dict(facts, status=status, remediation=remediation)
+        facts = dict(facts, status=status, remediation=remediation, blocks=blocks.result())
         for warning in facts["warnings"]:
             display.warning("%s: %s" % (host, warning))
+        for item in blocks.failed_items():
+            display.warning("%s: reinstall block %s (%s) failed: %s" % (host, item["mechanism"], item["target"],
+                                                                         item.get("detail")))
         result.update(changed=changed, status=status, findings=findings, remediation=remediation,
-                      reboot_required=remediation["reboot_required"], ansible_facts={"banned_software": facts})
+                      blocks=facts["blocks"], reboot_required=remediation["reboot_required"],
+                      ansible_facts={"banned_software": facts})
         if remediation["plan"].get("tripped"):
             # Circuit breaker (docs/design.md, "Safety"): nothing is removed and the host fails.
             result.update(failed=True, msg=remediation["plan"]["tripped"])

@@ -70,3 +70,24 @@ options:
     elements: raw
     default: []
 """
+
+    # Options of the reinstall blocks (remediate and block actions; docs/blocking.md).
+    BLOCKING = r"""
+options:
+  prevent_reinstall_entries:
+    description:
+      - Per catalog entry id, V(true) or V(false) to block it or not, overriding the entry's C(prevent_reinstall)
+        (default V(true)). An unknown entry id or a value that is not a boolean is an error before any host is
+        contacted.
+      - An entry with a live exemption on the host is never blocked there.
+    type: dict
+    default: {}
+  applocker_enforcement:
+    description:
+      - Windows. Enforcement mode of the AppLocker rule collections this collection owns on the host
+        (V(AuditOnly) logs what would be blocked; V(Enabled) blocks). Collections that hold the organisation's own
+        rules keep their mode.
+    type: str
+    choices: [AuditOnly, Enabled]
+    default: AuditOnly
+"""

@@ -26,10 +26,21 @@ description:
   - Protected packages (C libraries, init, package managers, kernels, sudo, ssh, Python...) are never removed.
     If the plan would remove more than O(max_removals) items, nothing is removed on the host.
   - Never reboots. RV(reboot_required) tells whether the host asks for a reboot.
+  - Keeps it gone (O(prevent_reinstall), default on). The same collector call reads the host's reinstall blocks
+    and the same executor call applies them after the removal steps, on every host the task runs on (clean
+    hosts too), except when the circuit breaker tripped. Linux, for the entries to block (see
+    O(prevent_reinstall_entries)) - an APT preferences file pinning each banned package to -1, one
+    marker-delimited C(excludepkgs=) block at the end of C([main]) of C(/etc/dnf/dnf.conf) that carries the
+    administrator's own value (dnf 4) or a drop-in (dnf 5), C(zypper addlock) and C(flatpak mask) (system
+    and per user) for what is not locked or masked yet. snap and AppImage have no native block and are
+    listed in RV(blocks) C(not_blockable). Windows - AppLocker deny rules merged into the local policy and
+    deprovisioned AppX packages. macOS - reported as needing MDM. The result is in RV(blocks); the
+    C(govsec.banned_software.block) action (C(playbooks/unblock.yml)) removes them again.
   - Linux in this release.
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes.SELECTION
+  - govsec.banned_software.attributes.BLOCKING
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -38,7 +49,8 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
-    details: The diff lists what is installed and the steps that will remove it.
+    details: The diff lists what is installed and the steps that will remove it, and the text of every file a
+      reinstall block writes or removes, before and after.
   platform:
     description: Target OS/families that can be operated against.
     platforms: [posix]
@@ -48,6 +60,12 @@ attributes:
     description: Runs on the controller as an action plugin.
     support: full
 options:
+  prevent_reinstall:
+    description:
+      - Apply the reinstall blocks of the entries to block (docs/blocking.md) in the same run. V(false) plans no
+        block and leaves existing blocks as they are (remove them with C(playbooks/unblock.yml)).
+    type: bool
+    default: true
   users:
     description: Limit per-user sources to these local users. Default is every local user.
     type: list
@@ -146,8 +164,27 @@ reboot_required:
   returned: success
   type: bool
   sample: false
+blocks:
+  description:
+    - The reinstall blocks of the host. C(prevent_reinstall), C(mode) (V(present)), C(items) (C(mechanism)
+      apt_preferences, dnf_excludepkgs, zypper_lock, flatpak_mask, applocker, appx_deprovision or mdm; C(target), a
+      path or a scope such as V(system) or V(user:alice); C(names); C(entries); C(state) applied, unchanged,
+      would_apply, removed, would_remove, failed, unavailable, not_supported or needs_mdm; C(detail); C(steps), the
+      ids of its executor steps).
+    - C(not_blockable) (C(entry), C(source), C(identifier), C(reason)), C(skipped) (entries not blocked on this
+      host and why), C(steps) (the executor steps planned) and C(results) (what the executor reported for them),
+      C(detail) when no block was planned.
+  returned: success
+  type: dict
+  sample: {"prevent_reinstall": true, "mode": "present",
+           "items": [{"mechanism": "apt_preferences", "target": "/etc/apt/preferences.d/govsec-banned-software",
+                      "names": ["kesl", "wechat"], "entries": ["kaspersky-endpoint-security-linux", "wechat"],
+                      "state": "applied", "detail": "Pin-Priority -1 for 2 package(s)", "steps": [4]}],
+           "not_blockable": [{"entry": "wechat", "source": "appimage", "identifier": "(?i)...AppImage",
+                              "reason": "AppImages are plain files with no install step to block"}],
+           "skipped": [], "steps": [], "results": []}
 ansible_facts:
-  description: C(banned_software) as set by M(govsec.banned_software.scan), plus C(remediation).
+  description: C(banned_software) as set by M(govsec.banned_software.scan), plus C(remediation) and C(blocks).
   returned: success
   type: dict
   sample: {"banned_software": {"status": "remediated"}}

@@ -51,7 +51,7 @@ def now_utc():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, family=None):
+def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, family=None, block_state=False):
     """Scan one host. ``execute_module`` is the action's ``_execute_module``.
 
     ``family`` (``posix``/``windows``) overrides the guess from ``task_vars`` (image scans always run
@@ -76,6 +76,9 @@ def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, fam
     for key in ("sources", "users", "root"):
         if args.get(key) is not None:
             module_args[key] = args[key]
+    if block_state:
+        # The host's reinstall blocks, read in the same call (remediate and block actions only).
+        module_args["block_state"] = True
 
     started = now_utc()
     collected = execute_module(module_name=module, module_args=module_args, task_vars=task_vars)

@@ -8,7 +8,6 @@ __metaclass__ = type
 
 import copy
 import datetime
-import hashlib
 import json
 
 import pytest
@@ -19,11 +18,11 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._block_rule
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import Entry
 from ansible_collections.govsec.banned_software.plugins.module_utils._dnf_conf import BEGIN_LINE, END
+from ansible_collections.govsec.banned_software.tests.unit.helpers.block_host import (
+    ALICE, FLATPAK, ZYPPER, apply, file_, host, sha,
+)
 
 HEADER = {"catalog_version": "2026.11.29", "policies": ["p1"]}
-ZYPPER = "/usr/bin/zypper"
-FLATPAK = "/usr/bin/flatpak"
-ALICE = {"user": "alice", "uid": 1000, "gid": 1000, "home": "/home/alice"}
 
 
 def entry(eid, linux, prevent=None):
@@ -40,61 +39,8 @@ KESL = entry("kesl", {"dpkg": [{"name": "kesl"}], "rpm": [{"name": "kesl"}, {"na
 ENTRIES = [WECHAT, KESL]
 
 
-def sha(text):
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def file_(content):
-    return {"exists": True, "sha256": sha(content), "content": content, "error": None}
-
-
-def host(apt=False, dnf="none", dnf5=False, zypper=None, flatpak=None, files=None):
-    """A block_state; zypper: list of locks; flatpak: {scope: masked} (version 1.14.10)."""
-    state = {"files": dict(files or {}), "apt": {"present": apt}, "dnf": {"family": dnf, "dnf5": dnf5},
-             "zypper": {"present": zypper is not None, "path": ZYPPER if zypper is not None else None,
-                        "locks": list(zypper) if zypper is not None else None, "error": None},
-             "flatpak": {"present": flatpak is not None, "path": FLATPAK if flatpak is not None else None,
-                         "version": "Flatpak 1.14.10", "installations": []}}
-    for scope, masked in sorted((flatpak or {}).items()):
-        inst = {"scope": scope, "path": "/var/lib/flatpak" if scope == "system" else
-                "/home/%s/.local/share/flatpak" % scope[5:], "masked": list(masked), "error": None}
-        if scope != "system":
-            inst["user"] = dict(ALICE, user=scope[5:])
-        state["flatpak"]["installations"].append(inst)
-    return state
-
-
 def plan(state, mode="present", entries=ENTRIES, first_id=1):
     return bp.plan_blocks("linux", entries, state, mode, {"first_id": first_id, "header": HEADER})
-
-
-def apply(state, steps):
-    """The host after the steps ran (a simulated executor that follows the step semantics)."""
-    state = copy.deepcopy(state)
-    done = set()
-    for step in steps:
-        if any(r not in done for r in step.get("requires", [])):
-            continue
-        if step["kind"] == "write_file":
-            assert state["files"].get(step["path"], {}).get("sha256") == step["expect_sha256"], step["path"]
-            state["files"][step["path"]] = file_(step["content"])
-        elif step["kind"] == "remove_file":
-            assert state["files"][step["path"]]["sha256"] == step["expect_sha256"], step["path"]
-            state["files"][step["path"]] = {"exists": False, "sha256": None, "content": None, "error": None}
-        elif step["argv"][0] == ZYPPER:
-            names = step["argv"][step["argv"].index("--") + 1:]
-            locks = set(state["zypper"]["locks"])
-            locks = locks | set(names) if step["argv"][2] == "addlock" else locks - set(names)
-            state["zypper"]["locks"] = sorted(locks)
-        else:
-            argv = step["argv"]
-            names = argv[argv.index("--") + 1:]
-            scope = "system" if "--system" in argv else "user:" + step["run_as"]["user"]
-            inst = [i for i in state["flatpak"]["installations"] if i["scope"] == scope][0]
-            masked = set(inst["masked"])
-            inst["masked"] = sorted(masked - set(names) if "--remove" in argv else masked | set(names))
-        done.add(step["id"])
-    return state
 
 
 def summary(result):

@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+"""The remediate action with reinstall blocks (issue 8): one collector call with block_state, the block steps
+in the same executor call after the removal steps, check mode and --diff, a second run with changed=0,
+clean hosts, the circuit breaker, options and failures. The host is simulated (records + block_state)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+from unittest.mock import MagicMock
+
+from ansible.playbook.task import Task
+
+from ansible_collections.govsec.banned_software.plugins.action import remediate as remediate_action
+from ansible_collections.govsec.banned_software.plugins.module_utils._block_rules import (
+    APT_PREFERENCES_PATH, STATE_PATH,
+)
+from ansible_collections.govsec.banned_software.tests.unit.helpers.block_host import host, run_step
+
+COLLECT = "govsec.banned_software.collect"
+EXECUTE = "govsec.banned_software.execute"
+DPKG = "/usr/bin/dpkg"
+STATUS = "/var/lib/dpkg/status"
+TOOLS = {"dpkg": DPKG, "flatpak": "/usr/bin/flatpak"}
+
+
+class BlockHost(object):
+    """Records (dpkg) and a block_state; the executor removes packages and applies block steps."""
+
+    def __init__(self, packages=("wechat", "linuxqq"), state=None, fail_kinds=()):
+        self.packages = list(packages)
+        self.state = state if state is not None else host(apt=True, flatpak={"system": []})
+        self.calls = []
+        self.fail_kinds = set(fail_kinds)
+
+    def __call__(self, module_name=None, module_args=None, task_vars=None, **kwargs):
+        self.calls.append((module_name, copy.deepcopy(module_args)))
+        if module_name == COLLECT:
+            out = {"os": "linux", "root": "/", "collector_version": "1", "available": {"dpkg": True},
+                   "users": [{"name": "alice", "uid": 1000, "gid": 1000, "home": "/home/alice"}],
+                   "records": {"dpkg": [{"name": n, "scope": "machine", "path": STATUS, "version": "1"}
+                                        for n in self.packages]},
+                   "tools": dict(TOOLS), "counts": {}, "reboot_required": False, "collector_warnings": []}
+            if module_args.get("block_state"):
+                out["block_state"] = copy.deepcopy(self.state)
+            return out
+        if module_name == EXECUTE:
+            results = []
+            for step in module_args["steps"]:
+                result = {"id": step["id"], "kind": step["kind"], "action": step.get("action")}
+                if step["kind"] in self.fail_kinds:
+                    result.update(status="failed", msg="Read-only file system")
+                elif step["kind"] == "command" and step["action"] == "remove_packages":
+                    names = step["argv"][step["argv"].index("--") + 1:]
+                    self.packages = [p for p in self.packages if p not in names]
+                    result.update(status="changed", msg="rc 0")
+                else:
+                    status, msg = run_step(self.state, step)
+                    result.update(status=status, msg=msg)
+                results.append(result)
+            out = {"steps": results, "changed": any(r["status"] == "changed" for r in results)}
+            if any(r["status"] == "failed" for r in results):
+                out.update(failed=True, msg="a step failed")
+            return out
+        raise AssertionError("unexpected module %s" % module_name)
+
+    def modules(self):
+        return [c[0] for c in self.calls]
+
+
+def run(host_, args=None, check_mode=False, diff=False):
+    task = MagicMock(Task)
+    task.args = dict(args or {})
+    task.async_val = 0
+    task.check_mode = check_mode
+    task.diff = diff
+    connection = MagicMock()
+    connection._shell = MagicMock()
+    action = remediate_action.ActionModule(task, connection, MagicMock(), MagicMock(), MagicMock(), MagicMock())
+    action._execute_module = host_
+    return action.run(task_vars={"inventory_hostname": "h1", "ansible_connection": "ssh"})
+
+
+def items(result):
+    return [(i["mechanism"], i["target"], i["state"]) for i in result["blocks"]["items"]]
+
+
+def check(seen, expected, what):
+    assert seen == expected, "%s:\nexpected %r\nseen     %r" % (what, expected, seen)
+
+
+def test_check_mode_predicts_blocks_and_shows_the_files():
+    h = BlockHost()
+    before = copy.deepcopy(h.state)
+    result = run(h, check_mode=True, diff=True)
+    check(h.modules(), [COLLECT], "one collector call")
+    check(h.calls[0][1]["block_state"], True, "block_state asked for")
+    check(h.state, before, "nothing changed")
+    check(result["changed"], True, "changed")
+    check(items(result), [("apt_preferences", APT_PREFERENCES_PATH, "would_apply"),
+                          ("flatpak_mask", "system", "would_apply")], "items")
+    diffs = result["diff"]
+    check([d["before_header"] for d in diffs],
+          ["banned software found", APT_PREFERENCES_PATH + " (absent)", STATE_PATH], "diff headers")
+    assert "Package: wechat\nPin: version *\nPin-Priority: -1" in diffs[1]["after"]
+    facts = result["ansible_facts"]["banned_software"]
+    check(facts["blocks"]["prevent_reinstall"], True, "facts carry the blocks")
+
+
+def test_real_run_blocks_in_the_same_executor_call_then_changes_nothing():
+    h = BlockHost()
+    result = run(h)
+    check(h.modules(), [COLLECT, EXECUTE, COLLECT], "module calls")
+    sent = h.calls[1][1]["steps"]
+    check([(s["id"], s["kind"], s.get("action")) for s in sent], [
+        (1, "command", "remove_packages"), (2, "write_file", "apt_preferences"),
+        (3, "write_file", "block_state_file"), (4, "command", "flatpak_mask")], "one executor call")
+    check(sent[3]["requires"], [3], "the mask requires the record")
+    check(h.calls[2][1]["block_state"], True, "verification scan reads the blocks too")
+    check((result["changed"], result["status"]), (True, "remediated"), "first run")
+    check(items(result), [("apt_preferences", APT_PREFERENCES_PATH, "applied"),
+                          ("flatpak_mask", "system", "applied")], "items")
+    check([r["id"] for r in result["remediation"]["steps"]], [1], "removal results stay in remediation")
+    check([r["id"] for r in result["blocks"]["results"]], [2, 3, 4], "block results")
+    check(json.loads(h.state["files"][STATE_PATH]["content"])["flatpak_masks"], {"system": ["com.tencent.WeChat"]},
+          "record")
+    again = run(h)
+    check(h.modules()[3:], [COLLECT], "second run: one collector call, no executor")
+    check(again["changed"], False, "second run changed")
+    check(set(i[2] for i in items(again)), {"unchanged"}, "second run items")
+
+
+def test_clean_host_is_blocked_too_and_prevention_off_does_nothing():
+    h = BlockHost(packages=["linuxqq"])
+    result = run(h)
+    check(h.modules(), [COLLECT, EXECUTE, COLLECT], "blocks on a clean host")
+    check((result["changed"], result["status"]), (True, "compliant"), "clean host")
+    off = BlockHost(packages=["linuxqq"])
+    result = run(off, {"prevent_reinstall": False})
+    check(off.modules(), [COLLECT], "prevention off")
+    check("block_state" in off.calls[0][1], False, "block_state not asked for")
+    check((result["changed"], result["blocks"]["prevent_reinstall"], result["blocks"]["items"]), (False, False, []),
+          "no blocks")
+
+
+def test_per_entry_override_and_unknown_entry():
+    h = BlockHost(packages=[])
+    result = run(h, {"prevent_reinstall_entries": {"wechat": False}}, check_mode=True)
+    assert {"entry": "wechat", "reason": "prevent_reinstall is false (banned_software_prevent_reinstall_entries)"} \
+        in result["blocks"]["skipped"]
+    apt = [i for i in result["blocks"]["items"] if i["mechanism"] == "apt_preferences"][0]
+    assert "wechat" not in apt["names"] and "kesl" in apt["names"]
+    bad = BlockHost()
+    result = run(bad, {"prevent_reinstall_entries": {"no-such-entry": True}})
+    check((result.get("failed"), bad.modules()), (True, []), "variable error before any host call")
+    assert "banned_software_prevent_reinstall_entries names unknown catalog entries: no-such-entry" in result["msg"]
+
+
+def test_circuit_breaker_plans_no_block():
+    h = BlockHost()
+    result = run(h, {"max_removals": 0})
+    check((result.get("failed"), h.modules()), (True, [COLLECT]), "tripped")
+    check((result["blocks"]["items"], result["blocks"]["steps"]), ([], []), "no block")
+    assert "circuit breaker" in result["blocks"]["detail"]
+
+
+def test_a_failed_block_step_is_reported():
+    h = BlockHost(packages=[], fail_kinds=("write_file",))
+    result = run(h)
+    check(items(result), [("apt_preferences", APT_PREFERENCES_PATH, "failed"),
+                          ("flatpak_mask", "system", "failed")], "items")
+    assert "Read-only file system" in result["blocks"]["items"][0]["detail"]
+    check(result["blocks"]["items"][1]["detail"], "step 2 (block_state_file) failed: Read-only file system",
+          "the mask waits for its record")
+    check([r["status"] for r in result["blocks"]["results"]], ["failed", "failed", "changed"],
+          "executor results (the simulated executor does not skip)")
