@@ -16,7 +16,7 @@ build}, ``applocker_cmdlets``, ``appidsvc`` {status, start_type} (None: no such 
 their state is the prediction (``would_apply``, ``would_remove``, ``unchanged``, ``unavailable``,
 ``not_supported``); the dispatcher turns ``would_*`` into the outcome once the steps ran.
 
-Decisions (docs/blocking.md, "Windows"):
+Decisions (docs/windows.md, "Reinstall blocks"; which entries are blocked: docs/blocking.md):
 
 * Availability (``mode: present``): the AppLocker cmdlets, an edition that enforces AppLocker (EditionID
   Enterprise*, Education*, IoTEnterprise*, Server*, or a Server installation; ``applocker_all_editions``

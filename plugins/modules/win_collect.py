@@ -238,7 +238,7 @@ local_fact_text:
   sample: '{"schema": 1, "status": "compliant", "removals": []}'
 block_state:
   description:
-    - Only with O(block_state). Raw facts; the controller decides (C(docs/blocking.md), "Windows").
+    - Only with O(block_state). Raw facts; the controller decides (C(docs/windows.md), "Reinstall blocks").
       Anything that cannot be read is left out and C(<name>_error) holds the message instead.
     - "C(edition): C(edition_id), C(installation_type), C(product_name), C(build) (from
       C(HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion)); C(applocker_cmdlets): whether
