@@ -85,3 +85,55 @@ def apply(state, steps):
         if status in ("changed", "ok", "absent"):
             done.add(step["id"])
     return state
+
+
+COLLECT = "govsec.banned_software.collect"
+EXECUTE = "govsec.banned_software.execute"
+DPKG = "/usr/bin/dpkg"
+STATUS = "/var/lib/dpkg/status"
+TOOLS = {"dpkg": DPKG, "flatpak": "/usr/bin/flatpak"}
+
+
+class BlockHost(object):
+    """An Ansible host for action tests: the collector returns dpkg records and (when asked) the block_state;
+    the executor removes packages and applies block steps (``fail_kinds``: step kinds that fail)."""
+
+    def __init__(self, packages=("wechat", "linuxqq"), state=None, fail_kinds=()):
+        self.packages = list(packages)
+        self.state = state if state is not None else host(apt=True, flatpak={"system": []})
+        self.calls = []
+        self.fail_kinds = set(fail_kinds)
+
+    def __call__(self, module_name=None, module_args=None, task_vars=None, **kwargs):
+        self.calls.append((module_name, copy.deepcopy(module_args)))
+        if module_name == COLLECT:
+            out = {"os": "linux", "root": "/", "collector_version": "1", "available": {"dpkg": True},
+                   "users": [{"name": "alice", "uid": 1000, "gid": 1000, "home": "/home/alice"}],
+                   "records": {"dpkg": [{"name": n, "scope": "machine", "path": STATUS, "version": "1"}
+                                        for n in self.packages]},
+                   "tools": dict(TOOLS), "counts": {}, "reboot_required": False, "collector_warnings": []}
+            if module_args.get("block_state"):
+                out["block_state"] = copy.deepcopy(self.state)
+            return out
+        if module_name == EXECUTE:
+            results = []
+            for step in module_args["steps"]:
+                result = {"id": step["id"], "kind": step["kind"], "action": step.get("action")}
+                if step["kind"] in self.fail_kinds:
+                    result.update(status="failed", msg="Read-only file system")
+                elif step["kind"] == "command" and step["action"] == "remove_packages":
+                    names = step["argv"][step["argv"].index("--") + 1:]
+                    self.packages = [p for p in self.packages if p not in names]
+                    result.update(status="changed", msg="rc 0")
+                else:
+                    status, msg = run_step(self.state, step)
+                    result.update(status=status, msg=msg)
+                results.append(result)
+            out = {"steps": results, "changed": any(r["status"] == "changed" for r in results)}
+            if any(r["status"] == "failed" for r in results):
+                out.update(failed=True, msg="a step failed")
+            return out
+        raise AssertionError("unexpected module %s" % module_name)
+
+    def modules(self):
+        return [c[0] for c in self.calls]

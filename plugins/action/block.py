@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for govsec.banned_software.block: apply (present) or remove (absent) the reinstall blocks.
+
+One collector call (scan + block state), at most one executor call; nothing is removed but blocks.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.govsec.banned_software.plugins.action.remediate import DEFAULT_DIRS, EXECUTORS
+from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
+from ansible_collections.govsec.banned_software.plugins.module_utils._plan import executor_steps
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
+    SELECTION_SPEC, load_selection,
+)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import (
+    BLOCK_SPEC, BlockError, HostBlocks, check_block_args,
+)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, scan_host
+
+display = Display()
+
+ARGUMENT_SPEC = dict(
+    SELECTION_SPEC,
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    users=dict(type="list", elements="str"),
+    step_timeout=dict(type="int", default=900),
+    lock_timeout=dict(type="int", default=300),
+)
+ARGUMENT_SPEC.update((k, v) for k, v in BLOCK_SPEC.items() if k != "prevent_reinstall")
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        host = task_vars.get("inventory_hostname", "host")
+        run_id = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        try:
+            catalog, entries, exemptions = load_selection(args)
+            check_block_args(args, catalog)
+        except (CatalogError, BlockError) as exc:
+            result.update(failed=True, msg="catalog or variable error: %s" % exc, catalog_error=True)
+            return result
+
+        try:
+            facts, collected = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions,
+                                         block_state=True)
+        except ScanFailed as exc:
+            result.update(failed=True, msg=str(exc), **exc.details)
+            return result
+        blocks = HostBlocks(facts["os"], args["state"], dict(args, prevent_reinstall=True), catalog, entries,
+                            exemptions)
+        try:
+            plan = blocks.plan(collected, 1)
+        except (BlockError, ValueError) as exc:
+            result.update(failed=True, msg="cannot plan the reinstall blocks: %s" % exc)
+            return result
+        changed = bool(plan["steps"])
+        if self._task.diff and changed and plan["diff"]:
+            result["diff"] = plan["diff"]
+
+        if changed and not self._task.check_mode:
+            homes = [u["home"] for u in collected.get("users") or [] if isinstance(u, dict) and u.get("home")]
+            quarantine_dir, archive_dir = DEFAULT_DIRS.get(facts["os"], DEFAULT_DIRS["linux"])
+            executed = self._execute_module(
+                module_name=EXECUTORS[facts["os"]], task_vars=task_vars,
+                module_args={"steps": executor_steps(plan["steps"], facts["os"]), "run_id": run_id,
+                             "lock_timeout": args["lock_timeout"], "default_timeout": args["step_timeout"],
+                             "quarantine_dir": quarantine_dir, "archive_dir": archive_dir, "homes": homes})
+            step_results = executed.get("steps") if isinstance(executed.get("steps"), list) else []
+            if not step_results and executed.get("failed"):
+                blocks.detail = "executor failed before running the steps: %s" % executed.get("msg")
+            blocks.judge(step_results, None)
+            changed = any(r.get("status") == "changed" for r in blocks.results)
+
+        facts = dict(facts, blocks=blocks.result())
+        for warning in facts["warnings"]:
+            display.warning("%s: %s" % (host, warning))
+        result.update(changed=changed, status=facts["status"], findings=facts["findings"], blocks=facts["blocks"],
+                      ansible_facts={"banned_software": facts})
+        failed = blocks.failed_items()
+        if failed:
+            result.update(failed=True, msg="%d reinstall block(s) failed: %s" % (len(failed), "; ".join(
+                "%s %s: %s" % (i["mechanism"], i["target"], i.get("detail")) for i in failed)))
+        return result
