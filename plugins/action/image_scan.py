@@ -15,7 +15,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
 from ansible_collections.govsec.banned_software.plugins.module_utils._plan import PlanError, plan_removal
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
-    SELECTION_SPEC, load_selection,
+    SELECTION_SPEC, load_selection, preload_builtin,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, scan_host
 
@@ -48,6 +48,10 @@ def attach_remediation(findings, plan):
             finding["remediation_note"] = "unplanned: %s" % unplanned[key]["reason"]
         elif not finding["remediation"]:
             finding["remediation_note"] = "no step of its own (removed with its product's other findings)"
+
+
+# Inherited by the forked workers (see preload_builtin).
+preload_builtin()
 
 
 class ActionModule(ActionBase):

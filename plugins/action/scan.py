@@ -7,12 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible.errors import AnsibleConnectionFailure
+from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
-    SELECTION_SPEC, load_selection,
+    SELECTION_SPEC, load_selection, preload_builtin,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, scan_host
 
@@ -23,7 +25,15 @@ ARGUMENT_SPEC = dict(
     sources=dict(type="list", elements="str"),
     users=dict(type="list", elements="str"),
     root=dict(type="path"),
+    record_failures=dict(type="bool", default=False),
 )
+# The host result (banned_software_host_report) is the facts' keys at the top level of the task result,
+# except "warnings": Ansible reserves that key for the task's own warnings (it is "scan_warnings" here).
+RESERVED = frozenset(["warnings", "changed", "failed", "msg", "skipped", "ansible_facts"])
+
+
+# Inherited by the forked workers (see preload_builtin).
+preload_builtin()
 
 
 class ActionModule(ActionBase):
@@ -46,10 +56,20 @@ class ActionModule(ActionBase):
         try:
             facts, dummy = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions)
         except ScanFailed as exc:
-            result.update(failed=True, msg=str(exc), **exc.details)
+            if args["record_failures"]:
+                result.update(changed=False, status="failed", findings=[], error=str(exc), **exc.details)
+            else:
+                result.update(failed=True, msg=str(exc), **exc.details)
+            return result
+        except AnsibleConnectionFailure as exc:
+            if not args["record_failures"]:
+                raise
+            # Recorded as the host's result instead of marking the host unreachable: the report counts it
+            # and the playbook fails the host in its last play (docs/performance.md).
+            result.update(changed=False, status="unreachable", findings=[], error=to_text(exc))
             return result
         for warning in facts["warnings"]:
             display.warning("%s: %s" % (task_vars.get("inventory_hostname", "host"), warning))
-        result.update(changed=False, findings=facts["findings"], status=facts["status"],
-                      ansible_facts={"banned_software": facts})
+        result.update((k, v) for k, v in facts.items() if k not in RESERVED)
+        result.update(changed=False, scan_warnings=facts["warnings"], ansible_facts={"banned_software": facts})
         return result

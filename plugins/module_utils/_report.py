@@ -76,6 +76,9 @@ def _host_entry(result):
         return {"status": "failed", "findings": [], "error": "no scan result for this host"}
     status = result.get("status")
     findings = result.get("findings")
+    if status is None and result.get("unreachable") is True:
+        # A task result registered for a host Ansible could not reach.
+        return {"status": "unreachable", "findings": [], "error": result.get("msg") or "host unreachable"}
     if status not in STATUSES:
         return {"status": "failed", "findings": [],
                 "error": result.get("error") or "unknown status %r" % (status,)}
@@ -88,6 +91,9 @@ def _host_entry(result):
         findings = []
     findings = [f for f in findings if isinstance(f, dict)]
     entry = dict((k, result[k]) for k in HOST_KEYS if k in result)
+    if "warnings" not in entry and isinstance(result.get("scan_warnings"), list):
+        # The scan task's own result (registered as the host result) carries them as scan_warnings.
+        entry["warnings"] = result["scan_warnings"]
     entry["findings"] = findings
     for key, kind in (("blocks", dict), ("last_remediation_at", str)):
         if key in entry and not isinstance(entry[key], kind):

@@ -46,6 +46,16 @@ options:
         (for example a golden image or VM template mounted on the controller, in a play on C(localhost)).
       - Live-only sources (processes) are skipped; paths in findings are paths inside the image.
     type: path
+  record_failures:
+    description:
+      - When V(true), a host that cannot be reached or whose collector fails is not a failed task; the
+        result has RV(status) V(unreachable) or V(failed) and RV(error), so the registered result is the
+        host's result for the report with no second task per host (the detect role does this and fails
+        such hosts at the end of the playbook).
+      - When V(false), such hosts fail the task (or are unreachable) as usual.
+      - Errors in the catalog or the variables always fail the task.
+    type: bool
+    default: false
 seealso:
   - module: govsec.banned_software.collect
   - module: govsec.banned_software.report
@@ -74,10 +84,23 @@ EXAMPLES = r"""
 
 RETURN = r"""
 status:
-  description: V(compliant) when every finding is exempt (or there is none), else V(non_compliant).
+  description:
+    - V(compliant) when every finding is exempt (or there is none), else V(non_compliant).
+    - With O(record_failures), V(unreachable) or V(failed) when the host could not be scanned.
   returned: success
   type: str
   sample: non_compliant
+error:
+  description: Why the host could not be scanned.
+  returned: when O(record_failures) is true and RV(status) is V(unreachable) or V(failed)
+  type: str
+  sample: "collector govsec.banned_software.collect failed: python3: not found"
+scan_warnings:
+  description: The scan's warnings (C(ansible_facts.banned_software.warnings)); also shown as task warnings.
+  returned: success
+  type: list
+  elements: str
+  sample: []
 findings:
   description: One item per banned identifier found on the host.
   returned: success
@@ -96,6 +119,14 @@ findings:
       exempt: false
       key: dpkg|machine|wechat|/var/lib/dpkg/status
       matched_by: name=wechat
+scanned_at:
+  description: >-
+    The other keys of C(ansible_facts.banned_software) (C(scanned_at), C(os), C(catalog_version), C(policies),
+    C(entries_enabled), C(counts), C(available), C(root), ...) are also returned at the top level, so the
+    registered result is the host's result.
+  returned: success
+  type: str
+  sample: "2026-11-29T13:31:02Z"
 ansible_facts:
   description: Facts set on the host.
   returned: success

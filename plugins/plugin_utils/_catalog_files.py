@@ -101,9 +101,9 @@ def load_catalog(extra_files=None, custom_policies=None, custom_entries=None, us
     # Keyed on content, not mtime: a file rewritten within the same timestamp tick is still seen.
     identity = tuple((f, hashlib.sha256(data).hexdigest()) for f, data in contents)
     try:
-        inline = json.dumps([custom_policies, custom_entries], sort_keys=True, default=str)
+        inline = json.dumps([custom_policies or [], custom_entries or []], sort_keys=True, default=str)
     except (TypeError, ValueError):
-        inline = repr([custom_policies, custom_entries])
+        inline = repr([custom_policies or [], custom_entries or []])
     key = (identity, inline)
     cached = _CACHE.get(key)
     if cached is not None:
@@ -114,6 +114,21 @@ def load_catalog(extra_files=None, custom_policies=None, custom_entries=None, us
         _CACHE.clear()
     _CACHE[key] = catalog
     return catalog
+
+
+def preload_builtin():
+    """Load the built-in catalog into this process's cache; never raises.
+
+    Called when an action module is imported. The linear and free strategies import an action plugin's
+    class in the controller's main process (to look up BYPASS_HOST_LOOP) before any worker runs the
+    task, and every worker is forked from that process: the parsed and validated catalog (compiled
+    regular expressions included) is then inherited by all workers instead of being rebuilt once per
+    host (docs/performance.md). A broken catalog is left for the task itself to report.
+    """
+    try:
+        return load_catalog()
+    except (CatalogError, OSError, ValueError):
+        return None
 
 
 # Options shared by the actions that read the catalog (scan, catalog): they mirror the role variables
