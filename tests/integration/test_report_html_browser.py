@@ -135,7 +135,7 @@ def test_reinstalled_badge_and_filter_render(tmp_path):
                                    "reinstalled": [again["key"]]},
              "clean.example.gov": {"status": "compliant", "findings": []}}
     report = report_mod.build_report(fleet, "2026.11.29",
-                                      datetime.datetime(2026, 11, 29, 12, 0, tzinfo=datetime.timezone.utc))
+                                     datetime.datetime(2026, 11, 29, 12, 0, tzinfo=datetime.timezone.utc))
     page = str(tmp_path / "report.html")
     with open(page, "w", encoding="utf-8") as handle:
         html_mod.write_html(report, handle)

@@ -138,11 +138,11 @@ def test_text_parsing_windows_raw_text():
     state, warnings = R.parse_fact_text(text, R.WINDOWS_FACT)
     assert warnings == [] and state["path"] == R.WINDOWS_FACT and state["removals"] == [REMOVAL]
     assert R.parse_fact_text(None, R.WINDOWS_FACT) == (None, [])
-    assert R.parse_fact_text(5, R.WINDOWS_FACT) == (None, ["local fact %s: int instead of text; %s"
-                                                           % (R.WINDOWS_FACT, SKIPPED)])
+    not_text = "local fact %s: int instead of text; %s" % (R.WINDOWS_FACT, SKIPPED)
+    assert R.parse_fact_text(5, R.WINDOWS_FACT) == (None, [not_text])
     huge = " " * (R.MAX_FACT_BYTES + 1)
-    assert R.parse_fact_text(huge, "x")[1] == ["local fact x: larger than %d bytes, not read; %s"
-                                                % (R.MAX_FACT_BYTES, SKIPPED)]
+    too_large = "local fact x: larger than %d bytes, not read; %s" % (R.MAX_FACT_BYTES, SKIPPED)
+    assert R.parse_fact_text(huge, "x")[1] == [too_large]
 
 
 def test_merge_keeps_the_newest_per_key_and_at_most_the_bound():
