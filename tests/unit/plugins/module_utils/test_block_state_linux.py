@@ -153,3 +153,25 @@ def test_collect_linux_returns_block_state_only_when_asked(tmp_path):
     asked = collect_linux(str(tmp_path), {}, never, block_state=True)
     assert asked["block_state"]["apt"] == {"present": True}
     assert asked["block_state"]["dnf"] == {"family": "none", "dnf5": False}
+
+
+@pytest.mark.skipif(shutil.which("zypper") is None, reason="needs the zypper program (Debian: apt-get install zypper)")
+def test_locks_written_by_a_real_zypper_are_read(tmp_path):
+    """`zypper addlock` / `removelock` in a scratch root: the lock file the collector parses, and an
+    administrator's versioned lock of the same name that `removelock <name>` leaves alone."""
+    os.makedirs(str(tmp_path / "etc/zypp"))
+
+    def zypper(*args):
+        subprocess.run(["zypper", "--root", str(tmp_path), "--non-interactive"] + list(args), check=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, LC_ALL="C"))
+
+    zypper("addlock", "--", "wechat", "kesl")
+    with open(str(tmp_path / "etc/zypp/locks"), "a") as handle:
+        handle.write("type: package\nmatch_type: glob\ncase_sensitive: on\nsolvable_name: wechat\nversion: = 1.0\n\n")
+    put(tmp_path, "/usr/bin/zypper", "#!/bin/sh\n", 0o755)
+    assert bs.zypper_state(RootFS(str(tmp_path)))["locks"] == ["kesl", "wechat"]
+    zypper("removelock", "--", "wechat")
+    with open(str(tmp_path / "etc/zypp/locks")) as handle:
+        text = handle.read()
+    assert bs.parse_zypp_locks(text) == ["kesl"]
+    assert "version: == 1.0" in text and "solvable_name: wechat" in text
