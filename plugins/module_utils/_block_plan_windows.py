@@ -140,6 +140,12 @@ def _label(element):
     return element.get("Name") or element.get("Id")
 
 
+def _rule_label(rule):
+    """What a generated rule matches, for the report (the same text as ``_label`` of its element)."""
+    cond = rule["conditions"]
+    return cond["path"] if "path" in cond else "%s / %s" % (cond["publisher"], cond["product"])
+
+
 def _generated(rules, ctype, enforcement, allow_rest):
     """Rule elements of ``rules`` in ``ctype`` (plus the allow-rest rule), built by _block_rules."""
     mine = [r for r in rules if r["collection"] == ctype]
@@ -314,9 +320,7 @@ def _applocker(entries, state, mode, options, steps):
     generated = applocker_rules(entries, rule_mode, publishers)
     rules = generated["rules"]
     item = {"mechanism": "applocker", "target": APPLOCKER_TARGET,
-            "names": sorted(set(r["conditions"].get("path") or "%s / %s" % (r["conditions"]["publisher"],
-                                                                           r["conditions"]["product"])
-                                for r in rules)),
+            "names": sorted(set(_rule_label(r) for r in rules)),
             "entries": sorted(set(e for r in rules for e in r["entries"])), "steps": []}
     missing, warnings = applocker_missing(state, mode, all_editions)
     if missing:

@@ -56,8 +56,8 @@ def test_real_catalog_export_and_second_run(tmp_path):
     assert macos["policies"] == ["all"] and macos["format"] == 1
     assert [n["source"] for n in macos["not_exportable"]] == ["bundle", "sysext"]
     exe, appx = root.findall("RuleCollection")
-    assert (exe.get("Type"), exe.get("EnforcementMode"), appx.get("EnforcementMode")) == ("Exe", "AuditOnly",
-                                                                                        "NotConfigured")
+    modes = (exe.get("Type"), exe.get("EnforcementMode"), appx.get("EnforcementMode"))
+    assert modes == ("Exe", "AuditOnly", "NotConfigured")
     assert sorted(c.get("Path") for c in exe.iter("FilePathCondition")) == WINDOWS_PATHS
     assert set(r.get("Action") for r in exe) == {"Deny"}
     assert result["applocker_rules"] == 6
@@ -75,8 +75,8 @@ def test_check_mode_writes_nothing_and_diff_shows_the_files(tmp_path):
     dest = str(tmp_path / "out")
     result = run({"dest": dest}, check=True, diff=True)
     assert result["changed"] is True and not os.path.exists(dest)
-    assert [d["after_header"] for d in result["diff"]] == [os.path.join(dest, export.MACOS_FILE),
-                                                          os.path.join(dest, export.WINDOWS_FILE)]
+    expected = [os.path.join(dest, export.MACOS_FILE), os.path.join(dest, export.WINDOWS_FILE)]
+    assert [d["after_header"] for d in result["diff"]] == expected
     assert result["diff"][0]["before"] == ""
     real = run({"dest": dest})
     assert [f["sha256"] for f in real["files"]] == [f["sha256"] for f in result["files"]]

@@ -129,7 +129,7 @@ def test_organisation_allow_rules_kept_no_allow_rest_mode_kept(enabled):
     exe = [c for c in ET.fromstring(written).findall("RuleCollection") if c.get("Type") == "Exe"][0]
     assert list(exe)[-1].tag == "RuleCollectionExtensions", "the extensions must stay after the rules"
     assert ET.tostring(list(exe)[-1]) == ET.tostring(
-        [c for c in ET.fromstring(xml("org_enforced.xml")).iter("RuleCollectionExtensions")][0])
+        list(ET.fromstring(xml("org_enforced.xml")).iter("RuleCollectionExtensions"))[0])
     item = only_item(plan, "applocker")
     assert item["detail"] == "Exe: 6 rules to add; 3 rules of the organisation kept; enforcement Enabled"
 
@@ -434,9 +434,9 @@ PROVISIONED = [
 def test_appx_exact_family_only(enabled):
     plan = bp.plan_windows_blocks(enabled, host("empty.xml", appx_provisioned=PROVISIONED), "present", {})
     appx = [i for i in plan["items"] if i["mechanism"] == "appx_deprovision"]
-    assert [i["names"] for i in appx] == [["BytedancePte.Ltd.TikTok_6yccndn6064se"],
-                                         ["TencentWeChatLimited.forWindows10_sdtnhv12zgd7a"],
-                                         ["TencentWeChatLimited.WeChatUWP_sdtnhv12zgd7a"]]
+    names = [i["names"] for i in appx]
+    assert names == [["BytedancePte.Ltd.TikTok_6yccndn6064se"], ["TencentWeChatLimited.forWindows10_sdtnhv12zgd7a"],
+                     ["TencentWeChatLimited.WeChatUWP_sdtnhv12zgd7a"]]
     assert [i["state"] for i in appx] == ["unchanged", "would_apply", "unchanged"]
     wechat = appx[1]
     assert wechat["entries"] == ["wechat"] and wechat["target"] == "provisioned:" + WECHAT_UWP
