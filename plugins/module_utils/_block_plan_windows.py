@@ -259,6 +259,8 @@ def _describe(summary):
 def applocker_missing(state, mode, all_editions=False):
     """(what is missing, warnings) for AppLocker on this host; missing empty = rules can be written."""
     missing, warnings = [], []
+    if state.get("error"):
+        return [state["error"]], warnings
     if not state.get("applocker_cmdlets"):
         missing.append("the AppLocker cmdlets (Get-/Set-AppLockerPolicy) are not available")
     if mode != "present":
@@ -430,8 +432,8 @@ def plan_windows_blocks(entries, state, mode, options):
         raise ValueError("block mode must be present or absent, got %r" % (mode,))
     state = state if isinstance(state, dict) else {}
     if not state:
-        state = {"edition_error": "the collector returned no block state",
-                 "appx_provisioned_error": "the collector returned no block state"}
+        reason = "the collector returned no block state (win_collect without block_state)"
+        state = {"error": reason, "appx_provisioned_error": reason}
     steps = []
     items = []
     applocker, refused, diff = _applocker(entries, state, mode, options, steps)

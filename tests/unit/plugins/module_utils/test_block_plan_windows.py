@@ -348,6 +348,10 @@ def test_missing_cmdlets_and_missing_block_state(enabled):
     plan = bp.plan_windows_blocks(enabled, None, "present", {})
     assert plan["steps"] == []
     assert set(i["state"] for i in plan["items"]) == {"unavailable"}
+    assert only_item(plan, "applocker")["detail"] == \
+        "not written: the collector returned no block state (win_collect without block_state)"
+    assert plan["items"][1]["detail"] == ("provisioned packages cannot be read: the collector returned no block "
+                                          "state (win_collect without block_state)")
 
 
 @pytest.mark.parametrize("options, message", [
