@@ -213,8 +213,8 @@ class ActionModule(ActionBase):
         for warning in facts["warnings"]:
             display.warning("%s: %s" % (host, warning))
         for item in blocks.failed_items():
-            display.warning("%s: reinstall block %s (%s) failed: %s" % (host, item["mechanism"], item["target"],
-                                                                         item.get("detail")))
+            display.warning("%s: reinstall block %s (%s) failed: %s"
+                            % (host, item["mechanism"], item["target"], item.get("detail")))
         result.update(changed=changed, status=status, findings=findings, remediation=remediation,
                       blocks=facts["blocks"], reboot_required=remediation["reboot_required"],
                       ansible_facts={"banned_software": facts})

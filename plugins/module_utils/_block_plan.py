@@ -157,8 +157,8 @@ def _step_failure(ids, results):
         if result.get("status") == "failed":
             return "step %s (%s) failed: %s" % (sid, result.get("action") or result.get("kind"), result.get("msg"))
         if result.get("status") == "skipped":
-            return "step %s (%s) was skipped: %s" % (sid, result.get("action") or result.get("kind"),
-                                                      result.get("msg"))
+            what = result.get("action") or result.get("kind")
+            return "step %s (%s) was skipped: %s" % (sid, what, result.get("msg"))
     return None
 
 

@@ -407,8 +407,9 @@ class _LinuxBlocks(object):
                 self.item("flatpak_mask", target, "flatpak", names, "failed", failure + "; nothing was changed")
                 continue
             if version is None or version < FLATPAK_MASK_MIN:
+                shown = flatpak.get("version") or "of unknown version"
                 self.item("flatpak_mask", target, "flatpak", names, "not_supported",
-                          "flatpak %s has no 'flatpak mask' (needs 1.6 or later)" % (flatpak.get("version") or "of unknown version"))
+                          "flatpak %s has no 'flatpak mask' (needs 1.6 or later)" % shown)
                 continue
             masked = set(inst["masked"])
             add = sorted(want - masked)

@@ -19,6 +19,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._block_rule
 )
 from ansible_collections.govsec.banned_software.tests.unit.helpers.block_host import COLLECT, EXECUTE, BlockHost
 
+
 def run(host_, args=None, check_mode=False, diff=False):
     task = MagicMock(Task)
     task.args = dict(args or {})

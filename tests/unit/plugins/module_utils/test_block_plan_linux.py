@@ -285,8 +285,8 @@ def test_judge_blocks():
     ok = [{"id": s["id"], "status": "changed"} for s in planned["steps"]]
     judged = bp.judge_blocks(planned["items"], ok, plan(apply(state, planned["steps"])))
     check([i["state"] for i in judged], ["applied", "applied"], "all ran")
-    failed = [dict(ok[0]), dict(ok[1], status="failed", msg="read-only file system"), dict(ok[2], status="skipped",
-                                                                                            msg="required step failed")]
+    failed = [dict(ok[0]), dict(ok[1], status="failed", msg="read-only file system"),
+              dict(ok[2], status="skipped", msg="required step failed")]
     judged = bp.judge_blocks(planned["items"], failed, None)
     check([i["state"] for i in judged], ["applied", "failed"], "a failed step")
     assert "read-only file system" in judged[1]["detail"]
