@@ -46,6 +46,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect_sources import LINUX_SOURCES
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS, find_executables
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import (
     CompiledQuery, compile_query)
@@ -65,8 +66,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact
 from ansible_collections.govsec.banned_software.plugins.module_utils._block_state_linux import read_block_state
 
 COLLECTOR_VERSION = "1"
-SOURCES = ("dpkg", "rpm", "flatpak", "snap", "appimage", "file", "desktop", "service", "process",
-           "data", "leftover")
+SOURCES = LINUX_SOURCES
 PSEUDO_SOURCES = ("data", "leftover")
 OWNED_SOURCES = ("file", "desktop", "service")
 TOOLS = ("dpkg", "apt-get", "rpm", "dnf", "yum", "zypper", "flatpak", "snap", "systemctl", "runuser", "tar")

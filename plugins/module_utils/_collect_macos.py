@@ -80,6 +80,7 @@ import stat
 
 from urllib.parse import unquote
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect_sources import MACOS_SOURCES
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import (
     RootFS, find_executables, quote, safe_text, vjoin,
 )
@@ -93,7 +94,7 @@ except ImportError:  # pragma: no cover
     pwd = None
 
 COLLECTOR_VERSION = "1"
-SOURCES = ("bundle", "pkg-receipt", "launchd", "cask", "sysext", "process", "file", "data", "leftover")
+SOURCES = MACOS_SOURCES
 PSEUDO_SOURCES = ("data", "leftover")
 MAX_PLIST_BYTES = 4 * 1024 * 1024
 MAX_DSLOCAL_BYTES = 8 * 1024 * 1024

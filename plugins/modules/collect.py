@@ -363,12 +363,8 @@ import platform
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import (
-    SOURCES, collect_linux)
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_macos import (
-    SOURCES as MACOS_SOURCES, collect_macos)
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_windows_image import (
-    MissingLibrary, collect_windows_image)
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect_sources import (
+    LINUX_SOURCES as SOURCES, MACOS_SOURCES)
 
 
 def target_os(root):
@@ -402,6 +398,9 @@ def main():
         module.fail_json(msg="root %s is not a directory" % root)
     target = target_os(root)
     if target == "windows" and root != "/":
+        # Imported here: a live scan never needs it, and every import costs host CPU (docs/performance.md).
+        from ansible_collections.govsec.banned_software.plugins.module_utils._collect_windows_image import (
+            MissingLibrary, collect_windows_image)
         query = module.params["query"].get("windows")
         try:
             result = collect_windows_image(root, query if query is not None else {},
@@ -418,7 +417,13 @@ def main():
     query = module.params["query"].get(target)
     if query is None:
         query = {}
-    collector = collect_macos if target == "macos" else collect_linux
+    # Only the collector this host runs is imported (docs/performance.md).
+    if target == "macos":
+        from ansible_collections.govsec.banned_software.plugins.module_utils._collect_macos import (
+            collect_macos as collector)
+    else:
+        from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import (
+            collect_linux as collector)
     extra = {"block_state": True} if module.params["block_state"] and target == "linux" else {}
     result = collector(root, query, module.run_command,
                        users=module.params["users"], sources=module.params["sources"], **extra)
