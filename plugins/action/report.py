@@ -161,6 +161,7 @@ class ActionModule(ActionBase):
         for names in by_status.values():
             names.sort()
         result["hosts_by_status"] = by_status
+        result["reinstalled_hosts"] = sorted(name for name, host in report["hosts"].items() if host.get("reinstalled"))
         result["local_fact_hosts"] = self._local_fact_hosts(task_vars, report, args["local_fact_default"])
 
         if args["dest"]:

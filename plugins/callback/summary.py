@@ -109,8 +109,13 @@ class CallbackModule(CallbackBase):
         if problem:
             self._problems[name] = (problem, str(result._result.get("msg") or ""))
             return
-        self._problems.pop(name, None)
         res = result._result
+        if res.get("status") in ("unreachable", "failed") and res.get("error"):
+            # A scan with record_failures reports an unreachable host or a failed collector as its result.
+            self._problems[name] = (res["status"], str(res["error"]))
+            self._hosts.pop(name, None)
+            return
+        self._problems.pop(name, None)
         self._hosts[name] = {"name": name, "status": res.get("status") or "unknown",
                              "findings": res.get("findings") if isinstance(res.get("findings"), list) else [],
                              "remediation": res.get("remediation")}

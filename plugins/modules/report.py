@@ -118,6 +118,12 @@ hosts_by_status:
   returned: always
   type: dict
   sample: {"compliant": ["web1", "web2"], "non_compliant": ["desk7"], "unreachable": ["lap3"]}
+reinstalled_hosts:
+  description: Hosts where software that a remediation had removed was found again (sorted names).
+  returned: always
+  type: list
+  elements: str
+  sample: ["desk7"]
 local_fact_hosts:
   description:
     - Scanned hosts (compliant, non-compliant or remediated) whose C(banned_software_local_fact) is true,

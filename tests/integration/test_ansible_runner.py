@@ -85,9 +85,10 @@ def test_set_stats_custom_data_in_the_job_events(fleet):
     data = stats_event(events)
     custom = data["artifact_data"]
     assert sorted(custom) == ["banned_software_failed_hosts", "banned_software_non_compliant_hosts",
-                              "banned_software_reboot_pending", "banned_software_summary",
-                              "banned_software_unreachable_hosts"]
+                              "banned_software_reboot_pending", "banned_software_reinstalled_hosts",
+                              "banned_software_summary", "banned_software_unreachable_hosts"]
     assert custom["banned_software_unreachable_hosts"] == ["gone.example.invalid"]
+    assert custom["banned_software_reinstalled_hosts"] == []
     assert custom["banned_software_failed_hosts"] == []
     assert custom["banned_software_reboot_pending"] == []
     assert custom["banned_software_summary"] == report["summary"]

@@ -55,3 +55,12 @@ def test_hosts_by_status_lists_every_reported_host_once():
 ])
 def test_local_fact_hosts_follow_the_host_variable_then_the_default(default, settings, expected):
     assert run(FLEET, settings, local_fact_default=default)["local_fact_hosts"] == expected
+
+
+def test_reinstalled_hosts_are_listed():
+    fleet = dict(FLEET)
+    fleet["back"] = {"status": "non_compliant", "reinstalled": ["dpkg|machine|wechat|/var/lib/dpkg/status"],
+                     "findings": [{"id": "wechat", "key": "dpkg|machine|wechat|/var/lib/dpkg/status",
+                                   "name": "wechat", "drift": "reinstalled", "removed_at": "2026-11-01T00:00:00Z"}]}
+    assert run(fleet, {})["reinstalled_hosts"] == ["back"]
+    assert run(FLEET, {})["reinstalled_hosts"] == []

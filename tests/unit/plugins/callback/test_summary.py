@@ -87,3 +87,18 @@ def test_audit_without_findings_and_nothing_printed_without_our_tasks():
     cb.v2_playbook_on_stats(None)
     assert cb._display.lines == []
     assert (CallbackModule.CALLBACK_TYPE, CallbackModule.CALLBACK_NEEDS_ENABLED) == ("notification", True)
+
+
+def test_scan_results_recorded_as_unreachable_or_failed_are_problems():
+    """With record_failures the scan task is ok but its result says unreachable/failed."""
+    cb = CallbackModule()
+    cb._display = Display()
+    cb.v2_runner_on_ok(Result("lap3", "govsec.banned_software.scan", {
+        "status": "unreachable", "findings": [], "error": "Failed to connect to the host via ssh"}))
+    cb.v2_runner_on_ok(Result("lap4", "govsec.banned_software.scan", {
+        "status": "failed", "findings": [], "error": "collector failed: python3: not found"}))
+    cb.v2_runner_on_ok(Result("web1", "govsec.banned_software.scan", {"status": "compliant", "findings": []}))
+    cb.v2_playbook_on_stats(None)
+    assert "hosts scanned: 1 (compliant 1)" in cb._display.lines
+    assert "UNREACHABLE: lap3 (Failed to connect to the host via ssh)" in cb._display.lines
+    assert "FAILED: lap4 (collector failed: python3: not found)" in cb._display.lines
