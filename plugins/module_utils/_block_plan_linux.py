@@ -318,7 +318,8 @@ class _LinuxBlocks(object):
                     "content": _record_text(record), "mode": STATE_MODE, "expect_sha256": expect}
         if requires:
             step["requires"] = list(requires)
-        self.diff.append({"before_header": STATE_PATH, "after_header": STATE_PATH,
+        self.diff.append({"before_header": STATE_PATH if before is not None else "%s (absent)" % STATE_PATH,
+                          "after_header": "%s (removed)" % STATE_PATH if empty else STATE_PATH,
                           "before": before or "", "after": "" if empty else _record_text(record)})
         return self.add_step(step, items)
 

@@ -53,7 +53,7 @@ def test_check_mode_predicts_blocks_and_shows_the_files():
                           ("flatpak_mask", "system", "would_apply")], "items")
     diffs = result["diff"]
     check([d["before_header"] for d in diffs],
-          ["banned software found", APT_PREFERENCES_PATH + " (absent)", STATE_PATH], "diff headers")
+          ["banned software found", APT_PREFERENCES_PATH + " (absent)", STATE_PATH + " (absent)"], "diff headers")
     assert "Package: wechat\nPin: version *\nPin-Priority: -1" in diffs[1]["after"]
     facts = result["ansible_facts"]["banned_software"]
     check(facts["blocks"]["prevent_reinstall"], True, "facts carry the blocks")
