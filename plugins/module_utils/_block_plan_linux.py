@@ -191,7 +191,8 @@ class _LinuxBlocks(object):
         elif item["state"] == "would_apply":
             item["detail"] = "Pin-Priority -1 for %d package(s)" % len(want)
         elif item["state"] == "would_remove":
-            item["detail"] = "no banned dpkg name to pin: the file of this collection is removed"
+            item["detail"] = ("unblock: the file of this collection is removed" if self.mode == "absent"
+                              else "no banned dpkg name to pin: the file of this collection is removed")
 
     # -- dnf -------------------------------------------------------------------------------------
     def _admin_excludes(self, text):
@@ -440,8 +441,9 @@ class _LinuxBlocks(object):
                 notes.append("masked by the administrator already (left alone): %s" % ", ".join(admin))
             if not add and not drop:
                 notes.insert(0, "masks in place")
-            notes.append("a mask stops automatic installs and updates; a manual 'flatpak install' is still "
-                         "possible (flatpak-mask(1))")
+            if want:
+                notes.append("a mask stops automatic installs and updates; a manual 'flatpak install' is still "
+                             "possible (flatpak-mask(1))")
             item["detail"] = "; ".join(notes)
 
     def build(self):
