@@ -11,6 +11,8 @@ APT_PACKAGES=(
   podman runc mmdebstrap uidmap
   # fixtures and collectors: RPM-managed host, flatpak, Windows registry hives, .deb packages
   rpm dnf flatpak libhivex-bin python3-hivex dpkg-dev fakeroot
+  # reinstall blocks: the lock file a real `zypper addlock` writes (tests/unit, test_block_state_linux.py)
+  zypper
   # package repositories of the fixtures (molecule block_*: dpkg-scanpackages is in dpkg-dev)
   createrepo-c
   # ansible-test sanity: git (layout), shellcheck (shellcheck test), en_US.UTF-8 locale
