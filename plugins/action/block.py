@@ -19,7 +19,7 @@ from ansible_collections.govsec.banned_software.plugins.action.remediate import 
 from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
 from ansible_collections.govsec.banned_software.plugins.module_utils._plan import executor_steps
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
-    SELECTION_SPEC, load_selection,
+    SELECTION_SPEC, load_selection, preload_builtin,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import (
     BLOCK_SPEC, BlockError, HostBlocks, check_block_args,
@@ -36,6 +36,10 @@ ARGUMENT_SPEC = dict(
     lock_timeout=dict(type="int", default=300),
 )
 ARGUMENT_SPEC.update((k, v) for k, v in BLOCK_SPEC.items() if k != "prevent_reinstall")
+
+
+# Inherited by the forked workers (see preload_builtin).
+preload_builtin()
 
 
 class ActionModule(ActionBase):

@@ -17,7 +17,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._plan impor
     PlanError, executor_steps, judge_outcomes, plan_removal, validate_options,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
-    SELECTION_SPEC, load_selection,
+    SELECTION_SPEC, load_selection, preload_builtin,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import (
     BLOCK_SPEC, BlockError, HostBlocks, check_block_args,
@@ -78,6 +78,10 @@ def plan_diff(findings, plan):
     steps = ["# step %d %s" % (s["id"], describe_step(s)) for s in plan["steps"]]
     return {"before_header": "banned software found", "after_header": "after remediation",
             "before": "\n".join(before) + "\n", "after": "\n".join(steps + after) + "\n"}
+
+
+# Inherited by the forked workers (see preload_builtin).
+preload_builtin()
 
 
 class ActionModule(ActionBase):

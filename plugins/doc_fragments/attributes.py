@@ -90,4 +90,12 @@ options:
     type: str
     choices: [AuditOnly, Enabled]
     default: AuditOnly
+  applocker_all_editions:
+    description:
+      - Windows. V(true) accepts every Windows edition for AppLocker rules. Since KB 5024351, Windows 10 2004
+        and later and Windows 11 enforce AppLocker policies on every edition; set it only for fleets that have
+        that update. With V(false) (default) only Enterprise, Education, IoT Enterprise and Server editions
+        get rules and other editions are reported V(unavailable).
+    type: bool
+    default: false
 """

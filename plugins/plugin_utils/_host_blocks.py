@@ -26,6 +26,7 @@ BLOCK_SPEC = dict(
     prevent_reinstall=dict(type="bool", default=True),
     prevent_reinstall_entries=dict(type="dict", default={}),
     applocker_enforcement=dict(type="str", default="AuditOnly", choices=["AuditOnly", "Enabled"]),
+    applocker_all_editions=dict(type="bool", default=False),
 )
 
 
@@ -49,7 +50,8 @@ class HostBlocks(object):
             self.skipped = []
         policies = sorted(set(p for e in self.blocked for p in e.policies))
         self.options = {"header": {"catalog_version": catalog.version, "policies": policies},
-                        "applocker_enforcement": args.get("applocker_enforcement") or "AuditOnly"}
+                        "applocker_enforcement": args.get("applocker_enforcement") or "AuditOnly",
+                        "applocker_all_editions": bool(args.get("applocker_all_editions", False))}
         self.planned = {"steps": [], "items": [], "not_blockable": [], "diff": []}
         self.items = []
         self.results = []
