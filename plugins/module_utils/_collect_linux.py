@@ -63,7 +63,6 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._systemd im
     list_systemd, list_sysv)
 from ansible_collections.govsec.banned_software.plugins.module_utils._procfs import list_processes
 from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import read_local_fact
-from ansible_collections.govsec.banned_software.plugins.module_utils._block_state_linux import read_block_state
 
 COLLECTOR_VERSION = "1"
 SOURCES = LINUX_SOURCES
@@ -206,7 +205,13 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
     except Exception as exc:  # ownership is extra information, never a reason to lose the records
         fs.warnings.append("package ownership: collector error, owners are incomplete: %s: %s"
                            % (type(exc).__name__, exc))
-    blocks = read_block_state(fs, selected, run_command) if block_state else None
+    blocks = None
+    if block_state:
+        # Imported only when asked for: the audit never needs it, and each import costs every scanned
+        # host compile time (docs/performance.md).
+        from ansible_collections.govsec.banned_software.plugins.module_utils._block_state_linux import (
+            read_block_state)
+        blocks = read_block_state(fs, selected, run_command)
     local_fact, fact_warnings = read_local_fact(fs)
     warnings.extend(fs.warnings + fact_warnings)
     result = {

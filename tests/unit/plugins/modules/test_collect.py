@@ -117,7 +117,7 @@ def test_root_must_be_a_directory(tmp_path, module_env):
 
 
 def test_other_systems_fail_clearly(module_env, monkeypatch):
-    monkeypatch.setattr(collect.platform, "system", lambda: "FreeBSD")
+    monkeypatch.setattr(collect, "system_name", lambda: "FreeBSD")
     out = run_module({"root": "/", "query": {}})
     assert out.kind == "fail"
     assert out.result["msg"] == ("govsec.banned_software.collect supports Linux and macOS; this host "
@@ -170,7 +170,7 @@ def test_running_mac_goes_to_the_macos_collector(module_env, monkeypatch):
                    "  900   501 /Applications/QQ.app/Contents/MacOS/QQ\n"), ""
 
     monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
-    monkeypatch.setattr(collect.platform, "system", lambda: "Darwin")
+    monkeypatch.setattr(collect, "system_name", lambda: "Darwin")
     out = run_module({"root": "/", "query": {"macos": {"process": {"names": ["WeChat"]}}}, "sources": ["process"]})
     assert out.kind == "exit"
     res = out.result
