@@ -32,7 +32,8 @@ def test_remediate_survey():
     assert sorted(questions) == ["banned_software_allow_reboot", "banned_software_max_removals",
                                  "banned_software_mode", "banned_software_policies"]
     assert (questions["banned_software_mode"]["type"], questions["banned_software_mode"]["choices"],
-            questions["banned_software_mode"]["default"]) == ("multiplechoice", ["audit", "remediate"], "audit")
+            questions["banned_software_mode"]["default"]) == ("multiplechoice", ["audit", "remediate", "block", "unblock"],
+                                                              "audit")
     assert questions["banned_software_policies"]["type"] == "multiselect"
     assert questions["banned_software_policies"]["choices"] == policy_ids()
     assert questions["banned_software_allow_reboot"]["choices"] == ["false", "true"]
@@ -59,8 +60,12 @@ def test_surveys_are_flat_and_well_formed():
 
 def test_run_playbook_imports_the_mode():
     play = load("playbooks/run.yml")
-    assert play == [{"name": "Run the audit or the remediation", "ansible.builtin.import_playbook":
+    assert play == [{"name": "Run the audit, the remediation, or the reinstall blocks", "ansible.builtin.import_playbook":
                      "govsec.banned_software.{{ banned_software_mode | default('audit') }}"}]
+    # Every mode the survey offers is a playbook of the collection.
+    modes = dict((q["variable"], q) for q in load("docs/awx/survey_remediate.json")["spec"])["banned_software_mode"]
+    for mode in modes["choices"]:
+        assert os.path.isfile(os.path.join(ROOT, "playbooks", mode + ".yml")), mode
 
 
 def test_execution_environment_definitions():
