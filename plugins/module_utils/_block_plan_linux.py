@@ -41,6 +41,8 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._block_rule
     APT_PREFERENCES_PATH, DNF_CONF_PATH, DNF_DROPIN_PATH, EXCLUDE_TOKEN_RE, STATE_PATH, apt_preferences,
     blocked_names, dnf_exclude_value, dnf_excludes,
 )
+from ansible_collections.govsec.banned_software.plugins.module_utils._dnf_conf import BEGIN as DNF_BEGIN
+from ansible_collections.govsec.banned_software.plugins.module_utils._dnf_conf import END as DNF_END
 from ansible_collections.govsec.banned_software.plugins.module_utils._dnf_conf import (
     DnfConfError, main_excludes, split_block, with_block,
 )
@@ -54,6 +56,29 @@ STATE_MODE = "0600"
 FLATPAK_MASK_MIN = (1, 6)
 FLATPAK_NOT_MASKED = ["No current masked pattern matching"]
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+_APT_PACKAGE = re.compile(r"^Package:[ \t]*(\S+)[ \t]*$", re.M)
+_EXCLUDE_LINE = re.compile(r"^[ \t]*excludepkgs[ \t]*=(.*)$", re.M)
+
+
+def _apt_pinned(content):
+    """The package names our APT preferences file pins (for the report of a removal)."""
+    return sorted(set(_APT_PACKAGE.findall(content))) if isinstance(content, str) else []
+
+
+def _block_excludes(text, keep):
+    """The names our dnf.conf block excludes beyond the administrator's own (for the report of a removal)."""
+    if not isinstance(text, str):
+        return []
+    names, inside = set(), False
+    for line in text.splitlines():
+        if line.strip().startswith(DNF_BEGIN):
+            inside = True
+        elif line.strip() == DNF_END:
+            inside = False
+        elif inside:
+            for value in _EXCLUDE_LINE.findall(line):
+                names.update(v for v in re.split(r"[\s,]+", value) if v)
+    return sorted(names - set(keep))
 
 
 def _sha(text):
@@ -184,7 +209,9 @@ class _LinuxBlocks(object):
         if not want and not info.get("exists") and not info.get("error"):
             return
         desired = apt_preferences(want, self.header) if want else None
-        item = self.item("apt_preferences", APT_PREFERENCES_PATH, "dpkg", want)
+        # A removal names what it unpins (the Package: lines of our file), so the report says it.
+        item = self.item("apt_preferences", APT_PREFERENCES_PATH, "dpkg",
+                         want or _apt_pinned(info.get("content") if info.get("exists") else None))
         self.file_change(item, APT_PREFERENCES_PATH, desired, action="apt_preferences")
         if item["state"] == "unchanged":
             item["detail"] = "Pin-Priority -1 for %d package(s) in place" % len(want)
@@ -238,7 +265,8 @@ class _LinuxBlocks(object):
             return    # nothing wanted and no block of ours
         else:
             desired = stripped if stripped.strip() else None   # None: the file held nothing but our block
-        item = self.item("dnf_excludepkgs", DNF_CONF_PATH, "rpm", want)
+        item = self.item("dnf_excludepkgs", DNF_CONF_PATH, "rpm",
+                         want or _block_excludes(text, keep))
         self.file_change(item, DNF_CONF_PATH, desired, action="dnf_conf_excludepkgs")
         kept = "; the administrator's own excludepkgs kept first: %s" % ",".join(keep) if keep else ""
         if not want and item["state"] == "would_apply":

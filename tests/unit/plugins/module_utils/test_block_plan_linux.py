@@ -108,7 +108,7 @@ def test_dnf4_with_admin_excludes_keeps_them_first():
     assert "excludepkgs=kernel*,kesl,wechat\n" in follow["steps"][0]["content"]
     # unblock gives the file back byte for byte
     unblock, restored, dummy = assert_idempotent(after, mode="absent")
-    check(summary(unblock), [("dnf_excludepkgs", DNF_CONF_PATH, "would_remove", [])], "unblock items")
+    check(summary(unblock), [("dnf_excludepkgs", DNF_CONF_PATH, "would_remove", ["kesl", "wechat"])], "unblock items")
     check(restored["files"][DNF_CONF_PATH]["content"], conf, "restored dnf.conf")
 
 
@@ -297,3 +297,13 @@ def test_judge_blocks():
     unblock = plan(apply(state, planned["steps"]), mode="absent")
     judged = bp.judge_blocks(unblock["items"], [{"id": s["id"], "status": "changed"} for s in unblock["steps"]], None)
     check([i["state"] for i in judged], ["removed", "removed"], "unblock")
+
+
+def test_unblock_names_what_it_unpins_and_unexcludes():
+    """The report of an unblock lists the names the removed files blocked (from the files themselves)."""
+    state = host(apt=True, dnf="dnf4", files={DNF_CONF_PATH: file_("[main]\nexcludepkgs=foo\n")})
+    dummy, blocked, dummy2 = assert_idempotent(state)
+    unblock = plan(blocked, mode="absent")
+    check(sorted(summary(unblock)), [("apt_preferences", APT_PREFERENCES_PATH, "would_remove", ["kesl", "wechat"]),
+                                     ("dnf_excludepkgs", DNF_CONF_PATH, "would_remove", ["kesl", "wechat"])],
+          "names of the removed blocks (the administrator's foo is not ours)")
