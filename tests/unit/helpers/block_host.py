@@ -137,3 +137,12 @@ class BlockHost(object):
 
     def modules(self):
         return [c[0] for c in self.calls]
+
+
+def items(result):
+    """(mechanism, target, state) of each block item of an action result."""
+    return [(i["mechanism"], i["target"], i["state"]) for i in result["blocks"]["items"]]
+
+
+def check(seen, expected, what):
+    assert seen == expected, "%s:\nexpected %r\nseen     %r" % (what, expected, seen)

@@ -9,36 +9,17 @@ __metaclass__ = type
 
 import copy
 import json
-from unittest.mock import MagicMock
-
-from ansible.playbook.task import Task
 
 from ansible_collections.govsec.banned_software.plugins.action import remediate as remediate_action
 from ansible_collections.govsec.banned_software.plugins.module_utils._block_rules import (
     APT_PREFERENCES_PATH, STATE_PATH,
 )
-from ansible_collections.govsec.banned_software.tests.unit.helpers.block_host import COLLECT, EXECUTE, BlockHost
+from ansible_collections.govsec.banned_software.tests.unit.helpers.action_runner import run_action
+from ansible_collections.govsec.banned_software.tests.unit.helpers.block_host import COLLECT, EXECUTE, BlockHost, check, items
 
 
 def run(host_, args=None, check_mode=False, diff=False):
-    task = MagicMock(Task)
-    task.args = dict(args or {})
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.diff = diff
-    connection = MagicMock()
-    connection._shell = MagicMock()
-    action = remediate_action.ActionModule(task, connection, MagicMock(), MagicMock(), MagicMock(), MagicMock())
-    action._execute_module = host_
-    return action.run(task_vars={"inventory_hostname": "h1", "ansible_connection": "ssh"})
-
-
-def items(result):
-    return [(i["mechanism"], i["target"], i["state"]) for i in result["blocks"]["items"]]
-
-
-def check(seen, expected, what):
-    assert seen == expected, "%s:\nexpected %r\nseen     %r" % (what, expected, seen)
+    return run_action(remediate_action, host_, args, check_mode, diff)
 
 
 def test_check_mode_predicts_blocks_and_shows_the_files():

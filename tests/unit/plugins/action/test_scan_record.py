@@ -11,26 +11,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from unittest.mock import MagicMock
-
 import pytest
 from ansible.errors import AnsibleConnectionFailure
-from ansible.playbook.task import Task
 
 from ansible_collections.govsec.banned_software.plugins.action import scan as scan_action
 from ansible_collections.govsec.banned_software.plugins.module_utils._report import build_report
-from ansible_collections.govsec.banned_software.tests.unit.plugins.action.test_scan import make_action, make_root
+from ansible_collections.govsec.banned_software.tests.unit.helpers.action_runner import make_action
+from ansible_collections.govsec.banned_software.tests.unit.plugins.action import test_scan
 
 
 def action_with(module_behaviour, args):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.async_val = 0
-    task.check_mode = False
-    task.diff = False
-    action = scan_action.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), MagicMock())
-    action._execute_module = module_behaviour
-    return action
+    return make_action(scan_action, module_behaviour, args)
 
 
 def unreachable(**kwargs):
@@ -76,8 +67,8 @@ def test_catalog_errors_still_fail_the_task(tmp_path):
 
 
 def test_success_carries_the_host_result_at_the_top_level(tmp_path, monkeypatch):
-    root = make_root(tmp_path)
-    action, dummy, task_vars = make_action({"root": str(root), "record_failures": True}, monkeypatch, root)
+    root = test_scan.make_root(tmp_path)
+    action, dummy, task_vars = test_scan.make_action({"root": str(root), "record_failures": True}, monkeypatch, root)
     result = action.run(task_vars=task_vars)
     facts = result["ansible_facts"]["banned_software"]
     for key, value in facts.items():
