@@ -12,19 +12,18 @@ __metaclass__ = type
 
 import datetime
 
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.govsec.banned_software.plugins.action.remediate import DEFAULT_DIRS, EXECUTORS
-from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
 from ansible_collections.govsec.banned_software.plugins.module_utils._plan import executor_steps
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
-    SELECTION_SPEC, load_selection, preload_builtin,
+    SELECTION_SPEC, preload_builtin,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import (
     BLOCK_SPEC, BlockError, HostBlocks, check_block_args,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, scan_host
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
 
 display = Display()
 
@@ -42,24 +41,22 @@ ARGUMENT_SPEC.update((k, v) for k, v in BLOCK_SPEC.items() if k != "prevent_rein
 preload_builtin()
 
 
-class ActionModule(ActionBase):
+class ActionModule(SelectionAction):
 
-    TRANSFERS_FILES = False
-    _requires_connection = True
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    ARGUMENT_ERRORS = (BlockError,)
+
+    def check_args(self, args, catalog):
+        check_block_args(args, catalog)
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, args, selection = self.start(tmp, task_vars)
+        if selection is None:
+            return result
+        catalog, entries, exemptions = selection
         host = task_vars.get("inventory_hostname", "host")
         run_id = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        try:
-            catalog, entries, exemptions = load_selection(args)
-            check_block_args(args, catalog)
-        except (CatalogError, BlockError) as exc:
-            result.update(failed=True, msg="catalog or variable error: %s" % exc, catalog_error=True)
-            return result
 
         try:
             facts, collected = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions,

@@ -7,28 +7,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
-    SELECTION_SPEC, load_selection,
-)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
 
 
-class ActionModule(ActionBase):
+class ActionModule(SelectionAction):
 
-    TRANSFERS_FILES = False
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=SELECTION_SPEC)
-        try:
-            catalog, entries, exemptions = load_selection(args)
-        except CatalogError as exc:
-            result.update(failed=True, msg="catalog or variable error: %s" % exc, catalog_error=True)
+        result, args, selection = self.start(tmp, task_vars)
+        if selection is None:
             return result
+        catalog, entries, exemptions = selection
         enabled = set(e.id for e in entries)
         result.update(
             changed=False,

@@ -10,14 +10,12 @@ __metaclass__ = type
 import copy
 import datetime
 
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
 from ansible_collections.govsec.banned_software.plugins.module_utils._plan import PlanError, plan_removal
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
-    SELECTION_SPEC, load_selection, preload_builtin,
+    SELECTION_SPEC, preload_builtin,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, scan_host
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
 
 OS_CHOICES = ["auto", "linux", "windows", "macos"]
 ARGUMENT_SPEC = dict(
@@ -54,22 +52,16 @@ def attach_remediation(findings, plan):
 preload_builtin()
 
 
-class ActionModule(ActionBase):
+class ActionModule(SelectionAction):
 
-    TRANSFERS_FILES = False
-    _requires_connection = True
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-
-        try:
-            catalog, entries, exemptions = load_selection(args)
-        except CatalogError as exc:
-            result.update(failed=True, msg="catalog or variable error: %s" % exc, catalog_error=True)
+        result, args, selection = self.start(tmp, task_vars)
+        if selection is None:
             return result
+        catalog, entries, exemptions = selection
 
         scan_args = dict(args)
         try:

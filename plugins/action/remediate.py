@@ -9,20 +9,19 @@ __metaclass__ = type
 
 import datetime
 
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
 from ansible_collections.govsec.banned_software.plugins.module_utils._plan import (
     PlanError, executor_steps, judge_outcomes, plan_removal, validate_options,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
-    SELECTION_SPEC, load_selection, preload_builtin,
+    SELECTION_SPEC, preload_builtin,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import (
     BLOCK_SPEC, BlockError, HostBlocks, check_block_args,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, now_utc, scan_host
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
 
 display = Display()
 
@@ -84,33 +83,36 @@ def plan_diff(findings, plan):
 preload_builtin()
 
 
-class ActionModule(ActionBase):
+def plan_options(args, run_id):
+    """The planner's options from the action's arguments."""
+    options = dict((k, args[k]) for k in PLAN_OPTIONS)
+    options["run_id"] = run_id
+    # The planner only learns which secrets exist, never their values.
+    options["uninstall_secrets"] = dict((str(k), True) for k in args["uninstall_secrets"])
+    return options
 
-    TRANSFERS_FILES = False
-    _requires_connection = True
+
+class ActionModule(SelectionAction):
+
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    ARGUMENT_ERRORS = (PlanError, BlockError)
+
+    def check_args(self, args, catalog):
+        validate_options(plan_options(args, "check"))
+        check_block_args(args, catalog)
+        unknown = sorted(set(args["data_policies"]) - set(e.id for e in catalog.entries))
+        if unknown:
+            raise PlanError("banned_software_data_policies names unknown entries: %s" % ", ".join(unknown))
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, args, selection = self.start(tmp, task_vars)
+        if selection is None:
+            return result
+        catalog, entries, exemptions = selection
         host = task_vars.get("inventory_hostname", "host")
         run_id = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        options = dict((k, args[k]) for k in PLAN_OPTIONS)
-        options["run_id"] = run_id
-        # The planner only learns which secrets exist, never their values.
-        options["uninstall_secrets"] = dict((str(k), True) for k in args["uninstall_secrets"])
-
-        try:
-            catalog, entries, exemptions = load_selection(args)
-            validate_options(options)
-            check_block_args(args, catalog)
-            unknown = sorted(set(args["data_policies"]) - set(e.id for e in catalog.entries))
-            if unknown:
-                raise PlanError("banned_software_data_policies names unknown entries: %s" % ", ".join(unknown))
-        except (CatalogError, PlanError, BlockError) as exc:
-            result.update(failed=True, msg="catalog or variable error: %s" % exc, catalog_error=True)
-            return result
+        options = plan_options(args, run_id)
         by_id = dict((e.id, e) for e in entries)
         prevent = args["prevent_reinstall"]
 

@@ -9,14 +9,13 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleConnectionFailure
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
-    SELECTION_SPEC, load_selection, preload_builtin,
+    SELECTION_SPEC, preload_builtin,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, scan_host
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
 
 display = Display()
 
@@ -36,22 +35,16 @@ RESERVED = frozenset(["warnings", "changed", "failed", "msg", "skipped", "ansibl
 preload_builtin()
 
 
-class ActionModule(ActionBase):
+class ActionModule(SelectionAction):
 
-    TRANSFERS_FILES = False
-    _requires_connection = True
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-
-        try:
-            catalog, entries, exemptions = load_selection(args)
-        except CatalogError as exc:
-            result.update(failed=True, msg="catalog or variable error: %s" % exc, catalog_error=True)
+        result, args, selection = self.start(tmp, task_vars)
+        if selection is None:
             return result
+        catalog, entries, exemptions = selection
 
         try:
             facts, dummy = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions)
