@@ -34,6 +34,9 @@ import subprocess
 import tarfile
 import time
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._dirwalk import (
+    DIR_FLAGS as _DIR_FLAGS, NotADirectory, open_dir_nofollow,
+)
 from ansible_collections.govsec.banned_software.plugins.module_utils._protect import (
     USER_NAME_RE, normalise_path, path_protection)
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute_files import (
@@ -93,7 +96,6 @@ KIND_FIELDS.update(FILE_FIELDS)   # write_file, remove_file: reinstall blocks (_
 RUN_AS_FIELDS = ("user", "uid", "gid", "home")
 
 _DELETED = " (deleted)"
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
@@ -354,23 +356,10 @@ def _open_dir_nofollow(path):
 
     Raises StepError when a component is a link or not a directory; returns an fd.
     """
-    fd = os.open("/", _DIR_FLAGS)
-    walked = ""
     try:
-        for part in [p for p in path.split("/") if p]:
-            walked += "/" + part
-            try:
-                new_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
-            except OSError as exc:
-                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise StepError("%s is not a directory or is a symbolic link" % _shown(walked))
-                raise
-            os.close(fd)
-            fd = new_fd
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+        return open_dir_nofollow(path)
+    except NotADirectory as exc:
+        raise StepError("%s is not a directory or is a symbolic link" % _shown(exc.path))
 
 
 def _check_path(path, homes):

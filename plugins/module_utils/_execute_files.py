@@ -28,6 +28,9 @@ import os
 import re
 import stat
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._dirwalk import (
+    DIR_FLAGS, NotADirectory, open_dir_nofollow,
+)
 from ansible_collections.govsec.banned_software.plugins.module_utils._protect import normalise_path, path_protection
 
 FILE_KINDS = ("write_file", "remove_file")
@@ -36,7 +39,6 @@ MKDIR_ROOTS = ("/etc/apt/preferences.d", "/etc/dnf/libdnf5.conf.d", "/var/lib/go
 CONTENT_LIMIT = 1024 * 1024
 SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 MODE_RE = re.compile(r"^0?[0-7]{3}\Z")
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
@@ -73,37 +75,24 @@ def _may_create(directory):
     return any(directory == root or directory.startswith(root + "/") for root in MKDIR_ROOTS)
 
 
+def _create_dir(parent_fd, name, walked):
+    """Create a missing directory of a block file's path, only under MKDIR_ROOTS; its fd."""
+    if not _may_create(walked):
+        raise FileStepError("refused: %s does not exist and is not a directory this collection "
+                            "creates (%s); nothing was changed" % (_shown(walked), ", ".join(MKDIR_ROOTS)))
+    os.mkdir(name, 0o755, dir_fd=parent_fd)
+    new_fd = os.open(name, DIR_FLAGS, dir_fd=parent_fd)
+    os.fchmod(new_fd, 0o755)
+    return new_fd
+
+
 def _open_parent(path, create):
     """fd of the parent directory of ``path`` (links refused), or None when it is missing and not created."""
-    parent = os.path.dirname(path)
-    fd = os.open("/", _DIR_FLAGS)
-    walked = ""
     try:
-        for part in [p for p in parent.split("/") if p]:
-            walked += "/" + part
-            try:
-                new_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
-            except OSError as exc:
-                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise FileStepError("refused: %s is a symbolic link or not a directory; nothing was changed"
-                                        % _shown(walked))
-                if exc.errno != errno.ENOENT:
-                    raise
-                if not create:
-                    os.close(fd)
-                    return None
-                if not _may_create(walked):
-                    raise FileStepError("refused: %s does not exist and is not a directory this collection "
-                                        "creates (%s); nothing was changed" % (_shown(walked), ", ".join(MKDIR_ROOTS)))
-                os.mkdir(part, 0o755, dir_fd=fd)
-                new_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
-                os.fchmod(new_fd, 0o755)
-            os.close(fd)
-            fd = new_fd
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+        return open_dir_nofollow(os.path.dirname(path), _create_dir if create else (lambda fd, name, walked: None))
+    except NotADirectory as exc:
+        raise FileStepError("refused: %s is a symbolic link or not a directory; nothing was changed"
+                            % _shown(exc.path))
 
 
 def _current(parent_fd, name, path):
