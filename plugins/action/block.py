@@ -14,14 +14,13 @@ import datetime
 
 from ansible.utils.display import Display
 
-from ansible_collections.govsec.banned_software.plugins.action.remediate import DEFAULT_DIRS, EXECUTORS
-from ansible_collections.govsec.banned_software.plugins.module_utils._plan import executor_steps
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
     SELECTION_SPEC, preload_builtin,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import (
     BLOCK_SPEC, BlockError, HostBlocks, check_block_args,
 )
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_execute import execute_plan
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, scan_host
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
 
@@ -76,16 +75,10 @@ class ActionModule(SelectionAction):
             result["diff"] = plan["diff"]
 
         if changed and not self._task.check_mode:
-            homes = [u["home"] for u in collected.get("users") or [] if isinstance(u, dict) and u.get("home")]
-            quarantine_dir, archive_dir = DEFAULT_DIRS.get(facts["os"], DEFAULT_DIRS["linux"])
-            executed = self._execute_module(
-                module_name=EXECUTORS[facts["os"]], task_vars=task_vars,
-                module_args={"steps": executor_steps(plan["steps"], facts["os"]), "run_id": run_id,
-                             "lock_timeout": args["lock_timeout"], "default_timeout": args["step_timeout"],
-                             "quarantine_dir": quarantine_dir, "archive_dir": archive_dir, "homes": homes})
-            step_results = executed.get("steps") if isinstance(executed.get("steps"), list) else []
-            if not step_results and executed.get("failed"):
-                blocks.detail = "executor failed before running the steps: %s" % executed.get("msg")
+            step_results, error = execute_plan(self._execute_module, task_vars, facts["os"], plan["steps"], run_id,
+                                               collected, args)
+            if error:
+                blocks.detail = "executor failed before running the steps: %s" % error
             blocks.judge(step_results, None)
             changed = any(r.get("status") == "changed" for r in blocks.results)
 

@@ -12,7 +12,7 @@ import datetime
 from ansible.utils.display import Display
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._plan import (
-    PlanError, executor_steps, judge_outcomes, plan_removal, validate_options,
+    PlanError, judge_outcomes, plan_removal, validate_options,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
     SELECTION_SPEC, preload_builtin,
@@ -20,21 +20,12 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_fi
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import (
     BLOCK_SPEC, BlockError, HostBlocks, check_block_args,
 )
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_execute import execute_plan
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, now_utc, scan_host
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
 
 display = Display()
 
-EXECUTORS = {"linux": "govsec.banned_software.execute", "windows": "govsec.banned_software.win_execute",
-             "macos": "govsec.banned_software.execute"}
-DEFAULT_DIRS = {
-    "linux": ("/var/lib/govsec-banned-software/quarantine", "/var/lib/govsec-banned-software/archive"),
-    # /private/var/db (what /var/db links to): root-only, outside /Applications and the users' folders,
-    # no symbolic link in the path (docs/macos.md, "Quarantine").
-    "macos": ("/private/var/db/govsec-banned-software/quarantine", "/private/var/db/govsec-banned-software/archive"),
-    "windows": ("C:\\ProgramData\\govsec-banned-software\\quarantine",
-                "C:\\ProgramData\\govsec-banned-software\\archive"),
-}
 ARGUMENT_SPEC = dict(
     SELECTION_SPEC,
     users=dict(type="list", elements="str"),
@@ -147,22 +138,13 @@ class ActionModule(SelectionAction):
             remediation["checked_only"] = bool(self._task.check_mode)
             return self._finish(result, facts, remediation, changed, host, blocks)
 
-        homes = [u["home"] for u in collected.get("users") or [] if isinstance(u, dict) and u.get("home")]
-        quarantine_dir, archive_dir = DEFAULT_DIRS.get(facts["os"], DEFAULT_DIRS["linux"])
-        module_args = {
-            "steps": executor_steps(steps, facts["os"]), "run_id": run_id, "lock_timeout": args["lock_timeout"],
-            "default_timeout": args["step_timeout"], "quarantine_dir": args["quarantine_dir"] or quarantine_dir,
-            "archive_dir": args["archive_dir"] or archive_dir, "homes": homes}
-        if args["uninstall_secrets"]:
-            # Values go to the executor only (a no_log option there); the plan names them.
-            module_args["secrets"] = dict((str(k), str(v)) for k, v in args["uninstall_secrets"].items())
-        executed = self._execute_module(module_name=EXECUTORS[facts["os"]], task_vars=task_vars,
-                                        module_args=module_args)
-        step_results = executed.get("steps") if isinstance(executed.get("steps"), list) else []
+        # Secret values go to the executor only (a no_log option there); the plan names them.
+        step_results, error = execute_plan(self._execute_module, task_vars, facts["os"], steps, run_id, collected,
+                                           args, secrets=args["uninstall_secrets"])
         removal_ids = set(s["id"] for s in plan["steps"])
         remediation["steps"] = [r for r in step_results if isinstance(r, dict) and r.get("id") in removal_ids]
-        if not step_results and executed.get("failed"):
-            remediation["error"] = "executor failed before running the plan: %s" % executed.get("msg")
+        if error:
+            remediation["error"] = "executor failed before running the plan: %s" % error
             display.warning("%s: %s" % (host, remediation["error"]))
 
         try:

@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: the one executor call of a host's plan, from an action plugin (remediate, block)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.govsec.banned_software.plugins.module_utils._plan import executor_steps
+
+EXECUTORS = {"linux": "govsec.banned_software.execute", "windows": "govsec.banned_software.win_execute",
+             "macos": "govsec.banned_software.execute"}
+DEFAULT_DIRS = {
+    "linux": ("/var/lib/govsec-banned-software/quarantine", "/var/lib/govsec-banned-software/archive"),
+    # /private/var/db (what /var/db links to): root-only, outside /Applications and the users' folders,
+    # no symbolic link in the path (docs/macos.md, "Quarantine").
+    "macos": ("/private/var/db/govsec-banned-software/quarantine", "/private/var/db/govsec-banned-software/archive"),
+    "windows": ("C:\\ProgramData\\govsec-banned-software\\quarantine",
+                "C:\\ProgramData\\govsec-banned-software\\archive"),
+}
+
+
+def execute_plan(execute_module, task_vars, platform, steps, run_id, collected, args, secrets=None):
+    """Run ``steps`` with the platform's executor in one module call.
+
+    ``args`` gives ``lock_timeout``, ``step_timeout`` and optionally ``quarantine_dir``/``archive_dir``
+    (default: the platform's). ``secrets`` (values) go to the executor only, a no_log option there.
+    Returns ``(step_results, error)``: ``error`` says why the executor failed before running a step.
+    """
+    homes = [u["home"] for u in collected.get("users") or [] if isinstance(u, dict) and u.get("home")]
+    quarantine_dir, archive_dir = DEFAULT_DIRS.get(platform, DEFAULT_DIRS["linux"])
+    module_args = {
+        "steps": executor_steps(steps, platform), "run_id": run_id, "lock_timeout": args["lock_timeout"],
+        "default_timeout": args["step_timeout"], "quarantine_dir": args.get("quarantine_dir") or quarantine_dir,
+        "archive_dir": args.get("archive_dir") or archive_dir, "homes": homes}
+    if secrets:
+        module_args["secrets"] = dict((str(k), str(v)) for k, v in secrets.items())
+    executed = execute_module(module_name=EXECUTORS[platform], task_vars=task_vars, module_args=module_args)
+    step_results = executed.get("steps") if isinstance(executed.get("steps"), list) else []
+    error = None
+    if not step_results and executed.get("failed"):
+        error = str(executed.get("msg"))
+    return step_results, error
