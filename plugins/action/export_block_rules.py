@@ -11,7 +11,6 @@ __metaclass__ = type
 import hashlib
 import json
 import os
-import tempfile
 
 from ansible.plugins.action import ActionBase
 
@@ -22,6 +21,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._block_rule
     APPLOCKER_MODES, ENFORCEMENT_MODES, applocker_policy_xml, applocker_rules, mdm_export,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import write_atomically
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
     SELECTION_SPEC, load_catalog,
 )
@@ -76,23 +76,6 @@ def _read(path):
         raise
 
 
-def _write(path, data):
-    """Write ``data`` atomically (temporary file in the same directory, then rename)."""
-    directory = os.path.dirname(path)
-    handle, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, 0o644)
-        os.rename(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-
-
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
@@ -134,7 +117,7 @@ class ActionModule(ActionBase):
                 if changed and not self._task.check_mode:
                     if not os.path.isdir(dest):
                         os.makedirs(dest, 0o755)
-                    _write(path, data)
+                    write_atomically(path, lambda handle, data=data: handle.write(data), "wb", None, 0o644)
                 report.append({"path": path, "changed": changed, "sha256": hashlib.sha256(data).hexdigest()})
                 if changed:
                     diffs.append({"before_header": path, "after_header": path,

@@ -9,7 +9,6 @@ __metaclass__ = type
 
 import json
 import os
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
@@ -17,6 +16,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._merge import MergeError, merge_reports
 from ansible_collections.govsec.banned_software.plugins.module_utils._report import summary_lines
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import write_json_atomically
 
 ARGUMENT_SPEC = dict(
     src=dict(type="list", elements="path", required=True),
@@ -24,21 +24,6 @@ ARGUMENT_SPEC = dict(
     pattern=dict(type="str", default="report.json"),
     max_rows=dict(type="int", default=50),
 )
-
-
-def write_json_atomically(path, data):
-    """Write ``data`` as JSON to ``path`` through a temporary file and a rename (mode 0640)."""
-    fd, tmp_path = tempfile.mkstemp(prefix=".report.", suffix=".tmp", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True, ensure_ascii=False)
-            handle.write("\n")
-        os.chmod(tmp_path, 0o640)
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
-        raise
 
 
 def find_reports(sources, pattern="report.json"):

@@ -7,9 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
-import tempfile
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
@@ -22,6 +20,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._report_csv
 from ansible_collections.govsec.banned_software.plugins.module_utils._report_csv import write_csv
 from ansible_collections.govsec.banned_software.plugins.module_utils._report_html import write_html
 from ansible_collections.govsec.banned_software.plugins.module_utils._report_junit import write_junit
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import dump_json, write_atomically
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_catalog
 
 ARGUMENT_SPEC = dict(
@@ -36,43 +35,9 @@ ARGUMENT_SPEC = dict(
 SCANNED = ("compliant", "non_compliant", "remediated")
 
 
-def write_atomically(path, write, mode="w", encoding="utf-8"):
-    """Call ``write(handle)`` on a temporary file next to ``path``, then rename it over ``path``.
-
-    Readers never see a partial file; a failure leaves the previous file (if any) in place.
-    """
-    directory = os.path.dirname(path)
-    fd, tmp_path = tempfile.mkstemp(prefix=".report.", suffix=".tmp", dir=directory)
-    try:
-        if "b" in mode:
-            handle = os.fdopen(fd, mode)
-        else:
-            handle = os.fdopen(fd, mode, encoding=encoding, newline="")
-        with handle:
-            write(handle)
-        os.chmod(tmp_path, 0o640)
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
-        raise
-
-
-def _dump_json(data):
-    def write(handle):
-        json.dump(data, handle, indent=2, sort_keys=True, ensure_ascii=False)
-        handle.write("\n")
-    return write
-
-
-def write_json_atomically(path, data):
-    """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
-    write_atomically(path, _dump_json(data))
-
-
 # format -> (file name, writer(report, handle), mode, encoding); json is always written.
 FORMATS = {
-    "json": ("report.json", lambda report, handle: _dump_json(report)(handle), "w", "utf-8"),
+    "json": ("report.json", lambda report, handle: dump_json(report)(handle), "w", "utf-8"),
     "csv": ("report.csv", write_csv, "w", CSV_ENCODING),
     "html": ("report.html", write_html, "w", "utf-8"),
     "junit": ("report.junit.xml", write_junit, "wb", None),
