@@ -35,7 +35,7 @@ import os
 import re
 import stat
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import quote
+from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import quote, read_fd_bounded
 
 FACT_SCHEMA = 1
 POSIX_FACT = "/etc/ansible/facts.d/banned_software.fact"
@@ -171,19 +171,11 @@ def _read_regular_file(fs, vpath):
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None, "is not a regular file, not read"
-        chunks = []
-        left = MAX_FACT_BYTES + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1024 * 1024))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
+        data = read_fd_bounded(fd, MAX_FACT_BYTES)
     except OSError as exc:
         return None, "cannot read it: %s" % (exc.strerror or exc)
     finally:
         os.close(fd)
-    data = b"".join(chunks)
     if len(data) > MAX_FACT_BYTES:
         return None, "larger than %d bytes, not read" % MAX_FACT_BYTES
     return data, None

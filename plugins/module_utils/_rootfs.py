@@ -64,6 +64,19 @@ def _split(path):
     return [c for c in path.split("/") if c]
 
 
+def read_fd_bounded(fd, max_bytes):
+    """Up to ``max_bytes + 1`` bytes from ``fd`` (one more than allowed tells the caller it is too large)."""
+    chunks = []
+    left = max_bytes + 1
+    while left > 0:
+        chunk = os.read(fd, min(left, 1024 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
 class RootFS:
     """Read-only view of the tree under ``root`` that never leaves it."""
 
@@ -234,15 +247,7 @@ class RootFS:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 return None, False
-            chunks = []
-            left = max_bytes + 1
-            while left > 0:
-                chunk = os.read(fd, min(left, 1024 * 1024))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                left -= len(chunk)
-            data = b"".join(chunks)
+            data = read_fd_bounded(fd, max_bytes)
         except OSError as exc:
             self._oserror(vpath, exc, what)
             return None, False
