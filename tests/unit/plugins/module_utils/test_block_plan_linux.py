@@ -39,7 +39,8 @@ KESL = entry("kesl", {"dpkg": [{"name": "kesl"}], "rpm": [{"name": "kesl"}, {"na
 ENTRIES = [WECHAT, KESL]
 
 
-def plan(state, mode="present", entries=ENTRIES, first_id=1):
+def plan(state, mode="present", entries=None, first_id=1):
+    entries = ENTRIES if entries is None else entries
     return bp.plan_blocks("linux", entries, state, mode, {"first_id": first_id, "header": HEADER})
 
 
@@ -55,7 +56,8 @@ def check(seen, expected, what):
     assert seen == expected, "%s:\nexpected %r\nseen     %r" % (what, expected, seen)
 
 
-def assert_idempotent(state, mode="present", entries=ENTRIES):
+def assert_idempotent(state, mode="present", entries=None):
+    entries = ENTRIES if entries is None else entries
     first = plan(state, mode, entries)
     after = apply(state, first["steps"])
     again = plan(after, mode, entries)
