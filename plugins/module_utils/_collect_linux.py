@@ -46,6 +46,9 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect_loop import (
+    PATH_SOURCES, guarded, list_path_source, not_examined_offline, source_query, wanted_sources,
+)
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_sources import LINUX_SOURCES
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS, find_executables
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import (
@@ -58,7 +61,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._rpm import
 from ansible_collections.govsec.banned_software.plugins.module_utils._flatpak import list_flatpak
 from ansible_collections.govsec.banned_software.plugins.module_utils._snap import list_snap
 from ansible_collections.govsec.banned_software.plugins.module_utils._linux_files import (
-    list_appimages, list_desktop, list_files)
+    list_appimages, list_desktop)
 from ansible_collections.govsec.banned_software.plugins.module_utils._systemd import (
     list_systemd, list_sysv)
 from ansible_collections.govsec.banned_software.plugins.module_utils._procfs import list_processes
@@ -66,16 +69,10 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact
 
 COLLECTOR_VERSION = "1"
 SOURCES = LINUX_SOURCES
-PSEUDO_SOURCES = ("data", "leftover")
 OWNED_SOURCES = ("file", "desktop", "service")
 TOOLS = ("dpkg", "apt-get", "rpm", "dnf", "yum", "zypper", "flatpak", "snap", "systemctl", "runuser", "tar")
 TOOL_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 REBOOT_FLAGS = ("/run/reboot-required", "/var/run/reboot-required")
-
-
-class _Never:
-    def match(self, value):
-        return False
 
 
 def find_tools(dirs=None):
@@ -138,12 +135,8 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
     """Collect the records ``query`` asks for under ``root``; see the module docstring."""
     fs = RootFS(root)
     q = query if isinstance(query, CompiledQuery) else compile_query(query)
-    warnings = list(q.warnings)
-    wanted = [s for s in SOURCES if q.wants(s) and (sources is None or s in sources)]
-    if sources is not None:
-        for s in sources:
-            if s not in SOURCES:
-                warnings.append("unknown source %s ignored (known: %s)" % (s, ", ".join(SOURCES)))
+    wanted, unknown = wanted_sources(q, SOURCES, sources)
+    warnings = list(q.warnings) + unknown
 
     available = {}
     counts = {}
@@ -152,51 +145,39 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
     entries = read_passwd(fs)
     selected = select_users(fs, entries, only=users)
 
-    def run(source, func, *args):
-        try:
-            return func(*args)
-        except Exception as exc:  # one source must never stop the others
-            fs.warnings.append("%s: collector error, records from this source are incomplete: %s: %s"
-                               % (source, type(exc).__name__, exc))
-            return False, [], 0
-
     for source in wanted:
-        sq = q.sources.get(source, _Never())
+        sq = source_query(q, source)
         if source == "dpkg":
-            ok, recs, n = run(source, list_dpkg, fs, sq)
+            ok, recs, n = guarded(fs, source, list_dpkg, fs, sq)
             available["dpkg"] = ok
         elif source == "rpm":
-            ok, recs, n = run(source, list_rpm, fs, sq, run_command, rpm_bin)
+            ok, recs, n = guarded(fs, source, list_rpm, fs, sq, run_command, rpm_bin)
             available["rpm"] = ok
         elif source == "flatpak":
-            ok, recs, n = run(source, list_flatpak, fs, sq, selected)
+            ok, recs, n = guarded(fs, source, list_flatpak, fs, sq, selected)
             available["flatpak"] = ok
         elif source == "snap":
-            ok, recs, n = run(source, list_snap, fs, sq)
+            ok, recs, n = guarded(fs, source, list_snap, fs, sq)
             available["snap"] = ok
         elif source == "appimage":
-            ok, recs, n = run(source, list_appimages, fs, sq, selected)
-        elif source == "file":
-            ok, recs, n = run(source, list_files, fs, q.paths, selected)
-        elif source in PSEUDO_SOURCES:
-            ok, recs, n = run(source, list_files, fs, q.paths_for(source), selected)
+            ok, recs, n = guarded(fs, source, list_appimages, fs, sq, selected)
+        elif source in PATH_SOURCES:
+            ok, recs, n = list_path_source(fs, q, source, selected)
         elif source == "desktop":
-            ok, recs, n = run(source, list_desktop, fs, sq, selected)
+            ok, recs, n = guarded(fs, source, list_desktop, fs, sq, selected)
         elif source == "service":
-            ok, recs, n = run(source, list_systemd, fs, sq)
+            ok, recs, n = guarded(fs, source, list_systemd, fs, sq)
             available["systemd"] = ok
-            ok2, recs2, n2 = run(source, list_sysv, fs, sq)
+            ok2, recs2, n2 = guarded(fs, source, list_sysv, fs, sq)
             available["sysv"] = ok2
             recs = recs + recs2
             n += n2
         else:  # process
             if fs.live:
-                ok, recs, n = run(source, list_processes, q, uid_names(entries), proc_dir, fs.warnings)
-                available["proc"] = ok
+                ok, recs, n = guarded(fs, source, list_processes, q, uid_names(entries), proc_dir, fs.warnings)
             else:
-                fs.warnings.append("process: not examined, %s is not the running system" % fs.root)
-                available["proc"] = False
-                recs, n = [], 0
+                ok, recs, n = not_examined_offline(fs, source)
+            available["proc"] = ok
         records[source] = recs
         counts[source] = n
 

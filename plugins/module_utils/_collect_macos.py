@@ -80,12 +80,14 @@ import stat
 
 from urllib.parse import unquote
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect_loop import (
+    PATH_SOURCES, guarded, list_path_source, not_examined_offline, source_query, wanted_sources,
+)
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_sources import MACOS_SOURCES
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import (
     RootFS, find_executables, quote, safe_text, vjoin,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import CompiledQuery, compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._linux_files import list_files
 from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import read_local_fact
 
 try:
@@ -95,7 +97,6 @@ except ImportError:  # pragma: no cover
 
 COLLECTOR_VERSION = "1"
 SOURCES = MACOS_SOURCES
-PSEUDO_SOURCES = ("data", "leftover")
 MAX_PLIST_BYTES = 4 * 1024 * 1024
 MAX_DSLOCAL_BYTES = 8 * 1024 * 1024
 MAX_TEXT = 4096
@@ -123,11 +124,6 @@ BREW_DIRS = ("/opt/homebrew/bin", "/usr/local/bin")
 _TEAM_RE = re.compile(r"^TeamIdentifier=([A-Z0-9]{10})$", re.MULTILINE)
 _PS_RE = re.compile(r"^\s*(\d+)\s+(\d+)\s+(.+?)\s*$")
 _NUM_RE = re.compile(r"(\d+)")
-
-
-class _Never:
-    def match(self, value):
-        return False
 
 
 def _text(value):
@@ -650,53 +646,38 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None)
     fs = RootFS(root)
     live = fs.live if live is None else bool(live)
     q = query if isinstance(query, CompiledQuery) else compile_query(query)
-    warnings = list(q.warnings)
-    wanted = [s for s in SOURCES if q.wants(s) and (sources is None or s in sources)]
-    if sources is not None:
-        for s in sources:
-            if s not in SOURCES:
-                warnings.append("unknown source %s ignored (known: %s)" % (s, ", ".join(SOURCES)))
+    wanted, unknown = wanted_sources(q, SOURCES, sources)
+    warnings = list(q.warnings) + unknown
 
     selected = list_users(fs, only=users)
     available = {}
     counts = {}
     records = {}
 
-    def run(source, func, *args):
-        try:
-            return func(*args)
-        except Exception as exc:  # pylint: disable=broad-except  # one source must never stop the others
-            fs.warnings.append("%s: collector error, records from this source are incomplete: %s: %s"
-                               % (source, type(exc).__name__, exc))
-            return False, [], 0
-
     for source in wanted:
-        sq = q.sources.get(source, _Never())
+        sq = source_query(q, source)
         if source == "bundle":
-            ok, recs, n = run(source, list_bundles, fs, sq, selected, run_command, live)
+            ok, recs, n = guarded(fs, source, list_bundles, fs, sq, selected, run_command, live)
             available["applications"] = ok
         elif source == "pkg-receipt":
-            ok, recs, n = run(source, list_receipts, fs, sq)
+            ok, recs, n = guarded(fs, source, list_receipts, fs, sq)
             available["receipts"] = ok
         elif source == "launchd":
-            ok, recs, n = run(source, list_launchd, fs, sq, selected)
+            ok, recs, n = guarded(fs, source, list_launchd, fs, sq, selected)
             available["launchd"] = ok
         elif source == "cask":
-            ok, recs, n = run(source, list_casks, fs, sq)
+            ok, recs, n = guarded(fs, source, list_casks, fs, sq)
             available["homebrew"] = ok
         elif source == "sysext":
-            ok, recs, n = run(source, list_sysext, fs, sq, run_command, live)
+            ok, recs, n = guarded(fs, source, list_sysext, fs, sq, run_command, live)
             available["sysext_db"] = ok
-        elif source == "file":
-            ok, recs, n = run(source, list_files, fs, q.paths, selected)
-        elif source in PSEUDO_SOURCES:
-            ok, recs, n = run(source, list_files, fs, q.paths_for(source), selected)
+        elif source in PATH_SOURCES:
+            ok, recs, n = list_path_source(fs, q, source, selected)
         else:  # process
             if live:
-                ok, recs, n = run(source, list_processes, fs, q, run_command, selected)
+                ok, recs, n = guarded(fs, source, list_processes, fs, q, run_command, selected)
             else:
-                fs.warnings.append("process: not examined, %s is not the running system" % fs.root)
-                ok, recs, n = False, [], 0
+                ok, recs, n = not_examined_offline(fs, source)
             available["ps"] = ok
         records[source] = recs
         counts[source] = n
