@@ -14,10 +14,7 @@ class ActionModule(SelectionAction):
 
     _requires_connection = False
 
-    def run(self, tmp=None, task_vars=None):
-        result, args, selection = self.start(tmp, task_vars)
-        if selection is None:
-            return result
+    def run_selected(self, result, args, selection, task_vars):
         catalog, entries, exemptions = selection
         enabled = set(e.id for e in entries)
         result.update(

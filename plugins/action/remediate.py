@@ -95,11 +95,7 @@ class ActionModule(SelectionAction):
         if unknown:
             raise PlanError("banned_software_data_policies names unknown entries: %s" % ", ".join(unknown))
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result, args, selection = self.start(tmp, task_vars)
-        if selection is None:
-            return result
+    def run_selected(self, result, args, selection, task_vars):
         catalog, entries, exemptions = selection
         host = task_vars.get("inventory_hostname", "host")
         run_id = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")

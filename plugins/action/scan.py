@@ -39,11 +39,7 @@ class ActionModule(SelectionAction):
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result, args, selection = self.start(tmp, task_vars)
-        if selection is None:
-            return result
+    def run_selected(self, result, args, selection, task_vars):
         catalog, entries, exemptions = selection
 
         try:

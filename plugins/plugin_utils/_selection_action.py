@@ -22,7 +22,7 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_fi
 
 class SelectionAction(ActionBase):
     """Subclasses set ``ARGUMENT_SPEC`` (SELECTION_SPEC and their own options), ``ARGUMENT_ERRORS`` (the
-    exception types of their own checks) and may override ``check_args``."""
+    exception types of their own checks), may override ``check_args`` and implement ``run_selected``."""
 
     TRANSFERS_FILES = False
     _requires_connection = True
@@ -32,9 +32,15 @@ class SelectionAction(ActionBase):
     def check_args(self, args, catalog):
         """Checks of the subclass's own options against the loaded catalog (raise one of ARGUMENT_ERRORS)."""
 
-    def start(self, tmp, task_vars):
-        """Return ``(result, args, selection)``; ``selection`` is ``(catalog, entries, exemptions)``, or None
-        when the catalog or a variable is wrong (``result`` then says why and is failed)."""
+    def run_selected(self, result, args, selection, task_vars):
+        """The action's work once the arguments and the catalog are valid; returns the task result.
+
+        ``selection`` is ``(catalog, entries, exemptions)``.
+        """
+        raise NotImplementedError
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
         result = super(SelectionAction, self).run(tmp, task_vars)
         dummy, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         try:
@@ -42,5 +48,5 @@ class SelectionAction(ActionBase):
             self.check_args(args, selection[0])
         except (CatalogError,) + tuple(self.ARGUMENT_ERRORS) as exc:
             result.update(failed=True, msg="catalog or variable error: %s" % exc, catalog_error=True)
-            return result, args, None
-        return result, args, selection
+            return result
+        return self.run_selected(result, args, selection, task_vars)
