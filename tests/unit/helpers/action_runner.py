@@ -31,3 +31,15 @@ def run_action(action_module, execute_module=None, args=None, check_mode=False, 
     """Run the action once and return its result."""
     action = make_action(action_module, execute_module, args, check_mode, diff)
     return action.run(task_vars=dict(TASK_VARS if task_vars is None else task_vars))
+
+
+def recording(answer):
+    """``(calls, execute_module)``: an ``_execute_module`` stand-in that records ``(module_name, module_args)``
+    of each call and returns ``answer(module_name=..., module_args=..., task_vars=...)``."""
+    calls = []
+
+    def execute_module(module_name=None, module_args=None, task_vars=None, **kwargs):
+        calls.append((module_name, module_args))
+        return answer(module_name=module_name, module_args=module_args, task_vars=task_vars)
+
+    return calls, execute_module

@@ -11,7 +11,6 @@ from unittest.mock import MagicMock
 import pytest
 
 from ansible.errors import AnsibleActionFail
-from ansible.playbook.task import Task
 
 from ansible_collections.govsec.banned_software.plugins.action import image_scan as image_scan_action
 from ansible_collections.govsec.banned_software.plugins.module_utils import _plan
@@ -19,6 +18,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._collect_li
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_windows_image import (
     MissingLibrary, collect_windows_image)
 from ansible_collections.govsec.banned_software.plugins.modules import collect as collect_module
+from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 from ansible_collections.govsec.banned_software.tests.unit.helpers import hive as H
 from ansible_collections.govsec.banned_software.tests.unit.plugins.action.test_scan import (
     EXPECTED as LINUX_EXPECTED, make_root)
@@ -48,20 +48,8 @@ def fake_collect(module_name=None, module_args=None, task_vars=None, **kwargs):
 
 
 def make_action(args, monkeypatch, task_vars_extra=None, execute=fake_collect):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.async_val = 0
-    task.check_mode = False
-    task.diff = False
-    connection = MagicMock()
-    connection._shell = MagicMock()
-    action = image_scan_action.ActionModule(task, connection, MagicMock(), MagicMock(), MagicMock(), MagicMock())
-    calls = []
-
-    def execute_module(module_name=None, module_args=None, task_vars=None, **kwargs):
-        calls.append((module_name, module_args))
-        return execute(module_name=module_name, module_args=module_args, task_vars=task_vars)
-
+    action = action_runner.make_action(image_scan_action, args=args)
+    calls, execute_module = action_runner.recording(execute)
     monkeypatch.setattr(action, "_execute_module", execute_module)
     task_vars = {"inventory_hostname": "golden", "ansible_connection": "local"}
     task_vars.update(task_vars_extra or {})

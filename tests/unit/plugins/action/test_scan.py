@@ -11,15 +11,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-from unittest.mock import MagicMock
 
 import pytest
-
-from ansible.playbook.task import Task
 
 from ansible_collections.govsec.banned_software.plugins.action import scan as scan_action
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import host_platform_family
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import collect_linux
+from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 
 TODAY = datetime.date.today()
 
@@ -56,25 +54,16 @@ def make_root(tmp_path):
 
 
 def make_action(args, monkeypatch, root, task_vars_extra=None):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.async_val = 0
-    task.check_mode = False
-    task.diff = False
-    connection = MagicMock()
-    connection._shell = MagicMock()
-    action = scan_action.ActionModule(task, connection, MagicMock(), MagicMock(), MagicMock(), MagicMock())
-    calls = []
-
-    def fake_execute_module(module_name=None, module_args=None, task_vars=None, **kwargs):
-        calls.append((module_name, module_args))
+    def collect(module_name=None, module_args=None, task_vars=None):
         query = module_args["query"]["linux"]
         result = collect_linux(str(root), query, lambda *a, **k: (1, "", "not used"),
                                users=module_args.get("users"), sources=module_args.get("sources"))
         result["collector_warnings"] = result.pop("warnings")
         return result
 
-    monkeypatch.setattr(action, "_execute_module", fake_execute_module)
+    action = action_runner.make_action(scan_action, args=args)
+    calls, execute_module = action_runner.recording(collect)
+    monkeypatch.setattr(action, "_execute_module", execute_module)
     task_vars = {"inventory_hostname": "img", "ansible_connection": "local"}
     task_vars.update(task_vars_extra or {})
     return action, calls, task_vars

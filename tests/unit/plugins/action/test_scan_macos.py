@@ -7,16 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from unittest.mock import MagicMock
-
 import pytest
-
-from ansible.playbook.task import Task
 
 from ansible_collections.govsec.banned_software.plugins.action import image_scan as image_scan_action
 from ansible_collections.govsec.banned_software.plugins.action import scan as scan_action
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_macos import collect_macos
 from ansible_collections.govsec.banned_software.plugins.modules import collect as collect_module
+from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 from ansible_collections.govsec.banned_software.tests.unit.helpers import macos_tree as M
 
 NOT_USED = (1, "", "no command may run for an image scan")
@@ -45,20 +42,8 @@ def fake_collect(module_name=None, module_args=None, task_vars=None, **kwargs):
 
 
 def make_action(plugin, args, monkeypatch, task_vars_extra=None):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.async_val = 0
-    task.check_mode = False
-    task.diff = False
-    connection = MagicMock()
-    connection._shell = MagicMock()
-    action = plugin.ActionModule(task, connection, MagicMock(), MagicMock(), MagicMock(), MagicMock())
-    calls = []
-
-    def execute_module(module_name=None, module_args=None, task_vars=None, **kwargs):
-        calls.append((module_name, module_args))
-        return fake_collect(module_name=module_name, module_args=module_args, task_vars=task_vars)
-
+    action = action_runner.make_action(plugin, args=args)
+    calls, execute_module = action_runner.recording(fake_collect)
     monkeypatch.setattr(action, "_execute_module", execute_module)
     task_vars = {"inventory_hostname": "mac", "ansible_connection": "local"}
     task_vars.update(task_vars_extra or {})
