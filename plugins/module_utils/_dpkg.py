@@ -159,6 +159,30 @@ def read_list(fs, vpath):
     return data.decode("utf-8", "backslashreplace").split("\n")
 
 
+class _Owners(object):
+    """The owners found for ``paths``, matched against .list lines as dpkg writes them (merged-/usr aliases
+    of a path and of a line are compared in their canonical form)."""
+
+    def __init__(self, fs, paths):
+        self.aliases = merged_aliases(fs)
+        self.wanted = {}
+        for p in paths:
+            self.wanted.setdefault(canonical(p, self.aliases), set()).add(p)
+        self.prefixes = tuple(a[0] for a in self.aliases)
+        self.owners = {}
+
+    def add(self, name, lines):
+        """Record package ``name`` as an owner of every asked path among its list ``lines``."""
+        for line in lines or ():
+            if self.prefixes and line.startswith(self.prefixes):
+                line = canonical(line, self.aliases)
+            for p in self.wanted.get(line, ()):
+                self.owners.setdefault(p, set()).add(name)
+
+    def result(self):
+        return dict((p, sorted(n)) for p, n in self.owners.items())
+
+
 def dpkg_owners(fs, packages, paths):
     """Map each of ``paths`` (virtual paths) to the sorted names of the ``packages`` owning it.
 
@@ -167,12 +191,7 @@ def dpkg_owners(fs, packages, paths):
     """
     if not packages or not paths:
         return {}
-    aliases = merged_aliases(fs)
-    wanted = {}
-    for p in paths:
-        wanted.setdefault(canonical(p, aliases), set()).add(p)
-    prefixes = tuple(a[0] for a in aliases)
-    owners = {}
+    found = _Owners(fs, paths)
     done = set()
     for pkg in packages:
         name = pkg.get("name")
@@ -180,17 +199,8 @@ def dpkg_owners(fs, packages, paths):
             if vpath in done:
                 continue
             done.add(vpath)
-            lines = read_list(fs, vpath)
-            if lines is None:
-                continue
-            for line in lines:
-                if prefixes and line.startswith(prefixes):
-                    line = canonical(line, aliases)
-                hit = wanted.get(line)
-                if hit:
-                    for p in hit:
-                        owners.setdefault(p, set()).add(name)
-    return dict((p, sorted(n)) for p, n in owners.items())
+            found.add(name, read_list(fs, vpath))
+    return found.result()
 
 
 def dpkg_other_owners(fs, paths, limit=100000):
@@ -201,24 +211,14 @@ def dpkg_other_owners(fs, paths, limit=100000):
     """
     if not paths:
         return {}
-    aliases = merged_aliases(fs)
-    wanted = {}
-    for p in paths:
-        wanted.setdefault(canonical(p, aliases), set()).add(p)
-    prefixes = tuple(a[0] for a in aliases)
-    owners = {}
+    found = _Owners(fs, paths)
     for fname, kind in fs.listdir(INFO_DIR, limit=limit, what="package ownership unknown"):
         if kind != "file" or not fname.endswith(".list"):
             continue
         name = fname[:-5].split(":", 1)[0]
         if not _PKG_NAME.match(name):
             continue
-        lines = read_list(fs, "%s/%s" % (INFO_DIR, fname))
-        for line in lines or ():
-            if prefixes and line.startswith(prefixes):
-                line = canonical(line, aliases)
-            for p in wanted.get(line, ()):
-                owners.setdefault(p, set()).add(name)
-        if len(owners) == len(paths):
+        found.add(name, read_list(fs, "%s/%s" % (INFO_DIR, fname)))
+        if len(found.owners) == len(paths):
             break
-    return dict((p, sorted(n)) for p, n in owners.items())
+    return found.result()
