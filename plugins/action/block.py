@@ -22,7 +22,9 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_block
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_execute import execute_plan
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, scan_host
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import (
+    VARIABLE_OPTIONS, SelectionAction,
+)
 
 display = Display()
 
@@ -44,6 +46,8 @@ class ActionModule(SelectionAction):
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
     ARGUMENT_ERRORS = (BlockError,)
+    # Every option but state has its banned_software_<option> variable (the remediate role's defaults).
+    VARIABLE_OPTIONS = VARIABLE_OPTIONS + tuple(k for k in ARGUMENT_SPEC if k not in VARIABLE_OPTIONS + ("state",))
 
     def check_args(self, args, catalog):
         check_block_args(args, catalog)

@@ -22,7 +22,9 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_block
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_execute import execute_plan
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, now_utc, scan_host
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import (
+    VARIABLE_OPTIONS, SelectionAction,
+)
 
 display = Display()
 
@@ -87,6 +89,8 @@ class ActionModule(SelectionAction):
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
     ARGUMENT_ERRORS = (PlanError, BlockError)
+    # Every option has its banned_software_<option> variable (the remediate role's defaults).
+    VARIABLE_OPTIONS = VARIABLE_OPTIONS + tuple(k for k in ARGUMENT_SPEC if k not in VARIABLE_OPTIONS)
 
     def check_args(self, args, catalog):
         validate_options(plan_options(args, "check"))

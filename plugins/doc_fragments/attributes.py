@@ -69,6 +69,14 @@ options:
     type: list
     elements: raw
     default: []
+notes:
+  - An option that the task does not set is read from the variable named C(banned_software_) followed by the
+    option's name when that variable is defined (the variables of this collection's roles, for example
+    C(banned_software_policies) for O(policies)); an option set in the task always wins. This holds for the
+    selection options above and, where the module has them, C(sources), C(users) and the remediation and
+    blocking options (not C(state), C(root) or C(record_failures)). An empty C(banned_software_sources),
+    C(banned_software_users), C(banned_software_data_policy), C(banned_software_quarantine_dir) or
+    C(banned_software_archive_dir) leaves the option unset.
 """
 
     # Options of the reinstall blocks (remediate and block actions; docs/blocking.md).

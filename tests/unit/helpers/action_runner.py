@@ -12,8 +12,9 @@ from ansible.playbook.task import Task
 TASK_VARS = {"inventory_hostname": "h1", "ansible_connection": "ssh"}
 
 
-def make_action(action_module, execute_module=None, args=None, check_mode=False, diff=False):
-    """An ``ActionModule`` of ``action_module`` whose ``_execute_module`` is ``execute_module``."""
+def make_action(action_module, execute_module=None, args=None, check_mode=False, diff=False, templar=None):
+    """An ``ActionModule`` of ``action_module`` whose ``_execute_module`` is ``execute_module`` (``templar``: a
+    real ``Templar`` when the test reads variables through it, a mock otherwise)."""
     task = MagicMock(Task)
     task.args = dict(args or {})
     task.async_val = 0
@@ -21,7 +22,7 @@ def make_action(action_module, execute_module=None, args=None, check_mode=False,
     task.diff = diff
     connection = MagicMock()
     connection._shell = MagicMock()
-    action = action_module.ActionModule(task, connection, MagicMock(), MagicMock(), MagicMock(), MagicMock())
+    action = action_module.ActionModule(task, connection, MagicMock(), MagicMock(), templar or MagicMock(), MagicMock())
     if execute_module is not None:
         action._execute_module = execute_module
     return action
