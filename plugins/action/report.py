@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
@@ -33,6 +34,23 @@ ARGUMENT_SPEC = dict(
     local_fact_default=dict(type="bool", default=False),
 )
 SCANNED = ("compliant", "non_compliant", "remediated")
+
+
+def raw_host_vars(hostvars, host):
+    """A host's variables as stored, not templated; None for a host the inventory does not know.
+
+    A registered scan result is data returned by the host and never a template; templating each host's
+    result on access copies it value by value, which was most of the report task's time
+    (docs/performance.md). ``hostvars`` may also be a plain mapping of mappings.
+    """
+    raw_get = getattr(hostvars, "raw_get", None)
+    if raw_get is None:
+        found = hostvars.get(host) if isinstance(hostvars, Mapping) else None
+        return found if isinstance(found, Mapping) else None
+    if host not in hostvars:
+        return None
+    found = raw_get(host)
+    return found if isinstance(found, Mapping) else None
 
 
 # format -> (file name, writer(report, handle), mode, encoding); json is always written.
@@ -65,17 +83,17 @@ class ActionModule(ActionBase):
     _requires_connection = False
 
     def _collect(self, task_vars, hosts, result_var):
+        """``(results, local_fact)``: each host's result variable and its ``banned_software_local_fact``."""
         hostvars = task_vars.get("hostvars") or {}
         if hosts is None:
             hosts = list((task_vars.get("groups") or {}).get("all") or [])
             explicit = False
         else:
             explicit = True
-        results = {}
+        results, local_fact = {}, {}
         for host in hosts:
-            try:
-                host_vars = hostvars[host]
-            except KeyError:
+            host_vars = raw_host_vars(hostvars, host)
+            if host_vars is None:
                 if explicit:
                     results[host] = None
                 continue
@@ -83,23 +101,24 @@ class ActionModule(ActionBase):
                 results[host] = host_vars[result_var]
             elif explicit:
                 results[host] = None
-        return results
+            if "banned_software_local_fact" in host_vars:
+                local_fact[host] = host_vars["banned_software_local_fact"]
+        return results, local_fact
 
-    def _local_fact_hosts(self, task_vars, report, default):
+    def _local_fact_hosts(self, task_vars, report, local_fact, default):
         """Scanned hosts whose ``banned_software_local_fact`` (or ``default``) asks for the local fact.
 
         The playbooks run their last play on these hosts and on the failed ones only, so a large fleet
         does not pay a skipped task per host (docs/performance.md).
         """
-        hostvars = task_vars.get("hostvars") or {}
         wanted = []
         for name in sorted(report["hosts"]):
             if report["hosts"][name]["status"] not in SCANNED:
                 continue
-            try:
-                value = hostvars[name].get("banned_software_local_fact", default)
-            except KeyError:
-                continue
+            value = local_fact.get(name, default)
+            if isinstance(value, str) and ("{{" in value or "{%" in value):
+                # Templated in the host's own variables, like any hostvars lookup.
+                value = task_vars["hostvars"][name]["banned_software_local_fact"]
             if boolean(value, strict=False):
                 wanted.append(name)
         return wanted
@@ -110,7 +129,7 @@ class ActionModule(ActionBase):
         del tmp
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
 
-        results = self._collect(task_vars, args["hosts"], args["result_var"])
+        results, local_fact = self._collect(task_vars, args["hosts"], args["result_var"])
         versions = sorted(set(r.get("catalog_version") for r in results.values()
                               if isinstance(r, dict) and r.get("catalog_version")))
         if not versions:
@@ -127,7 +146,7 @@ class ActionModule(ActionBase):
             names.sort()
         result["hosts_by_status"] = by_status
         result["reinstalled_hosts"] = sorted(name for name, host in report["hosts"].items() if host.get("reinstalled"))
-        result["local_fact_hosts"] = self._local_fact_hosts(task_vars, report, args["local_fact_default"])
+        result["local_fact_hosts"] = self._local_fact_hosts(task_vars, report, local_fact, args["local_fact_default"])
 
         if args["dest"]:
             dest = args["dest"]

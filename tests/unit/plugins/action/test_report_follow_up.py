@@ -64,3 +64,39 @@ def test_reinstalled_hosts_are_listed():
                                    "name": "wechat", "drift": "reinstalled", "removed_at": "2026-11-01T00:00:00Z"}]}
     assert run(fleet, {})["reinstalled_hosts"] == ["back"]
     assert run(FLEET, {})["reinstalled_hosts"] == []
+
+
+def test_results_are_read_from_real_hostvars_without_templating(tmp_path):
+    """Through Ansible's own HostVars: results as stored (a host string that looks like a template stays
+    text), an unknown host in ``hosts`` recorded as missing, a templated local fact setting templated in the
+    host's own variables."""
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.vars.hostvars import HostVars
+    from ansible.vars.manager import VariableManager
+
+    inventory_file = tmp_path / "hosts.yml"
+    inventory_file.write_text(
+        "all:\n  hosts:\n"
+        "    clean:\n      site_local_fact: true\n      banned_software_local_fact: '{{ site_local_fact }}'\n"
+        "    dirty:\n      banned_software_local_fact: false\n")
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[str(inventory_file)])
+    variables = VariableManager(loader=loader, inventory=inventory)
+    forged = {"id": "wechat", "key": "dpkg:wechat", "name": "{{ lookup('pipe', 'id') }}"}
+    variables.set_nonpersistent_facts("clean", {"banned_software_host_report": FLEET["clean"]})
+    variables.set_nonpersistent_facts("dirty", {"banned_software_host_report": {
+        "status": "non_compliant", "findings": [forged]}})
+    hostvars = HostVars(inventory=inventory, variable_manager=variables, loader=loader)
+
+    task = MagicMock(Task)
+    task.args = {"hosts": ["clean", "dirty", "nowhere"]}
+    task.async_val = 0
+    action = report_action.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), MagicMock())
+    result = action.run(task_vars={"hostvars": hostvars, "groups": {"all": ["clean", "dirty"]}})
+
+    assert result["hosts_by_status"] == {"compliant": ["clean"], "non_compliant": ["dirty"], "failed": ["nowhere"]}
+    assert result["local_fact_hosts"] == ["clean"]
+    assert report_action.raw_host_vars(hostvars, "dirty")["banned_software_host_report"]["findings"][0]["name"] \
+        == "{{ lookup('pipe', 'id') }}"
+    assert report_action.raw_host_vars(hostvars, "nowhere") is None
