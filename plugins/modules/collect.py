@@ -362,6 +362,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+# First, so that the module_utils below are compiled once on the host, not twice (docs/performance.md).
+from ansible_collections.govsec.banned_software.plugins.module_utils._compile_once import install as compile_once
+
+compile_once()
+
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_sources import (
     LINUX_SOURCES as SOURCES, MACOS_SOURCES)
 

@@ -214,6 +214,11 @@ counts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+# First, so that the module_utils below are compiled once on the host, not twice (docs/performance.md).
+from ansible_collections.govsec.banned_software.plugins.module_utils._compile_once import install as compile_once
+
+compile_once()
+
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute import (
     DEFAULT_ARCHIVE_DIR, DEFAULT_LOCK_TIMEOUT, DEFAULT_QUARANTINE_DIR, DEFAULT_TIMEOUT, RUN_ID_RE,
     STATUSES, run_plan, validate_run_id, validate_steps)
