@@ -37,9 +37,11 @@ import hashlib
 import json
 import re
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._block_paths import (
+    APT_PREFERENCES_PATH, DNF_CONF_PATH, DNF_DROPIN_PATH, STATE_PATH,
+)
 from ansible_collections.govsec.banned_software.plugins.module_utils._block_rules import (
-    APT_PREFERENCES_PATH, DNF_CONF_PATH, DNF_DROPIN_PATH, EXCLUDE_TOKEN_RE, STATE_PATH, apt_preferences,
-    blocked_names, dnf_exclude_value, dnf_excludes,
+    EXCLUDE_TOKEN_RE, apt_preferences, blocked_names, dnf_exclude_value, dnf_excludes,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._dnf_conf import BEGIN as DNF_BEGIN
 from ansible_collections.govsec.banned_software.plugins.module_utils._dnf_conf import END as DNF_END

@@ -17,7 +17,7 @@ with the reason, never blocked.
   (``{"publisher", "product"}`` from registry signatures with exact ``publisher`` and ``display_name``),
   ``path`` (windows ``file`` paths); macos ``bundle_id``, ``team_id``. snap and AppImage signatures are
   always ``not_blockable`` (no native install block exists).
-* ``apt_preferences(names, header)`` -> text of ``APT_PREFERENCES_PATH`` (one ``Pin-Priority: -1`` stanza
+* ``apt_preferences(names, header)`` -> text of ``APT_PREFERENCES_PATH`` (paths: ``_block_paths.py``) (one ``Pin-Priority: -1`` stanza
   per package, sorted, names checked with the dpkg name regex).
 * ``dnf_excludes(names, header, keep=())`` -> text of ``DNF_DROPIN_PATH`` (``[main]`` / ``excludepkgs=``);
   ``keep`` are the administrator's own ``excludepkgs`` values, kept first (``dnf_exclude_value``).
@@ -76,12 +76,6 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._protect im
     DPKG_NAME_RE, FLATPAK_ID_RE, RPM_NAME_RE,
 )
 
-APT_PREFERENCES_PATH = "/etc/apt/preferences.d/govsec-banned-software"
-DNF_DROPIN_PATH = "/etc/dnf/libdnf5.conf.d/80-govsec-banned-software.conf"
-DNF_CONF_PATH = "/etc/dnf/dnf.conf"
-# What this collection added with commands (zypper locks, flatpak masks), so that unblock removes
-# only those (playbooks/unblock.yml); written by the executor like the files above.
-STATE_PATH = "/var/lib/govsec-banned-software/blocks.json"
 # An administrator's own excludepkgs value: one token of a comma/space separated list (globs allowed).
 EXCLUDE_TOKEN_RE = re.compile(r"^[^\s,=\x00-\x1f\x7f]{1,255}\Z")
 RULE_NAMESPACE = uuid.UUID("6f0d2c1e-6b4f-5b1a-9c3e-0a8d5e7b2c41")

@@ -37,7 +37,7 @@ import hashlib
 import os
 import stat
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._block_rules import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._block_paths import (
     APT_PREFERENCES_PATH, DNF_CONF_PATH, DNF_DROPIN_PATH, STATE_PATH,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import quote, safe_text, vjoin

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from ansible_collections.govsec.banned_software.plugins.module_utils import _block_plan as bp
-from ansible_collections.govsec.banned_software.plugins.module_utils._block_rules import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._block_paths import (
     APT_PREFERENCES_PATH, DNF_CONF_PATH, DNF_DROPIN_PATH, STATE_PATH,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import Entry

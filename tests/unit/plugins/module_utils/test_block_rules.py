@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.govsec.banned_software.plugins.module_utils import _block_rules as br
+from ansible_collections.govsec.banned_software.plugins.module_utils import _block_paths as block_paths
 from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import Entry
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_catalog
 
@@ -181,8 +182,8 @@ def test_dnf_excludes_exact():
         "# Remove with playbooks/unblock.yml; manual edits are overwritten.\n"
         "[main]\n"
         "excludepkgs=Foo_bar+1,kesl,wechat\n")
-    assert br.DNF_DROPIN_PATH == "/etc/dnf/libdnf5.conf.d/80-govsec-banned-software.conf"
-    assert br.APT_PREFERENCES_PATH == "/etc/apt/preferences.d/govsec-banned-software"
+    assert block_paths.DNF_DROPIN_PATH == "/etc/dnf/libdnf5.conf.d/80-govsec-banned-software.conf"
+    assert block_paths.APT_PREFERENCES_PATH == "/etc/apt/preferences.d/govsec-banned-software"
 
 
 def test_dnf_excludes_real_catalog(enabled):

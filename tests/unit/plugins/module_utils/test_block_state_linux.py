@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from ansible_collections.govsec.banned_software.plugins.module_utils import _block_state_linux as bs
-from ansible_collections.govsec.banned_software.plugins.module_utils._block_rules import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._block_paths import (
     APT_PREFERENCES_PATH, DNF_CONF_PATH, STATE_PATH,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import collect_linux
