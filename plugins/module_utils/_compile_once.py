@@ -8,7 +8,7 @@ bytecode for it: every import compiles the source. CPython's zipimporter (3.8 to
 it twice, once to build the module spec (``get_filename``) and again to execute it (``get_code``). For
 the collector's module_utils that is ~15 ms of host CPU per scan thrown away (docs/performance.md).
 
-``install()`` puts a finder in front of the import system for the submodules of this collection's
+``install()`` puts a finder before the path-based finder for the submodules of this collection's
 ``module_utils`` package only, and only when that package itself was imported from a zip: it reads the
 source through a ``zipimport.zipimporter`` of the package directory, compiles it once under the same file
 name ``zipimport`` would give it (tracebacks and coverage are unchanged) and executes it. Anything else,
@@ -67,6 +67,14 @@ class CompileOnceFinder(object):
 
 
 def install():
-    """Put ``CompileOnceFinder`` first in ``sys.meta_path`` (once)."""
-    if CompileOnceFinder not in sys.meta_path:
-        sys.meta_path.insert(0, CompileOnceFinder)
+    """Put ``CompileOnceFinder`` in ``sys.meta_path`` just before the path-based finder, which is the one that
+    would find these modules in the zip (once; at the end when there is no such finder)."""
+    if CompileOnceFinder in sys.meta_path:
+        return
+    from importlib.machinery import PathFinder
+
+    for index, finder in enumerate(sys.meta_path):
+        if finder is PathFinder:
+            sys.meta_path.insert(index, CompileOnceFinder)
+            return
+    sys.meta_path.append(CompileOnceFinder)

@@ -71,8 +71,8 @@ def build_zip(tmp_path):
     return path
 
 
-def probe(zip_path, mode, modules=MODULES):
-    out = subprocess.run([sys.executable, "-S", "-c", PROBE, zip_path, mode, ",".join(modules)],
+def probe(zip_path, mode, modules=None):
+    out = subprocess.run([sys.executable, "-S", "-c", PROBE, zip_path, mode, ",".join(modules or MODULES)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
@@ -127,9 +127,13 @@ def test_other_names_are_left_alone(fullname, path):
     assert _compile_once.CompileOnceFinder.find_spec(fullname, path) is None
 
 
-def test_install_is_idempotent(monkeypatch):
+def test_install_is_idempotent_and_keeps_the_first_finder(monkeypatch):
     monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    first = sys.meta_path[0]
     _compile_once.install()
     _compile_once.install()
     assert sys.meta_path.count(_compile_once.CompileOnceFinder) == 1
-    assert sys.meta_path[0] is _compile_once.CompileOnceFinder
+    from importlib.machinery import PathFinder
+    index = sys.meta_path.index(_compile_once.CompileOnceFinder)
+    assert sys.meta_path[index + 1] is PathFinder
+    assert sys.meta_path[0] is first
