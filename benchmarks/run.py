@@ -399,6 +399,8 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--keep", action="store_true", help="keep the containers and the work directory")
     args = ap.parse_args()
+    if args.rounds < 1 or args.bench_hosts < 1:
+        ap.error("--rounds and --bench-hosts must be at least 1")
     rnd = random.Random(args.seed)
     t_start = time.time()
 
