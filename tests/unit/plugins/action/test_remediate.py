@@ -13,14 +13,13 @@ __metaclass__ = type
 
 import copy
 import datetime
-from unittest.mock import MagicMock
 
 import pytest
 
 from ansible.errors import AnsibleActionFail
-from ansible.playbook.task import Task
 
 from ansible_collections.govsec.banned_software.plugins.action import remediate as remediate_action
+from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 
 COLLECT = "govsec.banned_software.collect"
 EXECUTE = "govsec.banned_software.execute"
@@ -113,16 +112,7 @@ class FakeHost(object):
 
 
 def make_action(args, host, check_mode=False, diff=False):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.diff = diff
-    connection = MagicMock()
-    connection._shell = MagicMock()
-    action = remediate_action.ActionModule(task, connection, MagicMock(), MagicMock(), MagicMock(), MagicMock())
-    action._execute_module = host
-    return action
+    return action_runner.make_action(remediate_action, host, args, check_mode=check_mode, diff=diff)
 
 
 def run(host, args=None, **kwargs):

@@ -30,11 +30,9 @@ import json
 import os
 import plistlib
 import signal
-from unittest.mock import MagicMock
 
 import pytest
 
-from ansible.playbook.task import Task
 
 from ansible_collections.govsec.banned_software.plugins.action import remediate as remediate_action
 from ansible_collections.govsec.banned_software.plugins.module_utils import _execute
@@ -42,6 +40,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._collect_ma
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute import run_plan
 from ansible_collections.govsec.banned_software.tests.unit.helpers import macos_tree as M
 from ansible_collections.govsec.banned_software.tests.unit.helpers.standins import read_calls, write_standin
+from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 
 KAV_SCRIPT = "/Library/Application Support/Kaspersky Lab/KAV/Binaries/UninstallScript"
 KLN_SCRIPT = "/Library/Application Support/Kaspersky Lab/klnagent/Binaries/UninstallScript"
@@ -170,15 +169,7 @@ def mac(tmp_path, monkeypatch):
 
 
 def remediate(host, check_mode=False, **args):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.diff = False
-    connection = MagicMock()
-    connection._shell = MagicMock()
-    action = remediate_action.ActionModule(task, connection, MagicMock(), MagicMock(), MagicMock(), MagicMock())
-    action._execute_module = host
+    action = action_runner.make_action(remediate_action, host, args, check_mode=check_mode)
     return action.run(task_vars={"inventory_hostname": "mac1", "ansible_connection": "ssh",
                                  "ansible_facts": {"system": "Darwin"}})
 

@@ -13,14 +13,12 @@ __metaclass__ = type
 
 import copy
 import os
-from unittest.mock import MagicMock
 
 import yaml
 
-from ansible.playbook.task import Task
-
 from ansible_collections.govsec.banned_software.plugins.action import remediate as remediate_action
 from ansible_collections.govsec.banned_software.plugins.module_utils._plan_windows import WINDOWS_EXECUTOR_FIELDS
+from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data", "windows")
 COLLECT = "govsec.banned_software.win_collect"
@@ -57,14 +55,7 @@ class WindowsHost(object):
 
 
 def make_action(args, host, check_mode=False):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.diff = False
-    action = remediate_action.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), MagicMock())
-    action._execute_module = host
-    return action
+    return action_runner.make_action(remediate_action, host, args, check_mode=check_mode)
 
 
 TASK_VARS = {"inventory_hostname": "ws-0001", "ansible_connection": "winrm"}

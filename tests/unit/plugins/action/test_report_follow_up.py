@@ -7,12 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from unittest.mock import MagicMock
-
 import pytest
-from ansible.playbook.task import Task
 
 from ansible_collections.govsec.banned_software.plugins.action import report as report_action
+from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 
 FLEET = {
     "clean": {"status": "compliant", "findings": []},
@@ -24,12 +22,7 @@ FLEET = {
 
 
 def run(fleet, host_settings, **args):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.async_val = 0
-    task.check_mode = False
-    task.diff = False
-    action = report_action.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), MagicMock())
+    action = action_runner.make_action(report_action, args=args)
     hostvars = {}
     for name, result in fleet.items():
         hostvars[name] = dict(host_settings.get(name, {}), banned_software_host_report=result)
@@ -89,10 +82,7 @@ def test_results_are_read_from_real_hostvars_without_templating(tmp_path):
         "status": "non_compliant", "findings": [forged]}})
     hostvars = HostVars(inventory=inventory, variable_manager=variables, loader=loader)
 
-    task = MagicMock(Task)
-    task.args = {"hosts": ["clean", "dirty", "nowhere"]}
-    task.async_val = 0
-    action = report_action.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), MagicMock())
+    action = action_runner.make_action(report_action, args={"hosts": ["clean", "dirty", "nowhere"]})
     result = action.run(task_vars={"hostvars": hostvars, "groups": {"all": ["clean", "dirty"]}})
 
     assert result["hosts_by_status"] == {"compliant": ["clean"], "non_compliant": ["dirty"], "failed": ["nowhere"]}

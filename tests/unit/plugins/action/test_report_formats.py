@@ -11,17 +11,16 @@ import csv
 import json
 import os
 from html.parser import HTMLParser
-from unittest.mock import MagicMock
 
 import jsonschema
 import pytest
 from ansible.errors import AnsibleActionFail
-from ansible.playbook.task import Task
 from lxml import etree
 
 from ansible_collections.govsec.banned_software.plugins.action import report as report_action
 from ansible_collections.govsec.banned_software.plugins.module_utils._report import build_report
 from ansible_collections.govsec.banned_software.tests.unit.helpers import report_fleet
+from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 SCHEMA_PATH = os.path.join(ROOT, "docs", "report.schema.json")
@@ -36,12 +35,7 @@ def schema():
 
 
 def run_action(args, fleet):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.async_val = 0
-    task.check_mode = False
-    task.diff = False
-    action = report_action.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), MagicMock())
+    action = action_runner.make_action(report_action, args=args)
     hostvars = dict((h, {"banned_software_host_report": r}) for h, r in fleet.items())
     task_vars = {"hostvars": hostvars, "groups": {"all": sorted(fleet)}}
     return action.run(task_vars=task_vars)
