@@ -12,18 +12,17 @@ import hashlib
 import json
 import os
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.govsec.banned_software.plugins.module_utils._block_plan import (
-    BlockError, blocked_entries, validate_overrides,
+    BlockError, blocked_entries,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._block_rules import (
     APPLOCKER_MODES, ENFORCEMENT_MODES, applocker_policy_xml, applocker_rules, mdm_export,
 )
-from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import write_atomically
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
-    SELECTION_SPEC, load_catalog,
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import SELECTION_SPEC
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import check_block_args
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import (
+    VARIABLE_OPTIONS, SelectionAction,
 )
 
 MACOS_FILE = "macos-block-rules.json"
@@ -76,24 +75,21 @@ def _read(path):
         raise
 
 
-class ActionModule(ActionBase):
+class ActionModule(SelectionAction):
 
-    TRANSFERS_FILES = False
     _requires_connection = False
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    ARGUMENT_ERRORS = (BlockError,)
+    # The roles' variables of the same names (playbooks/export_block_rules.yml sets only dest).
+    VARIABLE_OPTIONS = VARIABLE_OPTIONS + (
+        "prevent_reinstall", "prevent_reinstall_entries", "applocker_enforcement", "applocker_allow_rest")
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        try:
-            catalog = load_catalog(extra_files=args["catalog_files"], custom_policies=args["custom_policies"],
-                                   custom_entries=args["custom_entries"])
-            selected = catalog.select(policies=args["policies"], disabled=args["disabled_entries"])
-            overrides = validate_overrides(args["prevent_reinstall_entries"], set(e.id for e in catalog.entries))
-        except (CatalogError, BlockError) as exc:
-            result.update(failed=True, msg="catalog or variable error: %s" % exc)
-            return result
-        entries, skipped = blocked_entries(selected, [], args["prevent_reinstall"], overrides)
+    def check_args(self, args, catalog):
+        check_block_args(args, catalog)
+
+    def run_selected(self, result, args, selection, task_vars):
+        catalog, selected, dummy = selection
+        entries, skipped = blocked_entries(selected, [], args["prevent_reinstall"], args["prevent_reinstall_entries"])
         try:
             windows = applocker_rules(entries, args["applocker_mode"], args["appx_publishers"])
         except ValueError as exc:

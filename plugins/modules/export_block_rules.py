@@ -24,6 +24,9 @@ description:
     publisher rules, Appx publisher rules for the families given in O(appx_publishers)), for Group Policy
     or Intune administrators. The rule ids are the ones the remediation writes into local policies."
   - Exemptions are per host and are not applied here; scope the MDM or GPO assignment instead.
+  - An option the task does not set is read from the variable C(banned_software_) followed by its name when
+    that variable is defined (the selection options, O(prevent_reinstall), O(prevent_reinstall_entries),
+    O(applocker_enforcement), O(applocker_allow_rest)), as in the other actions that read the catalog.
   - A file is rewritten only when its content changes (the export has no time stamp), atomically
     (temporary file and rename in O(dest)); a symbolic link in place of a file or of O(dest) is refused.
 author: govsec.banned_software maintainers (@govsec)

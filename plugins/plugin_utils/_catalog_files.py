@@ -144,9 +144,12 @@ SELECTION_SPEC = dict(
 
 
 def load_selection(args):
-    """Validate catalog, selection and exemptions from action args; return (catalog, entries, exemptions)."""
+    """Validate catalog, selection and exemptions from action args; return (catalog, entries, exemptions).
+
+    An action without the ``exemptions`` option (export_block_rules: exemptions are per host) gets none.
+    """
     catalog = load_catalog(extra_files=args["catalog_files"], custom_policies=args["custom_policies"],
                            custom_entries=args["custom_entries"])
     entries = catalog.select(policies=args["policies"], disabled=args["disabled_entries"])
-    exemptions = validate_exemptions(args["exemptions"], set(e.id for e in catalog.entries))
+    exemptions = validate_exemptions(args.get("exemptions", []), set(e.id for e in catalog.entries))
     return catalog, entries, exemptions

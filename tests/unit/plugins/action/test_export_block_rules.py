@@ -9,14 +9,12 @@ import ast
 import json
 import os
 import xml.etree.ElementTree as ET
-from unittest.mock import MagicMock
 
 import pytest
 import yaml
 
-from ansible.playbook.task import Task
-
 from ansible_collections.govsec.banned_software.plugins.action import export_block_rules as export
+from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 WINDOWS_PATHS = sorted([
@@ -28,13 +26,7 @@ WINDOWS_PATHS = sorted([
 
 
 def run(args, check=False, diff=False):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.async_val = 0
-    task.check_mode = check
-    task.diff = diff
-    action = export.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), MagicMock())
-    return action.run(task_vars={})
+    return action_runner.make_action(export, args=args, check_mode=check, diff=diff).run(task_vars={})
 
 
 def files(dest):
@@ -175,3 +167,26 @@ def test_documentation_matches_the_argument_spec():
             (spec.get("type", "str"), spec.get("default"), spec.get("choices"), bool(spec.get("required"))), name
     yaml.safe_load(docs["EXAMPLES"])
     yaml.safe_load(docs["RETURN"])
+
+
+def test_options_not_set_come_from_the_roles_variables(tmp_path):
+    """As for the other selection actions: banned_software_<option> when the task does not set it."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
+    variables = {"banned_software_prevent_reinstall_entries": {"wechat": False},
+                 "banned_software_applocker_enforcement": "Enabled"}
+    action = action_runner.make_action(export, args={"dest": str(tmp_path / "out")},
+                                       templar=Templar(loader=DataLoader()))
+    result = action.run(task_vars=variables)
+    assert result.get("failed") is not True, result.get("msg")
+    assert "wechat" not in result["entries"] and result["entries"]
+    assert [s["entry"] for s in result["skipped"]] == ["wechat"]
+    macos, root = files(str(tmp_path / "out"))
+    assert "wechat" not in macos["entries"]
+    modes = {c.get("EnforcementMode") for c in root.findall("RuleCollection")}
+    assert "Enabled" in modes and "AuditOnly" not in modes
+
+    variables["banned_software_policies"] = ["no-such-policy"]
+    failed = action.run(task_vars=variables)
+    assert failed["failed"] is True and failed["catalog_error"] is True and "no-such-policy" in failed["msg"]
