@@ -123,7 +123,7 @@ class ActionModule(SelectionAction):
             return result
         changed = any(f["changed"] for f in report)
         result.update(
-            changed=changed, files=report, entries=sorted(e.id for e in entries), skipped=skipped,
+            changed=changed, files=report, entries=sorted(e.id for e in entries), skipped_entries=skipped,
             applocker_rules=len(windows["rules"]), windows_not_blockable=windows["not_blockable"],
             msg="%d entries exported to %s (%d AppLocker deny rules)%s"
                 % (len(entries), dest, len(windows["rules"]), "" if changed else "; files already up to date"),

@@ -144,8 +144,10 @@ entries:
   type: list
   elements: str
   sample: [deepseek, kaspersky-macos, wechat, wecom]
-skipped:
-  description: Selected entries not exported, with the reason (C(prevent_reinstall) false).
+skipped_entries:
+  description:
+    - Selected entries not exported, with the reason (C(prevent_reinstall) false).
+    - Not named C(skipped), because Ansible takes a non-empty C(skipped) in a result for a skipped task.
   returned: success
   type: list
   elements: dict

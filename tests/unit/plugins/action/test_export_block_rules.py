@@ -93,7 +93,7 @@ def test_flags_and_overrides(tmp_path):
     result = run({"dest": str(tmp_path / "a"), "prevent_reinstall_entries": {"wechat": False, "wecom": True}})
     assert "wechat" not in result["entries"] and "wecom" in result["entries"]
     assert {"entry": "wechat", "reason": "prevent_reinstall is false (banned_software_prevent_reinstall_entries)"} \
-        in result["skipped"]
+        in result["skipped_entries"]
     macos = files(str(tmp_path / "a"))[0]
     assert macos["bundle_ids"] == ["com.tencent.WeWorkMac"]
     assert result["applocker_rules"] == 3
@@ -121,7 +121,7 @@ def test_santa_rules_from_custom_entries(tmp_path):
     custom[0]["prevent_reinstall"] = False
     result = run({"dest": str(tmp_path), "policies": ["p-test"], "custom_entries": custom,
                   "custom_policies": policy})
-    assert result["entries"] == [] and result["skipped"] == [
+    assert result["entries"] == [] and result["skipped_entries"] == [
         {"entry": "example-app", "reason": "prevent_reinstall is false (the catalog entry's prevent_reinstall)"}]
     assert files(str(tmp_path))[0]["santa"]["rules"] == []
 
@@ -181,7 +181,8 @@ def test_options_not_set_come_from_the_roles_variables(tmp_path):
     result = action.run(task_vars=variables)
     assert result.get("failed") is not True, result.get("msg")
     assert "wechat" not in result["entries"] and result["entries"]
-    assert [s["entry"] for s in result["skipped"]] == ["wechat"]
+    assert [s["entry"] for s in result["skipped_entries"]] == ["wechat"]
+    assert "skipped" not in result and result["changed"] is True  # the task is not reported as skipped
     macos, root = files(str(tmp_path / "out"))
     assert "wechat" not in macos["entries"]
     modes = {c.get("EnforcementMode") for c in root.findall("RuleCollection")}
