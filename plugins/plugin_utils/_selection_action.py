@@ -2,7 +2,8 @@
 # Copyright: govsec.banned_software contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE: the base of the action plugins that read the catalog selection (scan, image_scan, catalog,
-remediate, block): argument validation, then the catalog, the selected entries and the exemptions.
+remediate, block, export_block_rules): argument validation, then the catalog, the selected entries and the
+exemptions.
 
 A wrong catalog or variable fails the task with ``catalog_error`` and a message that names the file,
 entry or field; it is never the host's fault.
