@@ -32,13 +32,13 @@ attributes:
     support: none
 """
 
-    # Options shared by the actions that read the catalog.
+    # Options shared by the actions that read the catalog (with EXEMPTIONS, except export_block_rules).
     SELECTION = r"""
 options:
   policies:
     description:
-      - Policy ids whose banned entries are enforced (see C(catalog/policies.yml) or the C(catalog) action).
-      - V(all) enforces every policy. An unknown id is an error, so a typo never disables enforcement.
+      - Policy ids whose banned entries are selected (see C(catalog/policies.yml) or the C(catalog) action).
+      - V(all) selects every policy. An unknown id is an error, so a typo never disables enforcement.
     type: list
     elements: str
     default: [all]
@@ -62,6 +62,20 @@ options:
     type: list
     elements: path
     default: []
+notes:
+  - An option that the task does not set is read from the variable named C(banned_software_) followed by the
+    option's name when that variable is defined (the variables of this collection's roles, for example
+    C(banned_software_policies) for O(policies)); an option set in the task always wins. This holds for the
+    selection options above and, where the module has them, C(sources), C(users) and the remediation and
+    blocking options (not C(state), C(root), C(record_failures), nor the export's C(dest), C(applocker_mode) and
+    C(appx_publishers)). An empty C(banned_software_sources),
+    C(banned_software_users), C(banned_software_data_policy), C(banned_software_quarantine_dir) or
+    C(banned_software_archive_dir) leaves the option unset.
+"""
+
+    # The per-host exemptions option (every selection action but export_block_rules: exemptions are per host).
+    EXEMPTIONS = r"""
+options:
   exemptions:
     description:
       - Exemptions for this host, each with C(entry), C(reason) and C(expires) (YYYY-MM-DD, honoured through that day, UTC).
@@ -69,14 +83,6 @@ options:
     type: list
     elements: raw
     default: []
-notes:
-  - An option that the task does not set is read from the variable named C(banned_software_) followed by the
-    option's name when that variable is defined (the variables of this collection's roles, for example
-    C(banned_software_policies) for O(policies)); an option set in the task always wins. This holds for the
-    selection options above and, where the module has them, C(sources), C(users) and the remediation and
-    blocking options (not C(state), C(root) or C(record_failures)). An empty C(banned_software_sources),
-    C(banned_software_users), C(banned_software_data_policy), C(banned_software_quarantine_dir) or
-    C(banned_software_archive_dir) leaves the option unset.
 """
 
     # Options of the reinstall blocks (remediate and block actions; docs/blocking.md).

@@ -22,6 +22,7 @@ author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes.READ_ONLY
   - govsec.banned_software.attributes.SELECTION
+  - govsec.banned_software.attributes.EXEMPTIONS
 attributes:
   platform:
     description: Target OS/families that can be operated against.

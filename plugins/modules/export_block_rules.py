@@ -24,14 +24,12 @@ description:
     publisher rules, Appx publisher rules for the families given in O(appx_publishers)), for Group Policy
     or Intune administrators. The rule ids are the ones the remediation writes into local policies."
   - Exemptions are per host and are not applied here; scope the MDM or GPO assignment instead.
-  - An option the task does not set is read from the variable C(banned_software_) followed by its name when
-    that variable is defined (the selection options, O(prevent_reinstall), O(prevent_reinstall_entries),
-    O(applocker_enforcement), O(applocker_allow_rest)), as in the other actions that read the catalog.
   - A file is rewritten only when its content changes (the export has no time stamp), atomically
     (temporary file and rename in O(dest)); a symbolic link in place of a file or of O(dest) is refused.
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes
+  - govsec.banned_software.attributes.SELECTION
 attributes:
   check_mode:
     support: full
@@ -51,32 +49,6 @@ options:
     description: Directory on the controller for the two files; created (mode 0755) if missing.
     type: path
     required: true
-  policies:
-    description:
-      - Policy ids whose banned entries are exported (see C(catalog/policies.yml)); V(all) exports every policy.
-    type: list
-    elements: str
-    default: [all]
-  disabled_entries:
-    description: Catalog entry ids to leave out even when a selected policy names them.
-    type: list
-    elements: str
-    default: []
-  custom_entries:
-    description: Additional catalog entries, same schema as C(catalog/entries/*.yml).
-    type: list
-    elements: raw
-    default: []
-  custom_policies:
-    description: Additional policies, same schema as C(catalog/policies.yml).
-    type: list
-    elements: raw
-    default: []
-  catalog_files:
-    description: Additional catalog files on the controller.
-    type: list
-    elements: path
-    default: []
   prevent_reinstall:
     description: The variable C(banned_software_prevent_reinstall); V(false) exports no entry.
     type: bool

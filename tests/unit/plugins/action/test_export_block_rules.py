@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from ansible_collections.govsec.banned_software.plugins.action import export_block_rules as export
+from ansible_collections.govsec.banned_software.plugins.doc_fragments.attributes import ModuleDocFragment
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -159,7 +160,14 @@ def test_documentation_matches_the_argument_spec():
         tree = ast.parse(handle.read())
     docs = dict((s.targets[0].id, s.value.value) for s in tree.body if isinstance(s, ast.Assign)
                 and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str))
-    options = yaml.safe_load(docs["DOCUMENTATION"])["options"]
+    documentation = yaml.safe_load(docs["DOCUMENTATION"])
+    options = dict(documentation["options"])
+    # The options of the doc fragments it extends, as ansible-doc merges them.
+    for fragment in documentation["extends_documentation_fragment"]:
+        name = fragment.rsplit(".", 1)[-1]
+        if name != "attributes":
+            options.update(yaml.safe_load(getattr(ModuleDocFragment, name))["options"])
+    assert "govsec.banned_software.attributes.SELECTION" in documentation["extends_documentation_fragment"]
     assert sorted(options) == sorted(export.ARGUMENT_SPEC)
     for name, spec in export.ARGUMENT_SPEC.items():
         doc = options[name]
