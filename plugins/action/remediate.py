@@ -121,8 +121,9 @@ class ActionModule(SelectionAction):
         except (PlanError, BlockError, ValueError) as exc:
             result.update(failed=True, msg="cannot plan the removal and reinstall blocks: %s" % exc)
             return result
-        if plan.get("tripped"):
-            blocks.cancel("the circuit breaker tripped: no block was planned, nothing was changed on this host")
+        if "machine" in (plan.get("tripped_scopes") or []):
+            blocks.cancel("the circuit breaker tripped for the machine scope: no block was planned, nothing "
+                          "machine-wide was changed on this host")
             block_plan = blocks.planned
 
         remediation = {"run_id": run_id, "plan": plan, "steps": [], "reboot_required": False,
@@ -206,7 +207,12 @@ class ActionModule(SelectionAction):
         result.update(changed=changed, status=status, findings=findings, remediation=remediation,
                       blocks=facts["blocks"], reboot_required=remediation["reboot_required"],
                       ansible_facts={"banned_software": facts})
-        if remediation["plan"].get("tripped"):
-            # Circuit breaker (docs/design.md, "Safety"): nothing is removed and the host fails.
-            result.update(failed=True, msg=remediation["plan"]["tripped"])
+        plan = remediation["plan"]
+        if "machine" in (plan.get("tripped_scopes") or []):
+            # Circuit breaker (docs/design.md, "Safety"): nothing machine-wide is removed and the host fails.
+            result.update(failed=True, msg=plan["tripped"])
+        elif plan.get("tripped"):
+            # A user's scope tripped: that scope is held back (skipped_limit), the rest ran; the host
+            # stays non_compliant, and a user's files never fail the host's remediation.
+            display.warning("%s: %s" % (host, plan["tripped"]))
         return result

@@ -104,15 +104,25 @@ class PlannerBase(object):
         self.covered = {}       # finding key -> [step ids]
         self.data = []          # {entry, policy, path, scope}
         self.removals = 0
+        self.scope_of = dict((_key(f), f.get("scope") or "machine") for f in findings)
+        self.step_scope = {}    # step id -> the scope its removals are counted in (circuit breaker)
+        self.step_removals = {}  # step id -> items it removes
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _add(self, step, keys, removals=0):
+    def _add(self, step, keys, removals=0, scope=None):
+        """Append a step covering ``keys``; ``scope`` (default: the findings' common scope, else
+        ``machine``) is where its ``removals`` count for the circuit breaker."""
         step = dict(step)
         step["id"] = len(self.steps) + 1
         step["findings"] = sorted(set(keys))
         self.steps.append(step)
         for key in keys:
             self.covered.setdefault(key, []).append(step["id"])
+        if scope is None:
+            scopes = set(self.scope_of.get(k, "machine") for k in keys)
+            scope = scopes.pop() if len(scopes) == 1 else "machine"
+        self.step_scope[step["id"]] = scope
+        self.step_removals[step["id"]] = removals
         self.removals += removals
         return step["id"]
 
@@ -195,7 +205,7 @@ class PlannerBase(object):
                     "type": kind if kind in ("dir", "file", "link") else "file"}
             if targets[path].get("requires"):
                 step["requires"] = sorted(targets[path]["requires"])
-            self._add(step, targets[path]["keys"], removals=1)
+            self._add(step, targets[path]["keys"], removals=1, scope=targets[path].get("scope"))
 
     def _step_for_path(self, path):
         for step in self.steps:
@@ -241,7 +251,7 @@ class PlannerBase(object):
                     if scope_policy == "archive":
                         name = "%s-%s-%s" % (entry_id, user or "machine", self.opts["run_id"])
                         self._add({"kind": "archive", "action": "archive_data", "entry": entry_id,
-                                   "paths": [p for p, dummy in items], "name": name}, [])
+                                   "paths": [p for p, dummy in items], "name": name}, [], scope=scope)
                     continue
                 if scope_policy == "keep":
                     continue
@@ -258,7 +268,7 @@ class PlannerBase(object):
                             "type": rec.get("type") if rec.get("type") in ("dir", "file", "link") else "file"}
                     if archive_id:
                         step["requires"] = archive_id
-                    self._add(step, [], removals=1)
+                    self._add(step, [], removals=1, scope=scope)
 
     def leftovers(self, active):
         if not self.opts["remove_leftovers"]:
@@ -278,7 +288,8 @@ class PlannerBase(object):
                     continue
                 if any(k and (self.path_within(k, path) or self.path_within(path, k)) for k in kept):
                     continue   # an exempt entry lists it too
-                targets.setdefault(path, {"keys": [], "type": rec.get("type") or "dir"})
+                targets.setdefault(path, {"keys": [], "type": rec.get("type") or "dir",
+                                          "scope": rec.get("scope") if isinstance(rec.get("scope"), str) else "machine"})
         self._quarantine(targets, "quarantine_leftover")
 
     # -- whole plan ----------------------------------------------------------------------------
@@ -298,17 +309,63 @@ class PlannerBase(object):
         plan = {"version": PLAN_VERSION, "os": self.platform, "run_id": self.opts["run_id"],
                 "steps": self.steps, "skipped": self.skipped, "unplanned": self.unplanned,
                 "covered": dict((k, sorted(set(v))) for k, v in self.covered.items()), "data": self.data,
-                "removals": self.removals, "max_removals": self.opts["max_removals"], "tripped": None}
-        if self.removals > self.opts["max_removals"]:
-            plan["tripped"] = ("the plan would remove %d items, more than the maximum of %d per host; "
-                               "nothing was removed (raise banned_software_max_removals after review)"
-                               % (self.removals, self.opts["max_removals"]))
-            plan["steps"] = []
-            plan["covered"] = {}
-            plan["skipped"] = self.skipped + [{"key": _key(f), "outcome": "skipped_limit", "reason": plan["tripped"]}
-                                              for f in active]
-            plan["unplanned"] = []
+                "removals": self.removals, "max_removals": self.opts["max_removals"], "tripped": None,
+                "tripped_scopes": [], "removals_by_scope": self._removals_by_scope()}
+        self._circuit_breaker(plan, active)
         return plan
+
+    def _removals_by_scope(self):
+        counts = {}
+        for sid, count in self.step_removals.items():
+            if count:
+                counts[self.step_scope[sid]] = counts.get(self.step_scope[sid], 0) + count
+        return counts
+
+    def _circuit_breaker(self, plan, active):
+        """Hold back every step of a scope (machine, or one user's) that would remove more items than
+        ``max_removals``; the other scopes go on. A step that needs a held step is held too."""
+        limit = self.opts["max_removals"]
+        counts = plan["removals_by_scope"]
+        tripped = sorted(scope for scope, count in counts.items() if count > limit)
+        if not tripped:
+            return
+        messages = dict((scope, "the plan would remove %d items in scope %s, more than the maximum of %d per scope; "
+                                "nothing in that scope was removed (raise banned_software_max_removals after review)"
+                                % (counts[scope], scope, limit)) for scope in tripped)
+        plan["tripped_scopes"] = tripped
+        plan["tripped"] = "; ".join(messages[scope] for scope in tripped)
+        held = set(sid for sid, scope in self.step_scope.items() if scope in tripped)
+        grown = True
+        while grown:
+            grown = False
+            for step in self.steps:
+                if step["id"] not in held and any(r in held for r in step.get("requires") or ()):
+                    held.add(step["id"])
+                    grown = True
+        renumber = {}
+        steps = []
+        for step in self.steps:
+            if step["id"] in held:
+                continue
+            renumber[step["id"]] = len(steps) + 1
+            step = dict(step, id=len(steps) + 1)
+            if step.get("requires"):
+                step["requires"] = sorted(renumber[r] for r in step["requires"])
+            steps.append(step)
+        covered = {}
+        for key, ids in plan["covered"].items():
+            kept = sorted(set(renumber[i] for i in ids if i in renumber))
+            if kept:
+                covered[key] = kept
+        limited = [_key(f) for f in active if _key(f) not in covered and
+                   (self.scope_of.get(_key(f)) in tripped or _key(f) in plan["covered"])]
+        plan["steps"] = steps
+        plan["covered"] = covered
+        plan["skipped"] = self.skipped + [
+            {"key": key, "outcome": "skipped_limit",
+             "reason": messages.get(self.scope_of.get(key)) or messages.get("machine") or plan["tripped"]}
+            for key in limited]
+        plan["unplanned"] = [u for u in plan["unplanned"] if u["key"] not in set(limited)]
 
 
 def validate_options(options):

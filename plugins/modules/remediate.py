@@ -24,11 +24,12 @@ description:
     O(remove_leftovers) quarantine vendor leftovers."
   - User data is kept by default (O(data_policy)); WeChat chat history may be a government record.
   - Protected packages (C libraries, init, package managers, kernels, sudo, ssh, Python...) are never removed.
-    If the plan would remove more than O(max_removals) items, nothing is removed on the host.
+    If the plan would remove more than O(max_removals) items in one scope (the machine, or one user's
+    files), nothing of that scope is removed; the other scopes go on.
   - Never reboots. RV(reboot_required) tells whether the host asks for a reboot.
   - Keeps it gone (O(prevent_reinstall), default on). The same collector call reads the host's reinstall blocks
     and the same executor call applies them after the removal steps, on every host the task runs on (clean
-    hosts too), except when the circuit breaker tripped. Linux, for the entries to block (see
+    hosts too), except when the circuit breaker tripped for the machine scope. Linux, for the entries to block (see
     O(prevent_reinstall_entries)) - an APT preferences file pinning each banned package to -1, one
     marker-delimited C(excludepkgs=) block at the end of C([main]) of C(/etc/dnf/dnf.conf) that carries the
     administrator's own value (dnf 4) or a drop-in (dnf 5), C(zypper addlock) and C(flatpak mask) (system
@@ -90,7 +91,10 @@ options:
     type: bool
     default: false
   max_removals:
-    description: Circuit breaker. If the plan for a host would remove more items (packages, flatpaks, snaps, paths), nothing is removed there.
+    description:
+      - Circuit breaker, counted per scope (the machine, and each user). If the plan would remove more items
+        (packages, flatpaks, snaps, paths, purged data) in one scope, nothing of that scope is removed and its
+        findings are C(skipped_limit); the other scopes go on. A trip of the machine scope fails the host.
     type: int
     default: 25
   protected_packages:

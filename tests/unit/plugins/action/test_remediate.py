@@ -250,15 +250,37 @@ def test_verification_scan_failing_fails_the_task_as_changed():
 # -- circuit breaker, exemptions, variables -------------------------------------------------------
 
 @pytest.mark.parametrize("check_mode", [False, True])
-def test_circuit_breaker_stops_everything_and_fails_the_host(check_mode):
+def test_circuit_breaker_holds_the_machine_scope_and_fails_the_host(check_mode):
     host = FakeHost()
-    result = run(host, {"max_removals": 3}, check_mode=check_mode)
-    check(host.modules(), [COLLECT], "module calls")
-    message = ("the plan would remove 4 items, more than the maximum of 3 per host; nothing was removed "
-               "(raise banned_software_max_removals after review)")
-    check((result["failed"], result["msg"], result["changed"], result["status"]),
-          (True, message, False, "non_compliant"), "result")
-    check(outcomes(result), [(k, "skipped_limit") for k in ALL_KEYS], "outcomes")
+    result = run(host, {"max_removals": 2}, check_mode=check_mode)
+    message = ("the plan would remove 3 items in scope machine, more than the maximum of 2 per scope; nothing in "
+               "that scope was removed (raise banned_software_max_removals after review)")
+    check((result["failed"], result["msg"], result["status"]), (True, message, "non_compliant"), "result")
+    machine = [(k, "skipped_limit") for k in ALL_KEYS if k != K_APP]
+    if check_mode:
+        check(host.modules(), [COLLECT], "module calls")
+        check(outcomes(result), sorted(machine + [(K_APP, "would_remove")]), "outcomes")
+        return
+    # alice's own AppImage is still quarantined; nothing machine-wide ran
+    check(host.modules(), [COLLECT, EXECUTE, COLLECT], "module calls")
+    check(step_summary(host.calls[1][1]["steps"]), [(1, "quarantine", APPIMAGE)], "steps sent")
+    check(outcomes(result), sorted(machine + [(K_APP, "removed")]), "outcomes")
+    check(sorted(r["name"] for r in host.records["dpkg"]), ["kesl", "kesl-gui", "linuxqq", "wechat"], "packages kept")
+
+
+def test_a_user_scope_trip_holds_that_user_only_and_does_not_fail_the_host():
+    records = initial_records()
+    records["appimage"] = [{"name": "wechat-%d.AppImage" % n, "path": "/home/alice/Downloads/wechat-%d.AppImage" % n,
+                            "scope": "user:alice", "type": "file"} for n in range(4)]
+    host = FakeHost(records=records)
+    result = run(host, {"max_removals": 3})
+    check(host.modules(), [COLLECT, EXECUTE, COLLECT], "module calls")
+    check(step_summary(host.calls[1][1]["steps"]), EXPECTED_STEPS[:3], "the machine scope goes on")
+    check((result.get("failed"), result["status"], result["changed"]), (None, "non_compliant", True), "result")
+    assert result["remediation"]["plan"]["tripped_scopes"] == ["user:alice"]
+    limited = [f for f in result["findings"] if f["outcome"] == "skipped_limit"]
+    check(sorted(f["name"] for f in limited), ["wechat-%d.AppImage" % n for n in range(4)], "alice's scope held")
+    check(sorted(r["name"] for r in host.records["dpkg"]), ["linuxqq"], "banned packages removed")
 
 
 def test_exactly_max_removals_passes():

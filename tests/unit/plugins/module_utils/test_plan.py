@@ -706,27 +706,83 @@ def test_protected_leftovers_are_never_planned():
 
 # -- circuit breaker ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("max_removals, tripped", [(13, False), (14, False), (12, True), (0, True)])
-def test_circuit_breaker(max_removals, tripped):
+MACHINE_ACTIONS = ["stop_service", "disable_service", "remove_packages", "uninstall_flatpak", "remove_snap",
+                   "quarantine", "quarantine_leftover", "quarantine_leftover"]
+ALICE_ACTIONS = ["stop_process", "archive_data", "uninstall_flatpak", "quarantine", "quarantine", "purge_data",
+                 "purge_data"]
+MACHINE_KEYS = [K_SVC, K_KESL, K_GUI, K_WECHAT, K_FP_SYS, K_SNAP, K_OPT_WECHAT, K_OPT_KESL]
+ALICE_KEYS = [K_PROC, K_FP_USER, K_APPIMAGE, K_DESKTOP]
+
+
+def _breaker_message(count, scope, limit):
+    return ("the plan would remove %d items in scope %s, more than the maximum of %d per scope; nothing in that "
+            "scope was removed (raise banned_software_max_removals after review)" % (count, scope, limit))
+
+
+@pytest.mark.parametrize("max_removals, tripped", [
+    (25, []), (8, []),                      # machine removes 8 items, alice's scope 5
+    (7, ["machine"]), (5, ["machine"]),
+    (4, ["machine", "user:alice"]), (0, ["machine", "user:alice"]),
+])
+def test_circuit_breaker_counts_per_scope(max_removals, tripped):
+    """A scope (the machine, or one user) that would remove more than max_removals items is held back
+    whole; the other scopes go on."""
     host = full_host()
     host.add("other", "dpkg", "wechat-beta", STATUS, exempt=True)
     host.add("kesl", "dpkg", "libc6", STATUS)
     plan = host.plan(data_policy="archive", remove_leftovers=True, max_removals=max_removals)
-    check(plan["removals"], 13, "removals")
+    check((plan["removals"], plan["removals_by_scope"]), (13, {"machine": 8, "user:alice": 5}), "removals")
     protected_and_exempt = [
         {"key": key("dpkg", "libc6", STATUS), "outcome": "skipped_protected",
          "reason": "package libc6 is protected and is never removed"},
         {"key": key("dpkg", "wechat-beta", STATUS), "outcome": "skipped_exempt", "reason": "approved other"}]
-    if not tripped:
-        check((len(plan["steps"]), plan["tripped"], plan["skipped"]), (15, None, protected_and_exempt), "not tripped")
-        return
-    message = ("the plan would remove 13 items, more than the maximum of %d per host; nothing was removed "
-               "(raise banned_software_max_removals after review)" % max_removals)
-    check((plan["steps"], plan["covered"], plan["unplanned"], plan["tripped"]), ([], {}, [], message), "tripped")
-    order = sorted(host.findings, key=lambda f: (f["source"], f["scope"], f["name"], f["path"] or "", f["id"]))
-    active = [f["key"] for f in order if f["key"] not in [s["key"] for s in protected_and_exempt]]
-    check(plan["skipped"], protected_and_exempt + [{"key": k, "outcome": "skipped_limit", "reason": message}
-                                                   for k in active], "skipped")
+    counts = {"machine": 8, "user:alice": 5}
+    messages = dict((s, _breaker_message(counts[s], s, max_removals)) for s in tripped)
+    expected_actions = ((MACHINE_ACTIONS if "machine" not in tripped else []) +
+                        (ALICE_ACTIONS if "user:alice" not in tripped else []))
+    check(sorted(s["action"] for s in plan["steps"]), sorted(expected_actions), "steps that go on")
+    check([s["id"] for s in plan["steps"]], list(range(1, len(plan["steps"]) + 1)), "steps renumbered")
+    check(plan["tripped_scopes"], tripped, "tripped scopes")
+    check(plan["tripped"], "; ".join(messages[s] for s in tripped) or None, "message")
+    limited = [s for s in plan["skipped"] if s["outcome"] == "skipped_limit"]
+    keys_by_scope = {"machine": MACHINE_KEYS, "user:alice": ALICE_KEYS}
+    check(sorted(s["key"] for s in limited), sorted(k for t in tripped for k in keys_by_scope[t]), "skipped_limit")
+    for item in limited:
+        scope = "machine" if item["key"] in MACHINE_KEYS else "user:alice"
+        check(item["reason"], messages[scope], "reason names its own scope")
+    check(plan["skipped"][:2], protected_and_exempt, "protected and exempt kept")
+    # every reference to a step is to a step of the plan (renumbered requires and covered)
+    ids = set(s["id"] for s in plan["steps"])
+    check(sorted(set(r for s in plan["steps"] for r in s.get("requires", [])) - ids), [], "requires")
+    check(sorted(set(i for v in plan["covered"].values() for i in v) - ids), [], "covered")
+    if "user:alice" in tripped and "machine" not in tripped:
+        archive = [s for s in plan["steps"] if s["action"] == "archive_data"]
+        check(archive, [], "the held scope's data is not archived either")
+
+
+def test_a_user_flood_does_not_stop_machine_removal():
+    """26 banned AppImages in one user's home trip that user's scope only: root-installed packages and
+    another user's install are still removed."""
+    bob = {"name": "bob", "uid": 1001, "gid": 1001, "home": "/home/bob"}
+    host = Host(users=(ALICE, bob))
+    host.add("kesl", "dpkg", "kesl", STATUS)
+    host.add("wechat", "dpkg", "wechat", STATUS)
+    for n in range(26):
+        path = "/home/alice/Downloads/wechat-%d.AppImage" % n
+        host.add("wechat", "appimage", "wechat-%d.AppImage" % n, path, scope="user:alice", type="file")
+    host.add("wechat", "appimage", "WeChat.AppImage", "/home/bob/Applications/WeChat.AppImage", scope="user:bob",
+             type="file")
+    plan = host.plan()
+    check(plan["tripped_scopes"], ["user:alice"], "only alice's scope trips")
+    check(summary(plan), [
+        (1, "remove_packages", [DPKG, "--remove", "--", "kesl", "wechat"],
+         sorted([key("dpkg", "kesl", STATUS), key("dpkg", "wechat", STATUS)])),
+        (2, "quarantine", "/home/bob/Applications/WeChat.AppImage",
+         [key("appimage", "WeChat.AppImage", "/home/bob/Applications/WeChat.AppImage", "user:bob")]),
+    ])
+    limited = [s for s in plan["skipped"] if s["outcome"] == "skipped_limit"]
+    check(len(limited), 26, "alice's AppImages are skipped_limit")
+    check(set(s["reason"] for s in limited), set([_breaker_message(26, "user:alice", 25)]), "reason")
 
 
 def test_circuit_breaker_counts_packages_flatpaks_snaps_and_paths_not_stops_kills_archives():
@@ -739,6 +795,7 @@ def test_circuit_breaker_counts_packages_flatpaks_snaps_and_paths_not_stops_kill
     plan = host.plan(max_removals=2)
     check(([s["action"] for s in plan["steps"]], plan["removals"], plan["tripped"]),
           (["stop_service", "disable_service", "stop_process", "remove_packages"], 2, None), "plan")
+    # one less trips the machine scope: its stops and kills are held back with its removals
     check(host.plan(max_removals=1)["steps"], [], "one less trips")
 
 

@@ -465,8 +465,10 @@ def test_plan_is_deterministic(catalog):
 def test_circuit_breaker_holds_everything_but_keeps_needs_mdm(catalog):
     findings, plan = plan_for(catalog, max_removals=9)
     assert plan["steps"] == [] and plan["covered"] == {} and plan["unplanned"] == []
-    assert plan["tripped"] == ("the plan would remove 10 items, more than the maximum of 9 per host; nothing was "
-                               "removed (raise banned_software_max_removals after review)")
+    assert plan["tripped"] == ("the plan would remove 10 items in scope machine, more than the maximum of 9 per "
+                               "scope; nothing in that scope was removed (raise banned_software_max_removals after "
+                               "review)")
+    assert plan["tripped_scopes"] == ["machine"]
     outcomes = dict((s["key"], s["outcome"]) for s in plan["skipped"])
     assert outcomes.pop(K["sysext"]) == "needs_mdm"
     assert set(outcomes.values()) == set(["skipped_limit"])

@@ -322,15 +322,23 @@ def test_plan_is_deterministic(catalog):
 
 
 def test_circuit_breaker_keeps_needs_user_action(catalog):
-    findings, dummy, plan = plan_for(catalog, max_removals=10)
-    assert plan["steps"] == []
-    assert plan["tripped"] == ("the plan would remove 11 items, more than the maximum of 10 per host; nothing was "
-                               "removed (raise banned_software_max_removals after review)")
+    findings, dummy, plan = plan_for(catalog, max_removals=9)
+    assert plan["removals_by_scope"] == {"machine": 10, "user:alice": 1}
+    assert plan["tripped_scopes"] == ["machine"]
+    assert plan["tripped"] == ("the plan would remove 10 items in scope machine, more than the maximum of 9 per "
+                               "scope; nothing in that scope was removed (raise banned_software_max_removals after "
+                               "review)")
+    # alice's own Store package is removed; everything of the machine scope is held back
+    assert [(s["id"], s["action"], s["findings"]) for s in plan["steps"]] == [
+        (1, "remove_appx", [K["store"]])]
     outcomes = dict((s["key"], s["outcome"]) for s in plan["skipped"])
     assert outcomes[K["kes"]] == "skipped_limit"
     assert outcomes[K["cmd"]] == "needs_user_action"
     assert outcomes[K["f_deepseek"]] == "needs_user_action"
+    assert K["store"] not in outcomes
     assert len([s for s in plan["skipped"] if s["key"] == K["cmd"]]) == 1
+    findings, dummy, plan = plan_for(catalog, max_removals=0)
+    assert plan["steps"] == [] and plan["tripped_scopes"] == ["machine", "user:alice"]
 
 
 def test_exempt_finding(catalog):
