@@ -5,10 +5,17 @@
 
 Nothing here walks a tree: each source lists a few fixed directories (bounded by ``RootFS``).
 
-AppImages (``appimage``): regular files (links followed inside root) named ``*.AppImage``
-(case-insensitive) in ``/opt`` and ``/opt/*`` (depth 2), ``/usr/local/bin`` and, per user,
-``~/Applications``, ``~/AppImages``, ``~/.local/bin``, ``~/bin``, ``~/Desktop``, ``~/Downloads``
-(depth 1). ``/usr/bin`` is left to the package managers.
+AppImages (``appimage``): files named ``*.AppImage`` (case-insensitive) in ``/opt`` and ``/opt/*``
+(depth 2), ``/usr/local/bin`` and, per user, ``~/Applications``, ``~/AppImages``, ``~/.local/bin``,
+``~/bin``, ``~/Desktop``, ``~/Downloads`` (depth 1), that ARE AppImages by content: an ELF file with
+the AppImage magic (``AI\x01``/``AI\x02`` at offset 8) or a type-1 AppImage (ELF and ISO 9660). A
+name alone, or a link, is not the software. ``/usr/bin`` is left to the package managers.
+
+Per-user files are the user's own, and nothing a user links to makes root look outside them: a
+per-user directory that resolves outside the user's home is not examined (a warning says so), a link
+whose target leaves the user's home is ignored, and a link that stays inside it is reported as
+``type: link`` with its resolved ``target`` (both are the user's files). Machine directories are
+root's: links in them are followed inside root.
 
 Files (``file``, and the remediation pseudo-sources ``data`` and ``leftover``): each query path (absolute, or ``~/`` for every selected user's home) is checked
 with ``lstat`` inside root; links in the parents are followed inside root, the last component is
@@ -56,23 +63,87 @@ def _kind(st):
     return "other"
 
 
+# -- per-user trees ------------------------------------------------------------------------------
+def within(vpath, vdir):
+    """True when the resolved virtual path ``vpath`` is ``vdir`` or lies below it."""
+    return vpath == vdir or vpath.startswith(vdir.rstrip("/") + "/")
+
+
+def user_dir(fs, user, rel, what):
+    """The resolved virtual directory ``~/rel`` of ``user``, or None when it is missing or leads outside
+    the user's home (a warning then says that it was not examined)."""
+    vdir = vjoin(user["vhome"], rel)
+    real = fs.try_resolve(vdir, what=what)
+    if real is None:
+        return None
+    if not within(real, user["vhome"]):
+        fs.warnings.append("%s of %s leads outside their home (to %s): not examined (%s)"
+                           % (quote(vjoin(user["rhome"], rel)), quote(user["name"]), quote(real), what))
+        return None
+    return real
+
+
+def entry_target(fs, vdir, name, kind, home):
+    """The resolved virtual path of the entry ``name`` of the resolved directory ``vdir``; a link is
+    followed inside root, and inside ``home`` when one is given (None when it leaves it)."""
+    vpath = vjoin(vdir, name)
+    if kind != "link":
+        return vpath
+    target = fs.try_resolve(vpath)
+    if target is None or (home is not None and not within(target, home)):
+        return None
+    return target
+
+
 # -- AppImages ---------------------------------------------------------------------------------
-def _appimages_in(fs, vdir, shown_dir, scope, query, records, counter):
+ELF_MAGIC = b"\x7fELF"
+APPIMAGE_MAGICS = (b"AI\x01", b"AI\x02")
+ISO9660_MAGIC = b"CD001"
+ISO9660_OFFSET = 0x8001
+APPIMAGE_HEAD = 16
+
+
+def is_appimage(head):
+    """True for the first bytes of an AppImage: ELF with the AppImage magic at offset 8 (types 1 and 2),
+    or ELF whose bytes at 0x8001 are the ISO 9660 signature (type 1 without the magic)."""
+    if head[:4] != ELF_MAGIC:
+        return False
+    if head[8:11] in APPIMAGE_MAGICS:
+        return True
+    return head[ISO9660_OFFSET:ISO9660_OFFSET + len(ISO9660_MAGIC)] == ISO9660_MAGIC
+
+
+def _appimage_content(fs, vpath):
+    """True when the regular file ``vpath`` is an AppImage by content (bounded reads)."""
+    head, dummy = fs.read_bytes(vpath, APPIMAGE_HEAD, what="AppImages")
+    if head is None or head[:4] != ELF_MAGIC:
+        return False
+    if head[8:11] in APPIMAGE_MAGICS:
+        return True
+    head, dummy = fs.read_bytes(vpath, ISO9660_OFFSET + len(ISO9660_MAGIC), what="AppImages")
+    return head is not None and is_appimage(head)
+
+
+def _appimages_in(fs, vdir, shown_dir, scope, query, records, counter, home=None):
+    """AppImages in the resolved directory ``vdir``; ``home`` (resolved) for a user's directory."""
     for name, kind in fs.listdir(vdir, what="AppImages"):
         if not name.lower().endswith(".appimage") or kind == "dir":
             continue
-        vpath = vjoin(vdir, name)
-        st = fs.stat(vpath)
+        target = entry_target(fs, vdir, name, kind, home)
+        if target is None:
+            continue   # a dangling link, or a user's link that leaves their home: not the software
+        st = fs.stat(target)
         if st is None or not stat.S_ISREG(st.st_mode):
-            continue  # a directory or a device named *.AppImage, or a dangling link
+            continue  # a directory or a device named *.AppImage
         counter[0] += 1
         text = safe_text(name)
-        if not query.match(text):
+        if not query.match(text) or not _appimage_content(fs, target):
             continue
-        rec = {"name": text, "scope": scope, "path": safe_text(vjoin(shown_dir, name)),
-               "size": st.st_size}
+        rec = {"name": text, "scope": scope, "path": safe_text(vjoin(shown_dir, name)), "size": st.st_size,
+               "type": "link" if kind == "link" else "file"}
         if kind == "link":
             rec["link"] = True
+            rec["target"] = safe_text(target)
         records.append(rec)
 
 
@@ -90,8 +161,10 @@ def list_appimages(fs, query, users):
                 _appimages_in(fs, sub, sub, "machine", query, records, counter)
     for user in users:
         for rel in APPIMAGE_USER_DIRS:
-            _appimages_in(fs, vjoin(user["vhome"], rel), vjoin(user["rhome"], rel),
-                          "user:" + user["name"], query, records, counter)
+            vdir = user_dir(fs, user, rel, "AppImages")
+            if vdir is not None:
+                _appimages_in(fs, vdir, vjoin(user["rhome"], rel), "user:" + user["name"], query, records, counter,
+                              home=user["vhome"])
     return True, records, counter[0]
 
 
@@ -179,7 +252,7 @@ def parse_desktop(data):
     return out
 
 
-def _desktop_in(fs, vdir, shown_dir, scope, query, records, counter):
+def _desktop_in(fs, vdir, shown_dir, scope, query, records, counter, home=None):
     for name, kind in fs.listdir(vdir, what="desktop entries"):
         if not name.endswith(".desktop") or kind == "dir":
             continue
@@ -187,11 +260,16 @@ def _desktop_in(fs, vdir, shown_dir, scope, query, records, counter):
         text = safe_text(name)
         if not query.match(text):
             continue
-        vpath = vjoin(vdir, name)
-        data, dummy = fs.read_bytes(vpath, MAX_DESKTOP_BYTES, what="desktop entry")
+        target = entry_target(fs, vdir, name, kind, home)
+        if target is None:
+            continue   # a dangling link, or a user's link that leaves their home: not a launcher of theirs
+        data, dummy = fs.read_bytes(target, MAX_DESKTOP_BYTES, what="desktop entry")
         if data is None:
             continue
-        rec = {"name": text, "scope": scope, "path": safe_text(vjoin(shown_dir, name))}
+        rec = {"name": text, "scope": scope, "path": safe_text(vjoin(shown_dir, name)),
+               "type": "link" if kind == "link" else "file"}
+        if kind == "link":
+            rec["target"] = safe_text(target)
         rec.update(parse_desktop(data))
         records.append(rec)
 
@@ -204,6 +282,8 @@ def list_desktop(fs, query, users):
         _desktop_in(fs, d, d, "machine", query, records, counter)
     for user in users:
         for rel in DESKTOP_USER_DIRS:
-            _desktop_in(fs, vjoin(user["vhome"], rel), vjoin(user["rhome"], rel),
-                        "user:" + user["name"], query, records, counter)
+            vdir = user_dir(fs, user, rel, "desktop entries")
+            if vdir is not None:
+                _desktop_in(fs, vdir, vjoin(user["rhome"], rel), "user:" + user["name"], query, records, counter,
+                            home=user["vhome"])
     return True, records, counter[0]

@@ -157,6 +157,12 @@ class PlannerBase(object):
     def path_sort_key(path):
         return path
 
+    def user_home(self, scope):
+        """The normalised home of the user of a ``user:<name>`` scope, or None."""
+        user = self.users.get(_scope_user(scope)) or {}
+        home = user.get("home")
+        return self.norm_path(home) if isinstance(home, str) else None
+
     def protected_reason(self, finding):
         """Why a finding must never be removed (None when it may be)."""
         return None
@@ -236,9 +242,11 @@ class PlannerBase(object):
             by_scope = {}
             for rec in records:
                 path = self.norm_path(rec.get("path"))
-                if path is None:
-                    continue
-                by_scope.setdefault(rec.get("scope", "machine"), []).append((path, rec))
+                scope = rec.get("scope", "machine")
+                home = self.user_home(scope) if scope != "machine" else None
+                if path is None or (scope != "machine" and (home is None or not self.path_within(path, home))):
+                    continue   # a user's data is only ever inside their own home
+                by_scope.setdefault(scope, []).append((path, rec))
             for scope in sorted(by_scope):
                 items = sorted(by_scope[scope], key=lambda item: item[0])
                 user = _scope_user(scope)

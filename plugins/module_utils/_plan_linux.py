@@ -214,10 +214,30 @@ class LinuxPlanner(PlannerBase):
             if path is None:
                 self._unplanned(finding, "no usable path")
                 continue
+            items = [(path, rec.get("type") or "file")]
+            target = self.norm_path(rec.get("target")) if source == "appimage" and rec.get("type") == "link" else None
+            if target is not None and target != path:
+                items.append((target, "file"))   # the AppImage a link leads to (inside the same home) goes too
+            refusal = self._path_refusal(finding, [p for p, dummy in items])
+            if refusal:
+                outcome, reason = refusal
+                if outcome is None:
+                    self._unplanned(finding, reason)
+                else:
+                    self.skipped.append({"key": _key(finding), "outcome": outcome, "reason": reason})
+                continue
+            for item, kind in items:
+                targets.setdefault(item, {"keys": [], "type": kind})["keys"].append(_key(finding))
+        self._quarantine(targets, "quarantine")
+
+    def _path_refusal(self, finding, paths):
+        """``(outcome, reason)`` when a finding's paths must not be moved (outcome None: unplanned)."""
+        home = self.user_home(finding["scope"])
+        for path in paths:
+            if finding["scope"] != "machine" and (home is None or not self.path_within(path, home)):
+                return None, ("%s lies outside the home of %s: a user's item is never moved outside their own "
+                              "files; remove it by hand" % (path, _scope_user(finding["scope"]) or finding["scope"]))
             reason = self.path_protection(path)
             if reason:
-                self.skipped.append({"key": _key(finding), "outcome": "skipped_protected",
-                                     "reason": "%s is %s" % (path, reason)})
-                continue
-            targets.setdefault(path, {"keys": [], "type": rec.get("type") or "file"})["keys"].append(_key(finding))
-        self._quarantine(targets, "quarantine")
+                return "skipped_protected", "%s is %s" % (path, reason)
+        return None

@@ -44,8 +44,9 @@ def make_root(tmp_path):
               "home/alice/Applications", "home/alice/.xwechat", "usr/share/applications",
               "lib/systemd/system"):
         (root / d).mkdir(parents=True)
-    (root / "home/alice/Applications/WeChatLinux_x86_64.AppImage").write_bytes(b"\x7fELF")
-    (root / "home/alice/Applications/wechat-exporter.AppImage").write_bytes(b"\x7fELF")
+    # AppImages by content (ELF with the type 2 magic); the lookalike is a real AppImage of another name
+    (root / "home/alice/Applications/WeChatLinux_x86_64.AppImage").write_bytes(b"\x7fELF\x02\x01\x01\x00AI\x02")
+    (root / "home/alice/Applications/wechat-exporter.AppImage").write_bytes(b"\x7fELF\x02\x01\x01\x00AI\x02")
     (root / "usr/share/applications/wechat.desktop").write_text("[Desktop Entry]\nName=WeChat\nExec=/opt/wechat/wechat\n")
     (root / "usr/share/applications/qq.desktop").write_text("[Desktop Entry]\nName=QQ\nExec=/opt/qq/qq\n")
     (root / "lib/systemd/system/kesl.service").write_text("[Service]\nExecStart=/opt/kaspersky/kesl/libexec/kesl\n")

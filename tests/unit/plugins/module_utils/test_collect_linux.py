@@ -248,7 +248,7 @@ def test_data_leftover_and_dpkg_ownership(tmp_path):
     ]
     assert res["records"]["desktop"] == [
         {"name": "wechat.desktop", "scope": "machine", "path": "/usr/share/applications/wechat.desktop",
-         "exec": "/opt/wechat/wechat", "owner": "wechat", "owner_source": "dpkg"}]
+         "type": "file", "exec": "/opt/wechat/wechat", "owner": "wechat", "owner_source": "dpkg"}]
     assert res["records"]["service"] == [
         {"name": "kesl.service", "scope": "machine", "type": "systemd",
          "path": "/usr/lib/systemd/system/kesl.service", "enabled": False, "owner": "kesl", "owner_source": "dpkg"}]

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._linux_files import (
-    list_appimages, list_desktop, list_files, parse_desktop)
+    is_appimage, list_appimages, list_desktop, list_files, parse_desktop)
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
 
@@ -18,38 +18,92 @@ ALICE = {"name": "alice", "vhome": "/home/alice", "rhome": "/home/alice"}
 BOB = {"name": "bob", "vhome": "/data/bob", "rhome": "/home/bob"}  # /home/bob -> /data/bob
 
 
+TYPE2 = b"\x7fELF\x02\x01\x01\x00AI\x02" + b"\0" * 53            # 64 bytes: ELF, AppImage type 2 magic
+TYPE1 = b"\x7fELF\x01\x01\x01\x00AI\x01" + b"\0" * 5             # 16 bytes: ELF, AppImage type 1 magic
+TYPE1_ISO = b"\x7fELF" + b"\0" * (0x8001 - 4) + b"CD001" + b"\0" * 8  # type 1 without the magic: ELF + ISO 9660
+
+
 @pytest.fixture
 def tree(tmp_path):
     r = tmp_path
     (r / "opt" / "apps").mkdir(parents=True)
-    (r / "opt" / "WeChat.AppImage").write_bytes(b"\x7fELF" + b"\0" * 60)
-    (r / "opt" / "apps" / "deepseek-1.0.appimage").write_bytes(b"\x7fELF")
+    (r / "opt" / "WeChat.AppImage").write_bytes(TYPE2)
+    (r / "opt" / "WeChatFake.AppImage").write_bytes(b"#!/bin/sh\necho wechat\n")   # named like one, is not
+    (r / "opt" / "WeChatElf.AppImage").write_bytes(b"\x7fELF" + b"\0" * 60)          # ELF without the magic
+    (r / "opt" / "apps" / "deepseek-1.0.appimage").write_bytes(TYPE1)
+    (r / "opt" / "apps" / "deepseek-old.appimage").write_bytes(TYPE1_ISO)
     (r / "opt" / "apps" / "deep" / "toodeep").mkdir(parents=True)
-    (r / "opt" / "apps" / "deep" / "toodeep" / "WeChat.AppImage").write_bytes(b"x")
+    (r / "opt" / "apps" / "deep" / "toodeep" / "WeChat.AppImage").write_bytes(TYPE2)
     (r / "opt" / "Dir.AppImage").mkdir()  # a directory is no AppImage
     (r / "usr" / "local" / "bin").mkdir(parents=True)
     os.symlink("/opt/WeChat.AppImage", str(r / "usr" / "local" / "bin" / "wechat.AppImage"))
-    (r / "home" / "alice" / "Downloads").mkdir(parents=True)
-    (r / "home" / "alice" / "Downloads" / "WeChat.AppImage").write_bytes(b"xx")
-    (r / "home" / "alice" / "Downloads" / "notes.txt").write_bytes(b"")
+    (r / "etc").mkdir()
+    (r / "etc" / "passwd").write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
+    (r / "srv" / "shared").mkdir(parents=True)
+    (r / "srv" / "shared" / "WeChat.AppImage").write_bytes(TYPE2)
+    alice = r / "home" / "alice"
+    (alice / "Downloads").mkdir(parents=True)
+    (alice / "Downloads" / "WeChat.AppImage").write_bytes(TYPE2[:2] + b"")   # truncated: not an AppImage
+    (alice / "Downloads" / "WeChat-4.0.AppImage").write_bytes(TYPE2)
+    (alice / "Downloads" / "notes.txt").write_bytes(b"")
+    (alice / "Applications").mkdir()
+    (alice / "tools").mkdir()
+    (alice / "tools" / "WeChat-x86_64.AppImage").write_bytes(TYPE2)
+    # the user's own links: one that stays in the home (reported), one that leaves it (not the software)
+    os.symlink("../tools/WeChat-x86_64.AppImage", str(alice / "Applications" / "WeChat.AppImage"))
+    os.symlink("/etc/passwd", str(alice / "Applications" / "WeChatEvil.AppImage"))
+    os.symlink("/opt/WeChat.AppImage", str(alice / "Applications" / "WeChatOpt.AppImage"))
+    # a per-user directory that leads outside the home is not examined
+    os.symlink("/srv/shared", str(alice / "AppImages"))
     (r / "data" / "bob" / "Applications").mkdir(parents=True)
-    (r / "data" / "bob" / "Applications" / "TikTok.AppImage").write_bytes(b"xyz")
+    (r / "data" / "bob" / "Applications" / "TikTok.AppImage").write_bytes(TYPE2)
     return r
 
 
-def test_appimages(tree):
+def test_appimages_are_identified_by_content_and_links_stay_in_the_home(tree):
     fs = RootFS(str(tree))
     q = compile_query({"appimage": {"regex": ["(?i)wechat.*\\.appimage", "(?i)deepseek.*", "TikTok.*"]}})
     ok, recs, examined = list_appimages(fs, q.sources["appimage"], [ALICE, BOB])
     assert ok is True
-    assert examined == 5  # the directory and the too-deep file are not examined
-    assert [(r["name"], r["path"], r["scope"], r["size"], r.get("link")) for r in recs] == [
-        ("wechat.AppImage", "/usr/local/bin/wechat.AppImage", "machine", 64, True),
-        ("WeChat.AppImage", "/opt/WeChat.AppImage", "machine", 64, None),
-        ("deepseek-1.0.appimage", "/opt/apps/deepseek-1.0.appimage", "machine", 4, None),
-        ("WeChat.AppImage", "/home/alice/Downloads/WeChat.AppImage", "user:alice", 2, None),
-        ("TikTok.AppImage", "/home/bob/Applications/TikTok.AppImage", "user:bob", 3, None),
+    # every regular *.AppImage reached without leaving a home: the directory, the too-deep file and the
+    # links that leave alice's home are not examined
+    assert examined == 10
+    assert [(r["name"], r["path"], r["scope"], r["size"], r["type"], r.get("target")) for r in recs] == [
+        ("wechat.AppImage", "/usr/local/bin/wechat.AppImage", "machine", 64, "link", "/opt/WeChat.AppImage"),
+        ("WeChat.AppImage", "/opt/WeChat.AppImage", "machine", 64, "file", None),
+        ("deepseek-1.0.appimage", "/opt/apps/deepseek-1.0.appimage", "machine", 16, "file", None),
+        ("deepseek-old.appimage", "/opt/apps/deepseek-old.appimage", "machine", len(TYPE1_ISO), "file", None),
+        ("WeChat.AppImage", "/home/alice/Applications/WeChat.AppImage", "user:alice", 64, "link",
+         "/home/alice/tools/WeChat-x86_64.AppImage"),
+        ("WeChat-4.0.AppImage", "/home/alice/Downloads/WeChat-4.0.AppImage", "user:alice", 64, "file", None),
+        ("TikTok.AppImage", "/home/bob/Applications/TikTok.AppImage", "user:bob", 64, "file", None),
     ]
+    assert fs.warnings == ["/home/alice/AppImages of alice leads outside their home (to /srv/shared): not examined "
+                           "(AppImages)"]
+
+
+@pytest.mark.parametrize("head, expected", [
+    (TYPE2, True), (TYPE1, True), (TYPE1_ISO, True),
+    (b"\x7fELF" + b"\0" * 60, False),             # an ELF program
+    (b"\x7fELF\0\0\0\0AI", False),                # magic cut short
+    (b"MZ\0\0\0\0\0\0AI\x02", False),            # the magic without ELF
+    (b"root:x:0:0:root:/root:/bin/bash\n", False),
+    (b"", False),
+])
+def test_is_appimage(head, expected):
+    assert is_appimage(head) is expected
+
+
+def test_a_planted_link_to_a_device_or_fifo_is_not_examined(tmp_path):
+    home = tmp_path / "home" / "alice" / "Applications"
+    home.mkdir(parents=True)
+    os.mkfifo(str(tmp_path / "fifo"))
+    os.symlink("/fifo", str(home / "WeChat.AppImage"))
+    os.symlink("/dev/zero", str(home / "WeChat2.AppImage"))
+    fs = RootFS(str(tmp_path))
+    q = compile_query({"appimage": {"regex": ["(?i)wechat.*\\.appimage"]}})
+    ok, recs, examined = list_appimages(fs, q.sources["appimage"], [ALICE])
+    assert (recs, examined) == ([], 0)
 
 
 def test_file_signatures_hostile_link_not_followed(tmp_path):
@@ -128,16 +182,27 @@ def test_desktop_entries(tmp_path):
     (apps / "firefox.desktop").write_bytes(b"[Desktop Entry]\nExec=firefox\n")
     (apps / "kesl-gui.desktop").mkdir()  # directory: skipped
     os.symlink("/etc/shadow", str(apps / "tiktok.desktop"))  # dangling inside root: skipped
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "passwd").write_bytes(b"[Desktop Entry]\nExec=/bin/sh\n")
     user_apps = tmp_path / "home" / "alice" / ".local" / "share" / "applications"
     user_apps.mkdir(parents=True)
     (user_apps / "wechat.desktop").write_bytes(b"[Desktop Entry]\nExec=/home/alice/wechat\n")
+    (tmp_path / "home" / "alice" / "launchers").mkdir()
+    (tmp_path / "home" / "alice" / "launchers" / "tt.desktop").write_bytes(b"[Desktop Entry]\nExec=/home/alice/tt\n")
+    os.symlink("../../../launchers/tt.desktop", str(user_apps / "tiktok.desktop"))       # stays in the home
+    os.symlink("/etc/passwd", str(user_apps / "wechat-evil.desktop"))                  # leaves it: not read
     fs = RootFS(str(tmp_path))
-    q = compile_query({"desktop": {"names": ["wechat.desktop", "tiktok.desktop"]}})
+    q = compile_query({"desktop": {"names": ["wechat.desktop", "tiktok.desktop", "wechat-evil.desktop"]}})
     ok, recs, examined = list_desktop(fs, q.sources["desktop"], [ALICE])
-    assert examined == 4
+    assert examined == 6
     assert recs == [
         {"name": "wechat.desktop", "scope": "machine", "path": "/usr/share/applications/wechat.desktop",
-         "display_name": "WeChat", "exec": "/opt/wechat/wechat %U"},
-        {"name": "wechat.desktop", "scope": "user:alice",
+         "type": "file", "display_name": "WeChat", "exec": "/opt/wechat/wechat %U"},
+        {"name": "tiktok.desktop", "scope": "user:alice", "type": "link",
+         "path": "/home/alice/.local/share/applications/tiktok.desktop",
+         "target": "/home/alice/launchers/tt.desktop", "exec": "/home/alice/tt"},
+        {"name": "wechat.desktop", "scope": "user:alice", "type": "file",
          "path": "/home/alice/.local/share/applications/wechat.desktop", "exec": "/home/alice/wechat"},
     ]
+
+

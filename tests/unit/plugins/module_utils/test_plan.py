@@ -1027,3 +1027,50 @@ def test_judge_outcomes_after_a_real_plan():
     check([(f["key"], f["outcome_detail"]) for f in again if f["outcome"] == "failed"],
           [(K_KESL, "step 4 remove_packages: rc 2 (expected 0)"),
            (K_OPT_WECHAT, "step 4 remove_packages: rc 2 (expected 0)")], "details")
+
+
+# -- a user's own files and links -----------------------------------------------------------------
+
+def test_an_appimage_link_in_a_home_moves_the_link_and_the_appimage_it_leads_to():
+    host = Host()
+    link = "/home/alice/Applications/WeChat.AppImage"
+    target = "/home/alice/tools/WeChat-x86_64.AppImage"
+    host.add("wechat", "appimage", "WeChat.AppImage", link, scope="user:alice", type="link", link=True, target=target)
+    plan = host.plan()
+    k = key("appimage", "WeChat.AppImage", link, "user:alice")
+    check([(s["action"], s["path"], s["type"], s["findings"]) for s in plan["steps"]], [
+        ("quarantine", link, "link", [k]), ("quarantine", target, "file", [k])], "steps")
+    check(plan["removals_by_scope"], {"user:alice": 2}, "both count in alice's scope")
+
+
+@pytest.mark.parametrize("source, path, extra", [
+    # records a forged or buggy collector could send: never moved as root outside the user's home
+    ("appimage", "/etc/passwd", {"type": "file"}),
+    ("appimage", "/home/alice/Applications/WeChat.AppImage", {"type": "link", "target": "/etc/shadow"}),
+    ("appimage", "/home/bob/Applications/WeChat.AppImage", {"type": "file"}),
+    ("desktop", "/usr/share/applications/wechat.desktop", {"type": "file"}),
+    ("file", "/home/alicesmith/.xwechat", {"type": "dir"}),
+])
+def test_a_user_scope_path_outside_the_users_home_is_never_moved(source, path, extra):
+    host = Host()
+    name = path.rsplit("/", 1)[-1]
+    host.add("wechat", source, name, path, scope="user:alice", **extra)
+    plan = host.plan()
+    check(plan["steps"], [], "no step")
+    bad = extra.get("target", path)
+    check(plan["unplanned"], [{"key": key(source, name, path, "user:alice"), "reason": (
+        "%s lies outside the home of alice: a user's item is never moved outside their own files; remove it by "
+        "hand" % bad)}], "unplanned")
+
+
+def test_user_data_outside_the_users_home_is_never_touched():
+    host = Host()
+    host.add("wechat", "dpkg", "wechat", STATUS)
+    host.data("/home/alice/.xwechat")
+    host.data("/etc", scope="user:alice")
+    host.data("/home/alice2/.xwechat", scope="user:alice")
+    plan = host.plan(data_policy="purge")
+    check([(s["action"], s.get("path")) for s in plan["steps"] if s["kind"] == "purge"],
+          [("purge_data", "/home/alice/.xwechat")], "purges")
+    check(plan["data"], [{"entry": "wechat", "policy": "purge", "path": "/home/alice/.xwechat", "scope": "user:alice"}],
+          "data")
