@@ -21,6 +21,13 @@ returns the records of docs/design.md, "Windows" (``os: windows``), read from th
 * each selected user's ``NTUSER.DAT`` (under the profile directory, resolved inside root): the
   uninstall entries under ``Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall`` (and its
   ``WOW6432Node`` twin when present), ``hive: HKU``, with ``sid`` and scope ``user:<name>``;
+* for every product code (``{GUID}``) a kept uninstall entry names (its key name or uninstall strings):
+  Windows Installer's own registration of it in the SOFTWARE hive
+  (``Microsoft\\Windows\\CurrentVersion\\Installer\\UserData\\<SID>\\Products\\<packed code>\\InstallProperties``,
+  ``source: installer``) and the machine uninstall keys named by it (``source: uninstall``), as
+  ``installer_products`` (``{code: [{source, sid|view, display_name, publisher, version,
+  install_location}]}``). Only an administrator or the installer service writes these keys, so the
+  planner trusts a product code only when they agree with the catalog (a user's hive may name any code);
 * ``<root>/Windows/System32/config/SYSTEM``: the services of the current control set
   (``Select\\Current``): Win32 services only (``Type`` has bit 0x10 or 0x20), with ``display_name``,
   ``path`` (``ImagePath`` as registered) and ``start_mode``;
@@ -93,6 +100,33 @@ UNINSTALL_TEXT = (("DisplayName", "display_name"), ("Publisher", "publisher"), (
                   ("InstallLocation", "install_location"))
 UNINSTALL_FLAGS = (("WindowsInstaller", "windows_installer"), ("SystemComponent", "system_component"))
 DRIVE_RE = re.compile(r"^[A-Za-z]:\Z")
+INSTALLER_USERDATA = "Microsoft\\Windows\\CurrentVersion\\Installer\\UserData"
+PRODUCT_CODE_RE = re.compile(r"\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}")
+INSTALLER_SID_RE = re.compile(r"^S-1-(5-18|5-21(-\d{1,10}){1,14}|12-1(-\d{1,10}){1,14})\Z")
+MAX_PRODUCT_CODES = 1000
+REGISTRATION_TEXT = (("DisplayName", "display_name"), ("Publisher", "publisher"), ("DisplayVersion", "version"),
+                     ("InstallLocation", "install_location"))
+
+
+def packed_product_code(code):
+    """Windows Installer's packed form of ``{GUID}`` (the name of its keys under ``Installer``): the first
+    three groups reversed, then each byte of the last two with its two hex digits swapped."""
+    digits = code.strip("{}").replace("-", "").upper()
+    return (digits[0:8][::-1] + digits[8:12][::-1] + digits[12:16][::-1]
+            + "".join(digits[i + 1] + digits[i] for i in range(16, 32, 2)))
+
+
+def product_codes(records):
+    """The product codes (upper case, braced) that registry records name, in order, at most MAX_PRODUCT_CODES."""
+    codes = []
+    for rec in records:
+        for field in ("name", "uninstall_string", "quiet_uninstall_string"):
+            value = rec.get(field)
+            for code in PRODUCT_CODE_RE.findall(value) if isinstance(value, str) else ():
+                code = code.upper()
+                if code not in codes and len(codes) < MAX_PRODUCT_CODES:
+                    codes.append(code)
+    return codes
 
 
 class MissingLibrary(Exception):
@@ -434,6 +468,36 @@ class Collector(object):
             count += n
         return records, count
 
+    def installer_products(self, software, records):
+        """``{code: [registration]}`` from HKLM for the product codes the registry records name."""
+        out = {}
+        if software is None:
+            return out
+        userdata = [sub.name for sub in Hive.subkeys(software.key(INSTALLER_USERDATA))
+                    if INSTALLER_SID_RE.match(sub.name)]
+        for code in product_codes(records):
+            found = []
+            packed = packed_product_code(code)
+            for sid in userdata:
+                key = software.key("%s\\%s\\Products\\%s\\InstallProperties" % (INSTALLER_USERDATA, sid, packed))
+                if key is not None:
+                    found.append(self._registration({"source": "installer", "sid": sid}, software.values(key)))
+            for view, path in UNINSTALL_VIEWS:
+                key = software.key(path + "\\" + code)
+                if key is not None:
+                    found.append(self._registration({"source": "uninstall", "view": view}, software.values(key)))
+            if found:
+                out[code] = found
+        return out
+
+    @staticmethod
+    def _registration(item, values):
+        for value_name, field in REGISTRATION_TEXT:
+            text = _text(values.get(value_name.casefold(), (None, None))[1])
+            if text is not None:
+                item[field] = text
+        return item
+
     # -- appx ----------------------------------------------------------------------------------------
     def appx(self, software, selected):
         """One record per (family, scope): the main package of the highest version is ``package_full_name``."""
@@ -632,6 +696,13 @@ class Collector(object):
             self.available[source] = ok
             self.records[source] = recs
             self.counts[source] = n
+        installer = {}
+        if self.records.get("registry"):
+            try:
+                installer = self.installer_products(software, self.records["registry"])
+            except Exception as exc:  # pylint: disable=broad-except
+                self.warnings.append("Windows Installer registrations: collector error, MSI product codes cannot be "
+                                     "proven: %s: %s" % (type(exc).__name__, safe_text(str(exc))[:200]))
         fact_v = ci_path(self.fs, WINDOWS_IMAGE_FACT)
         local_fact, fact_warnings = read_local_fact(self.fs, fact_v, WINDOWS_FACT) if fact_v else (None, [])
         self.warnings.extend(fact_warnings)
@@ -648,6 +719,7 @@ class Collector(object):
                       for u in selected],
             "records": self.records,
             "environment": env,
+            "installer_products": installer,
             "tools": {},
             "reboot_required": False,
             "local_fact": local_fact,

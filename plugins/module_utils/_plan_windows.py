@@ -6,15 +6,22 @@
 
 Rules (also in docs/design.md, "Planning (Python)"):
 
-* Trust: a recorded uninstaller runs (with SYSTEM rights) only when ``_wincmd.is_trusted_path`` holds;
-  MSI products always run ``%SystemRoot%\\System32\\msiexec.exe /x {GUID}`` built here, never the
-  recorded command. Otherwise the finding is skipped with outcome ``needs_user_action``.
-* User hives (``hive`` HKU or a ``user:`` scope): the uninstaller must also be an uninstaller by name
-  (``uninst*.exe``/``unins000.exe``) and lie inside one of the entry's own Windows ``file`` signature
-  paths, expanded for that user. MSI entries are exempt from this (nothing recorded is run).
+* Trust: a recorded uninstaller runs (with SYSTEM rights) only when ``_wincmd.is_trusted_path`` holds
+  AND (on a live host) the collector's ACL facts show that no account but SYSTEM, Administrators and
+  TrustedInstaller can change it or a folder above it up to its trusted root (``_winacl``). MSI products
+  always run ``%SystemRoot%\\System32\\msiexec.exe /x {GUID}`` built here, never the recorded command,
+  and only for a product code that the catalog names or that Windows Installer's own registration in
+  HKLM (``installer_products``, or a machine uninstall key named by the code) proves is a product of the
+  finding's entry. Otherwise the finding is skipped with outcome ``needs_user_action``.
+* User hives (``hive`` HKU or a ``user:`` scope) are the user's to write: the uninstaller must also be an
+  uninstaller by name (``uninst*.exe``/``unins000.exe``) inside one of the entry's own Windows ``file``
+  signature paths, and its arguments are the catalog's switches, never the hive's text (a
+  ``QuietUninstallString`` is read for its program only). A user's hive holds back (``needs_user_action``)
+  only files inside that user's profile, never a machine-wide install.
 * Forged or unusable strings (interpreters and script hosts, UNC, ``..``, unterminated quotes, control
   characters, unknown variables, > 4096 characters) never become steps: ``needs_user_action``.
-* Kaspersky: an MSI entry whose publisher is Kaspersky (``(AO )?Kaspersky( Lab)?``) gets
+* Kaspersky: an MSI product proven Kaspersky's (its HKLM registration's publisher is
+  ``(AO )?Kaspersky( Lab)?``, or the catalog names the code in a Kaspersky entry) gets
   ``KLLOGIN={{secret:kaspersky_login}} KLPASSWD={{secret:kaspersky_password}}`` when the option
   ``uninstall_secrets`` names both secrets (values never reach the planner).
 """
@@ -30,9 +37,10 @@ import re
 from ansible_collections.govsec.banned_software.plugins.module_utils._plan import (
     PlanError, PlannerBase, _key, _scope_user,
 )
+from ansible_collections.govsec.banned_software.plugins.module_utils._winacl import acl_index, writable_reason
 from ansible_collections.govsec.banned_software.plugins.module_utils._wincmd import (
-    ABSENT_RC, INNO_NAME_RE, INNO_SILENT, MSI_SILENT, NSIS_NAME_RE, NSIS_SILENT, OK_RC, REBOOT_RC, RETRY_RC,
-    classify, expand_variables, has_dot_components, is_trusted_path, join_arguments,
+    ABSENT_RC, BARE_GUID_RE, INNO_NAME_RE, INNO_SILENT, MSI_SILENT, NSIS_NAME_RE, NSIS_SILENT, OK_RC, REBOOT_RC,
+    RETRY_RC, classify, expand_variables, has_dot_components, is_trusted_path, join_arguments,
     normalise_windows_path, path_within,
 )
 
@@ -190,6 +198,12 @@ class WindowsPlanner(PlannerBase):
         self.environment = environment if isinstance(environment, dict) else {}
         self.held = []     # (scope, directory, key) of uninstallers left to the user
         self.installed = {}  # uninstall step id -> directories it removes (install location, uninstaller's)
+        # Who can write to the programs the entries name: collected on live hosts; an offline image
+        # (a mounted volume, root is a POSIX path) has no ACL facts and is judged by location only.
+        acls = self.collected.get("program_acls")
+        root = self.collected.get("root")
+        self.acls = acl_index(acls) if isinstance(acls, list) else None
+        self.image = isinstance(root, str) and root.startswith("/")
 
     # -- helpers ---------------------------------------------------------------------------------
     def norm_path(self, path):
@@ -227,6 +241,43 @@ class WindowsPlanner(PlannerBase):
         root = _env_get(self.environment, "SystemRoot")
         exe = normalise_windows_path(root + "\\System32\\msiexec.exe") if root else None
         return exe if exe and is_trusted_path(exe, self.environment) else None
+
+    def _registrations(self, code):
+        """What HKLM says about the product ``code``: Windows Installer's registration and machine keys."""
+        out = []
+        products = self.collected.get("installer_products")
+        for item in (products.get(code) if isinstance(products, dict) else None) or []:
+            if isinstance(item, dict):
+                out.append(item)
+        for rec in (self.collected.get("records") or {}).get("registry") or []:
+            if (isinstance(rec, dict) and rec.get("hive") == "HKLM" and isinstance(rec.get("name"), str)
+                    and rec["name"].upper() == code):
+                out.append(rec)
+        return out
+
+    def _product_proof(self, finding, code):
+        """``(proven, kaspersky)``: is ``code`` a product of the finding's entry (the catalog names it, or an
+        HKLM registration of it passes the entry's registry signatures), and is it Kaspersky's?"""
+        entry = self.entries.get(finding["id"])
+        sigs = entry.signatures.get("windows", {}).get("registry", []) if entry is not None else []
+        if any(isinstance(sig.raw.get("name"), str) and sig.raw["name"].upper() == code for sig in sigs):
+            return True, entry.vendor.strip().casefold() == "kaspersky"
+        for reg in self._registrations(code):
+            probe = {"name": code, "scope": "machine"}
+            for field in ("display_name", "publisher"):
+                if isinstance(reg.get(field), str):
+                    probe[field] = reg[field]
+            if any(sig.matches(probe) for sig in sigs):
+                return True, bool(KASPERSKY_PUBLISHER_RE.match(probe.get("publisher", "").strip()))
+        return False, False
+
+    def _writable(self, exe):
+        """Why SYSTEM must not run ``exe`` because someone else can change it (None: only admins can)."""
+        if self.acls is None:
+            if self.image:
+                return None     # an offline image: no ACL facts, the location rules alone apply
+            return "the collector did not report who can write to %s" % exe
+        return writable_reason(exe, self.environment, self.acls)
 
     def _expected_by_catalog(self, finding, exe, env):
         """User-hive rule: an uninstaller by name, inside one of the entry's own ``file`` paths."""
@@ -306,35 +357,61 @@ class WindowsPlanner(PlannerBase):
         user_hive = rec.get("hive") == "HKU" or scope.startswith("user:")
         if kind == "refused":
             return None, "uninstall string refused (%s); nothing was run" % info["reason"], NEEDS_USER
+        if kind == "msi":
+            return self._msi_command(finding, info["product_code"])
         exe = info["exe"]
-        if kind != "msi" and exe and not is_trusted_path(exe, env):
+        if exe and not is_trusted_path(exe, env):
             return None, ("uninstaller %s is not in a trusted location (Program Files, %%SystemRoot%%\\Installer); "
                           "running it with SYSTEM rights would run a program a user can replace: uninstall it as "
                           "that user, or check the file and remove it by hand" % exe), NEEDS_USER
         if kind == "unknown":
             return None, info["reason"] or "no silent uninstall method known: needs a catalog hint", None
-        if kind == "msi":
-            exe = self._msiexec()
-            if exe is None:
-                return None, "no usable SystemRoot in the collector's environment to find msiexec.exe", None
-            args = ["/x", info["product_code"]] + MSI_SILENT
-            secrets = []
-            publisher = rec.get("publisher")
-            if (isinstance(publisher, str) and KASPERSKY_PUBLISHER_RE.match(publisher.strip())
-                    and all(s in self.secrets for s in KASPERSKY_SECRETS)):
-                args += list(KASPERSKY_PROPERTIES)
-                secrets = list(KASPERSKY_SECRETS)
-            return (exe, args, False, secrets), None, None
-        if user_hive and not self._expected_by_catalog(finding, exe, env):
-            return None, ("uninstaller %s comes from a user's registry hive and is not an uninstaller inside a path "
-                          "the catalog entry %s lists: uninstall it as that user, or check it by hand"
-                          % (exe, finding["id"])), NEEDS_USER
+        if user_hive:
+            kind = self._user_hive_kind(kind, exe)
+            if kind is None or not self._expected_by_catalog(finding, exe, env):
+                return None, ("uninstaller %s comes from a user's registry hive and is not an uninstaller inside a "
+                              "path the catalog entry %s lists: uninstall it as that user, or check it by hand"
+                              % (exe, finding["id"])), NEEDS_USER
+        writable = self._writable(exe)
+        if writable:
+            return None, ("%s: running it with SYSTEM rights could run a program a user put there; have an "
+                          "administrator fix the folder's permissions, or uninstall it by hand" % writable), NEEDS_USER
         if kind == "nsis":
-            args = list(NSIS_SILENT) + ["_?=" + info["install_dir"]]
+            args = list(NSIS_SILENT) + ["_?=" + ntpath.dirname(exe)]
             return (exe, args, False, []), None, None
         if kind == "inno":
             return (exe, list(INNO_SILENT), True, []), None, None
         return (exe, info["args"], True, []), None, None
+
+    @staticmethod
+    def _user_hive_kind(kind, exe):
+        """A user's hive chooses at most which known uninstaller runs, never its arguments: a quiet string
+        counts for its program only, which must be an NSIS or Inno Setup uninstaller by name."""
+        if kind in ("nsis", "inno"):
+            return kind
+        name = ntpath.basename(exe)
+        if INNO_NAME_RE.match(name):
+            return "inno"
+        if NSIS_NAME_RE.match(name):
+            return "nsis"
+        return None
+
+    def _msi_command(self, finding, code):
+        proven, kaspersky = self._product_proof(finding, code)
+        if not proven:
+            return None, ("product code %s is not proven to be %s: neither the catalog nor Windows Installer's "
+                          "registration in HKLM names it as such, so msiexec is not run with SYSTEM rights on it "
+                          "(an uninstall entry a user can write could name any installed product); check it by hand"
+                          % (code, finding["id"])), NEEDS_USER
+        exe = self._msiexec()
+        if exe is None:
+            return None, "no usable SystemRoot in the collector's environment to find msiexec.exe", None
+        args = ["/x", code] + MSI_SILENT
+        secrets = []
+        if kaspersky and all(s in self.secrets for s in KASPERSKY_SECRETS):
+            args += list(KASPERSKY_PROPERTIES)
+            secrets = list(KASPERSKY_SECRETS)
+        return (exe, args, False, secrets), None, None
 
     def uninstallers(self, active):
         registry = [f for f in active if f["source"] == "registry"]
@@ -380,11 +457,18 @@ class WindowsPlanner(PlannerBase):
             self.installed[self._add(step, item["keys"], removals=1)] = item["dirs"]
 
     def _hold(self, finding, rec):
-        """Remember where an uninstaller left to the user lies: its files must stay for the user to run it."""
+        """Remember where an uninstaller left to the user lies: its files must stay for the user to run it.
+        A user's hive can hold back only files in that user's own profile, never a machine-wide install."""
         info = classify(rec, self.env_for(finding["scope"]))
         exe = normalise_windows_path(info.get("exe")) if info.get("exe") else None
-        if exe is not None and not has_dot_components(info.get("exe")):
-            self.held.append((finding["scope"], ntpath.dirname(exe), _key(finding)))
+        if exe is None or has_dot_components(info.get("exe")):
+            return
+        directory = ntpath.dirname(exe)
+        if rec.get("hive") == "HKU" or finding["scope"].startswith("user:"):
+            home = self.user_home(finding["scope"])
+            if home is None or not path_within(directory, home):
+                return
+        self.held.append((finding["scope"], directory, _key(finding)))
 
     def appx(self, active):
         full_names = {}       # package full name -> keys

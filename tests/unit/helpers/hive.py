@@ -197,6 +197,8 @@ UNINSTALL = "Microsoft\\Windows\\CurrentVersion\\Uninstall"
 WOW_UNINSTALL = "WOW6432Node\\" + UNINSTALL
 PROFILES = "Microsoft\\Windows NT\\CurrentVersion\\ProfileList"
 APPX = "Microsoft\\Windows\\CurrentVersion\\Appx\\AppxAllUserStore"
+INSTALLER = "Microsoft\\Windows\\CurrentVersion\\Installer\\UserData"
+EDR_GUID = "{5B2C7A43-1E7D-4C2B-9A4A-1B2C3D4E5F60}"   # an installed product that is not banned
 ALICE_SID = "S-1-5-21-1004336348-1177238915-682003330-1001"
 BOB_SID = "S-1-5-21-1004336348-1177238915-682003330-1002"
 KES_GUID = "{27534751-4A40-48BD-B393-BC3BF28C876E}"
@@ -205,11 +207,20 @@ QQ_GUID = "{052CFB79-9D62-42E3-8A15-DE66C2C97C3E}"
 ESET_GUID = "{A8F9B5B0-3E1C-4C55-9F2E-3A5F2B7E0C11}"
 NAMELESS_GUID = "{11111111-2222-3333-4444-555555555555}"
 DEEPSEEK_KEY = "1bf39983-50d0-5fe0-9ef4-cece76f67c5e"
+
 TENCENT = u"腾讯科技(深圳)有限公司"
 WECHAT_APPX = "TencentWeChatLimited.forWindows10_3.9.10.19_x86__sdtnhv12zgd7a"
 WECHAT_UWP = "TencentWeChatLimited.WeChatUWP_2.0.0.0_x64__sdtnhv12zgd7a"
 TIKTOK_APPX = "BytedancePte.Ltd.TikTok_1.0.0.0_x64__6yccndn6064se"
 CALC_APPX = "Microsoft.WindowsCalculator_11.2210.0.0_x64__8wekyb3d8bbwe"
+
+
+def packed(code):
+    """Windows Installer's packed product code, written out independently of the collector's function."""
+    groups = code.strip("{}").split("-")
+    tail = groups[3] + groups[4]
+    return (groups[0][::-1] + groups[1][::-1] + groups[2][::-1]
+            + "".join(tail[i:i + 2][::-1] for i in range(0, len(tail), 2))).upper()
 
 
 def software_keys(extra_profiles=None):
@@ -249,6 +260,12 @@ def software_keys(extra_profiles=None):
             "DisplayVersion": 65536, "Publisher": b"\xff\xfe\x00", "SystemComponent": 1,
             "WindowsInstaller": ("qword", 1)},
         UNINSTALL + "\\7-Zip": {"DisplayName": "7-Zip 23.01 (x64)", "Publisher": "Igor Pavlov"},
+        # Windows Installer's own registration of the MSI products (written by the installer service)
+        INSTALLER + "\\S-1-5-18\\Products\\" + packed(KES_GUID) + "\\InstallProperties": {
+            "DisplayName": "Kaspersky Endpoint Security for Windows", "Publisher": "AO Kaspersky Lab",
+            "DisplayVersion": "12.4.0.467", "LocalPackage": "C:\\WINDOWS\\Installer\\1a2b3c.msi"},
+        INSTALLER + "\\S-1-5-18\\Products\\" + packed(EDR_GUID) + "\\InstallProperties": {
+            "DisplayName": "CrowdStrike Windows Sensor", "Publisher": "CrowdStrike, Inc.", "DisplayVersion": "7.10"},
         APPX + "\\Applications\\" + TIKTOK_APPX: {"Path": "C:\\Program Files\\WindowsApps\\%s\\AppxManifest.xml" % TIKTOK_APPX},
         APPX + "\\Applications\\" + CALC_APPX: {},
         APPX + "\\" + ALICE_SID + "\\" + WECHAT_UWP: {},

@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import shutil
 from unittest.mock import MagicMock
 
 import pytest
@@ -238,3 +239,45 @@ def test_root_is_required(monkeypatch):
         action.run(task_vars=task_vars)
     assert "missing required arguments: root" in str(err.value)
     assert calls == []
+
+
+def test_a_users_hive_in_an_image_chooses_no_product_code_and_no_directory(windows_image, tmp_path, monkeypatch):
+    """bob and alice wrote hostile uninstall keys in their own hives; the planner proves every MSI code
+    against HKLM and builds every NSIS command from the catalog's switches and the machine install."""
+    image = tmp_path / "win"
+    shutil.copytree(str(windows_image), str(image), symlinks=True)
+    uninstall = "Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\"
+    wechat_dir = "C:\\Program Files (x86)\\Tencent\\WeChat"
+    H.write_hive(image / "Users/bob/ntuser.dat", {
+        # dressed as WeChat, uninstalling the EDR
+        uninstall + "WeChat": {"DisplayName": u"微信", "Publisher": H.TENCENT,
+                               "UninstallString": "MsiExec.exe /X" + H.EDR_GUID},
+        # named after the EDR's code, dressed as Kaspersky Endpoint Security (to get the vaulted password)
+        uninstall + H.EDR_GUID: {"DisplayName": "Kaspersky Endpoint Security for Windows",
+                                 "Publisher": "AO Kaspersky Lab", "WindowsInstaller": 1,
+                                 "UninstallString": "MsiExec.exe /X" + H.EDR_GUID},
+        # WeChat's real uninstaller with the user's own _?= directory
+        uninstall + "Weixin": {"Publisher": H.TENCENT, "UninstallString": wechat_dir + "\\Uninstall.exe",
+                               "QuietUninstallString": '"%s\\Uninstall.exe" /S _?=C:\\Windows\\System32' % wechat_dir},
+    }, file_name="\\??\\C:\\Users\\bob\\ntuser.dat")
+    keys = dict(H.ALICE_KEYS)
+    keys[uninstall + "WeChat"] = {"Publisher": H.TENCENT, "UninstallString": '"%s\\WeChat.exe" --uninstall' % wechat_dir,
+                                  "QuietUninstallString": '"%s\\WeChat.exe" --uninstall /S' % wechat_dir}
+    H.write_hive(image / "Users/alice/NTUSER.DAT", keys, file_name="\\??\\C:\\Users\\alice\\ntuser.dat")
+    action, dummy, task_vars = make_action({"root": str(image)}, monkeypatch)
+    result = action.run(task_vars=task_vars)
+    assert result.get("failed") is not True, result.get("msg")
+    steps = result["plan"]["steps"]
+    text = repr(steps)
+    assert H.EDR_GUID not in text
+    nsis_dirs = sorted(set(a for s in steps if s["kind"] == "command" for a in s["argv"] if a.startswith("_?=")))
+    assert nsis_dirs == ["_?=" + wechat_dir, "_?=C:\\Program Files (x86)\\WXWork"]
+    # the genuine machine-wide removals are planned exactly as on the clean image
+    genuine = remediations(result)
+    for key, expected in WINDOWS_REMEDIATION.items():
+        assert genuine[key] == expected, key
+    notes = dict(((f["name"], f["scope"]), f.get("remediation_note")) for f in result["findings"])
+    assert notes[("WeChat", "user:bob")].startswith("needs_user_action: product code %s is not proven" % H.EDR_GUID)
+    assert notes[(H.EDR_GUID, "user:bob")].startswith("needs_user_action: product code %s is not proven" % H.EDR_GUID)
+    assert notes[("WeChat", "user:alice")].startswith("needs_user_action: uninstaller %s\\WeChat.exe comes from a "
+                                                      "user's registry hive" % wechat_dir)

@@ -427,3 +427,34 @@ def test_a_linked_local_fact_in_the_image_is_refused(copy_image, catalog_entries
     assert collected["local_fact"] is None
     assert ("local fact C:\\ProgramData\\govsec-banned-software\\facts.d\\banned_software.json: is a symbolic "
             "link, not read; reinstalls are not reported for this host") in collected["warnings"]
+
+
+# -- Windows Installer registrations (what proves an MSI product code) ----------------------------
+def test_packed_product_code():
+    # Office's well-known code and its packed form under Installer\Products
+    assert cwi.packed_product_code("{90120000-0030-0000-0000-0000000FF1CE}") == "00002109030000000000000000F01FEC"
+    assert cwi.packed_product_code(H.KES_GUID.lower()) == H.packed(H.KES_GUID)
+
+
+def test_product_codes_are_taken_from_names_and_uninstall_strings_bounded():
+    records = [{"name": H.KES_GUID.lower()}, {"name": "WeChat", "uninstall_string": "MsiExec.exe /X" + H.EDR_GUID},
+               {"name": "x", "quiet_uninstall_string": "msiexec /x%s /qn {not-a-guid}" % H.KES_GUID},
+               {"name": None, "uninstall_string": 3}]
+    assert cwi.product_codes(records) == [H.KES_GUID, H.EDR_GUID]
+    many = [{"name": "{%08X-0000-0000-0000-000000000000}" % n} for n in range(cwi.MAX_PRODUCT_CODES + 5)]
+    assert len(cwi.product_codes(many)) == cwi.MAX_PRODUCT_CODES
+
+
+def test_installer_registrations_of_the_codes_the_entries_name(image, catalog_entries):
+    collected, dummy, dummy2 = scan(image, catalog_entries)
+    products = collected["installer_products"]
+    assert products[H.KES_GUID] == [
+        {"source": "installer", "sid": "S-1-5-18", "display_name": "Kaspersky Endpoint Security for Windows",
+         "publisher": "AO Kaspersky Lab", "version": "12.4.0.467"},
+        {"source": "uninstall", "view": "32", "display_name": "Kaspersky Endpoint Security for Windows",
+         "publisher": "AO Kaspersky Lab", "version": "12.4.0.467",
+         "install_location": "C:\\Program Files (x86)\\Kaspersky Lab\\KES.12.4.0\\"}]
+    # the Network Agent has no Installer registration in this image: its machine key still says what it is
+    assert [p["source"] for p in products[H.AGENT_GUID]] == ["uninstall"]
+    # the CrowdStrike registration is not looked up: no kept record names its code
+    assert H.EDR_GUID not in products

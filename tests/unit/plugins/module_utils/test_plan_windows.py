@@ -103,6 +103,15 @@ def plan_for(catalog, name="workstation", collected=None, **options):
     return findings, collected, plan
 
 
+def acl_like(collected, program, like):
+    """Report ``program`` to have the owners and access entries of the program ``like`` (and its folders)."""
+    report = copy.deepcopy([a for a in collected["program_acls"] if a["program"] == like][0])
+    report["program"] = program
+    report["chain"][0]["path"] = program
+    collected["program_acls"].append(report)
+    return report
+
+
 def uninstall(sid, exe, arguments, argv, keys, entry, wait=False, secrets=None):
     step = {"id": sid, "kind": "command", "action": "uninstall", "exe": exe, "arguments": arguments, "argv": argv,
             "timeout": 900, "secrets": secrets or [], "wait_children": wait, "entry": entry, "findings": keys}
@@ -300,6 +309,7 @@ def test_quiet_and_inno_strings(catalog):
     weixin["quiet_uninstall_string"] = '"C:\\Program Files\\Tencent\\Weixin\\Uninstall.exe" /S "/D=C:\\a b"'
     wecom = collected["records"]["registry"][5]
     wecom["uninstall_string"] = '"C:\\Program Files (x86)\\WXWork\\unins000.exe"'
+    acl_like(collected, "C:\\Program Files (x86)\\WXWork\\unins000.exe", "C:\\Program Files (x86)\\WXWork\\uninst.exe")
     dummy, dummy2, plan = plan_for(catalog, collected=collected)
     assert [(s["exe"], s["arguments"], s["argv"][1:], s["wait_children"]) for s in plan["steps"]
             if s["kind"] == "command" and s["entry"] in ("wechat", "wecom")] == [
