@@ -49,6 +49,10 @@ KNOWN_SIDS = {
     "S-1-5-32-546": "Guests",
 }
 MAX_CHAIN = 64
+# The fields of win_collect's program_acls that are read here (a test checks the collector writes them).
+REPORT_FIELDS = ("program", "chain", "error")
+NODE_FIELDS = ("path", "exists", "directory", "reparse", "owner", "aces", "error")
+ACE_FIELDS = ("sid", "allow", "rights", "inherit_only")
 
 
 def _sid_text(sid):

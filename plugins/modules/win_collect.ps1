@@ -388,6 +388,218 @@ if ($wanted -contains 'registry') {
     }
 }
 
+# --- what proves an uninstall entry (read for the planner, which decides) --------------------------
+# A user writes their own hive: an entry there may name any product code and any program. The planner
+# runs msiexec on a product code only when Windows Installer's own registration in HKLM agrees with the
+# catalog (installer_products), and a recorded uninstaller only when no account but SYSTEM,
+# Administrators and TrustedInstaller can change it or a folder above it (program_acls). Both are raw
+# facts read here; docs/windows.md, "What the collector reads".
+$MaxProductCodes = 1000
+$MaxPrograms = 200
+$ProductCodePattern = '\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}'
+$InstallerSidPattern = '^S-1-(5-18|5-21(-\d+)+|12-1(-\d+)+)$'
+$RegistrationFields = @(
+    @('display_name', 'DisplayName'), @('publisher', 'Publisher'), @('version', 'DisplayVersion'),
+    @('install_location', 'InstallLocation')
+)
+$installerProducts = @{}
+$programAcls = [System.Collections.Generic.List[object]]::new()
+
+function ConvertTo-PackedCode {
+    # Windows Installer's packed form of {GUID}: the first three groups reversed, then each byte of
+    # the last two with its two hex digits swapped.
+    param([string]$Code)
+    $digits = $Code.Trim('{', '}').Replace('-', '').ToUpperInvariant()
+    $packed = [System.Text.StringBuilder]::new()
+    foreach ($range in @(@(0, 8), @(8, 4), @(12, 4))) {
+        $part = $digits.Substring($range[0], $range[1]).ToCharArray()
+        [array]::Reverse($part)
+        [void]$packed.Append([string]::new($part))
+    }
+    for ($i = 16; $i -lt 32; $i += 2) {
+        [void]$packed.Append($digits[$i + 1]).Append($digits[$i])
+    }
+    $packed.ToString()
+}
+
+function Add-Registration {
+    param($Found, $Root, [string]$SubPath, [hashtable]$Item)
+    $key = $Root.OpenSubKey($SubPath)
+    if ($null -eq $key) {
+        return
+    }
+    try {
+        foreach ($field in $RegistrationFields) {
+            $text = Get-RegText -Key $key -Name $field[1]
+            if ($null -ne $text) {
+                $Item[$field[0]] = $text
+            }
+        }
+        $Found.Add($Item)
+    }
+    finally {
+        $key.Dispose()
+    }
+}
+
+function Get-RecordText {
+    # The texts of the kept uninstall entries that may name product codes or programs.
+    param([string[]]$Fields)
+    foreach ($record in @($records['registry'])) {
+        foreach ($field in $Fields) {
+            if ($record[$field]) {
+                [string]$record[$field]
+            }
+        }
+    }
+}
+
+function Get-InstallerProduct {
+    $codes = [System.Collections.Generic.List[string]]::new()
+    foreach ($text in (Get-RecordText -Fields @('name', 'uninstall_string', 'quiet_uninstall_string'))) {
+        foreach ($match in [regex]::Matches($text, $ProductCodePattern)) {
+            $code = $match.Value.ToUpperInvariant()
+            if (-not $codes.Contains($code) -and $codes.Count -lt $MaxProductCodes) {
+                $codes.Add($code)
+            }
+        }
+    }
+    $userData = $hklm.OpenSubKey('SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\UserData')
+    try {
+        $sids = @()
+        if ($null -ne $userData) {
+            $sids = @($userData.GetSubKeyNames() | Where-Object { $_ -match $InstallerSidPattern })
+        }
+        foreach ($code in $codes) {
+            $found = [System.Collections.Generic.List[object]]::new()
+            $packed = ConvertTo-PackedCode -Code $code
+            foreach ($sid in $sids) {
+                Add-Registration -Found $found -Root $userData -SubPath "$sid\Products\$packed\InstallProperties" `
+                    -Item @{ source = 'installer'; sid = $sid }
+            }
+            foreach ($entry in $UninstallPaths) {
+                Add-Registration -Found $found -Root $hklm -SubPath "SOFTWARE\$($entry.path)\$code" `
+                    -Item @{ source = 'uninstall'; view = $entry.view }
+            }
+            if ($found.Count -gt 0) {
+                $installerProducts[$code] = @($found)
+            }
+        }
+    }
+    finally {
+        if ($null -ne $userData) {
+            $userData.Dispose()
+        }
+    }
+}
+
+function Get-UninstallProgram {
+    # The program of an uninstall string in its common forms (quoted, or up to the first '.exe');
+    # the planner uses a report only when its path equals the planner's own parse of the string.
+    param([string]$Text)
+    $line = [Environment]::ExpandEnvironmentVariables($Text).TrimStart()
+    if ($line.StartsWith('"')) {
+        $end = $line.IndexOf('"', 1)
+        if ($end -gt 1) {
+            return $line.Substring(1, $end - 1)
+        }
+        return $null
+    }
+    $match = [regex]::Match($line, '^(.*?\.exe)(?=[ \t]|$)', 'IgnoreCase')
+    if ($match.Success) {
+        return $match.Groups[1].Value
+    }
+    return $null
+}
+
+function Get-PathAcl {
+    # Owner, access entries and type of one file or folder; a link or junction is reported, not followed.
+    param([string]$Path)
+    $node = @{ path = $Path; exists = $false }
+    try {
+        $attributes = [System.IO.File]::GetAttributes($Path)
+    }
+    catch [System.IO.FileNotFoundException], [System.IO.DirectoryNotFoundException] {
+        return $node
+    }
+    $node.exists = $true
+    $node.directory = (($attributes -band [System.IO.FileAttributes]::Directory) -ne 0)
+    $node.reparse = (($attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0)
+    if ($node.reparse) {
+        return $node
+    }
+    $sidType = [System.Security.Principal.SecurityIdentifier]
+    if ($node.directory) {
+        $security = [System.IO.Directory]::GetAccessControl($Path)
+    }
+    else {
+        $security = [System.IO.File]::GetAccessControl($Path)
+    }
+    $node.owner = $security.GetOwner($sidType).Value
+    $inheritOnly = [System.Security.AccessControl.PropagationFlags]::InheritOnly
+    $node.aces = @(foreach ($rule in $security.GetAccessRules($true, $true, $sidType)) {
+            @{
+                sid = $rule.IdentityReference.Value
+                allow = ($rule.AccessControlType -eq [System.Security.AccessControl.AccessControlType]::Allow)
+                rights = [int]$rule.FileSystemRights
+                inherit_only = (($rule.PropagationFlags -band $inheritOnly) -ne 0)
+            }
+        })
+    $node
+}
+
+function Get-ProgramAcl {
+    # The program and every folder above it, up to the drive root.
+    param([string]$Program)
+    $chain = [System.Collections.Generic.List[object]]::new()
+    $path = $Program
+    for ($depth = 0; $depth -lt 64 -and $path; $depth++) {
+        try {
+            $chain.Add((Get-PathAcl -Path $path))
+        }
+        catch {
+            $chain.Add(@{ path = $path; error = $_.Exception.Message })
+        }
+        $parent = [System.IO.Path]::GetDirectoryName($path)
+        if ($parent -eq $path) {
+            break
+        }
+        $path = $parent
+    }
+    @{ program = $Program; chain = @($chain) }
+}
+
+function Get-ProgramAcls {
+    $seen = @{}
+    foreach ($text in (Get-RecordText -Fields @('uninstall_string', 'quiet_uninstall_string'))) {
+        $program = Get-UninstallProgram -Text $text
+        if (-not $program -or $program -notmatch '^[A-Za-z]:\\' -or $seen.ContainsKey($program.ToLowerInvariant())) {
+            continue
+        }
+        if ($seen.Count -ge $MaxPrograms) {
+            Add-CollectorWarning -Message "registry: more than $MaxPrograms uninstaller programs; the others are not examined (their entries need a user's action)"
+            break
+        }
+        $seen[$program.ToLowerInvariant()] = $true
+        try {
+            $programAcls.Add((Get-ProgramAcl -Program $program))
+        }
+        catch {
+            $programAcls.Add(@{ program = $program; error = $_.Exception.Message })
+        }
+    }
+}
+
+if ($wanted -contains 'registry') {
+    try {
+        Get-InstallerProduct
+    }
+    catch {
+        Add-CollectorWarning -Message "registry: cannot read Windows Installer's registrations: $($_.Exception.Message) (MSI product codes are not proven)"
+    }
+    Get-ProgramAcls
+}
+
 # --- AppX ------------------------------------------------------------------------------------------
 if ($wanted -contains 'appx') {
     $available.appx = $false
@@ -856,5 +1068,7 @@ $module.Result.reboot_reasons = @($rebootReasons)
 $module.Result.counts = $counts
 $module.Result.available = $available
 $module.Result.local_fact_text = $localFactText
+$module.Result.installer_products = $installerProducts
+$module.Result.program_acls = @($programAcls)
 $module.Result.collector_warnings = @($warnings)
 $module.ExitJson()

@@ -236,6 +236,37 @@ local_fact_text:
   returned: success
   type: str
   sample: '{"schema": 1, "status": "compliant", "removals": []}'
+installer_products:
+  description:
+    - For every product code (C({GUID})) that a returned uninstall entry names (its key name or uninstall
+      strings), what HKLM says about it, written only by administrators and the Windows Installer service -
+      its registration under
+      C(HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\UserData\<SID>\Products\<packed code>\InstallProperties)
+      (C(source=installer), with C(sid)) and the machine uninstall keys named by the code (C(source=uninstall),
+      with C(view)). The planner runs C(msiexec /x) only on a code proven this way (or named by the catalog).
+    - Empty when the C(registry) source was not read. At most 1000 codes.
+  returned: success
+  type: dict
+  sample: {"{9A017278-F7F4-4DF9-A482-0B97B70DD7ED}": [{"source": "installer", "sid": "S-1-5-18",
+           "display_name": "Kaspersky Endpoint Security for Windows", "publisher": "AO Kaspersky Lab",
+           "version": "12.3.0.493"}]}
+program_acls:
+  description:
+    - For every program (absolute C(X:\...) path) that a returned uninstall entry's C(UninstallString) or
+      C(QuietUninstallString) names, its owner and access entries and those of each folder above it up to the
+      drive root (C(chain), program first), read without following links (a junction or symbolic link is
+      reported as C(reparse=true)). The planner runs a recorded uninstaller with SYSTEM rights only when no
+      account but SYSTEM, Administrators and TrustedInstaller can change it or a folder above it up to its
+      trusted root. At most 200 programs.
+    - Each chain item has C(path), C(exists), C(directory), C(reparse), C(owner) (a SID) and C(aces)
+      (C(sid), C(allow), C(rights) (the access mask, a signed 32-bit number), C(inherit_only)), or C(error).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"program": "C:\\Program Files (x86)\\Tencent\\WeChat\\Uninstall.exe", "chain": [
+            {"path": "C:\\Program Files (x86)\\Tencent\\WeChat\\Uninstall.exe", "exists": true,
+             "directory": false, "reparse": false, "owner": "S-1-5-32-544",
+             "aces": [{"sid": "S-1-5-32-545", "allow": true, "rights": 1179817, "inherit_only": false}]}]}]
 block_state:
   description:
     - Only with O(block_state). Raw facts; the controller decides (C(docs/windows.md), "Reinstall blocks").

@@ -155,6 +155,9 @@ function Get-StepError {
                     $errors.Add("${label}: secret name '$name' must match $SecretNamePattern")
                 }
             }
+            if ($declared.Count -gt 0 -and [System.IO.Path]::GetFileName([string]$Step['exe']) -ne 'msiexec.exe') {
+                $errors.Add("${label}: secrets are passed to msiexec.exe only (as MSI property values)")
+            }
             if ($arguments -is [string]) {
                 foreach ($match in [regex]::Matches($arguments, $SecretPattern)) {
                     $name = $match.Groups[1].Value
@@ -164,8 +167,11 @@ function Get-StepError {
                     elseif (-not (Test-Text -Value $secrets[$name])) {
                         $errors.Add("${label}: secret '$name' was not given (option secrets)")
                     }
-                    elseif ($secrets[$name] -match '["\r\n]') {
-                        $errors.Add("${label}: secret '$name' contains a double quote or a line break, which cannot be passed safely")
+                    elseif ($secrets[$name] -match '[\x00-\x1f\x7f]') {
+                        $errors.Add("${label}: secret '$name' contains a control character (a line break, NUL...), which cannot be passed safely")
+                    }
+                    elseif ($arguments -cnotmatch ('(^|[ \t])[A-Za-z_][A-Za-z0-9_.]*=' + [regex]::Escape($match.Value) + '(?=[ \t]|$)')) {
+                        $errors.Add("${label}: placeholder {{secret:$name}} must be a whole MSI property value (NAME={{secret:$name}})")
                     }
                 }
             }
@@ -263,6 +269,13 @@ if ($errors.Count -gt 0) {
 }
 
 # --- helpers --------------------------------------------------------------------------------------
+function ConvertTo-MsiPropertyValue {
+    # An MSI property value as msiexec reads it: always in double quotes, a quote inside doubled, so
+    # that no value (blanks, quotes, slashes) is ever read as another msiexec option.
+    param([string]$Value)
+    '"' + $Value.Replace('"', '""') + '"'
+}
+
 function Limit-Output {
     param([string]$Text)
     foreach ($name in $secrets.Keys) {
@@ -583,7 +596,7 @@ function Invoke-CommandStep {
     $Result.cmd = '"{0}" {1}' -f $Step['exe'], $arguments   # placeholders, never the secrets
     $real = $arguments
     foreach ($name in @($Step['secrets'] | Where-Object { $null -ne $_ })) {
-        $real = $real.Replace("{{secret:$name}}", [string]$secrets[$name])
+        $real = $real.Replace("{{secret:$name}}", (ConvertTo-MsiPropertyValue -Value ([string]$secrets[$name])))
     }
     $timeout = $params.default_timeout
     if ($Step.ContainsKey('timeout')) {
