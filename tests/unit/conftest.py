@@ -20,3 +20,13 @@ from ansible.utils.collection_loader._collection_finder import _AnsibleCollectio
 
 _finder = _AnsibleCollectionFinder(paths=[_TOP])
 _finder._install()
+
+# Property-based tests (tests/unit/hostile/): no example database in the tree; in CI the examples are
+# derived from each test's name (derandomize), so a run is reproducible; locally each run explores anew.
+try:
+    from hypothesis import settings as _hypothesis_settings
+except ImportError:  # pragma: no cover - pinned in requirements-dev.txt
+    _hypothesis_settings = None
+if _hypothesis_settings is not None:
+    _hypothesis_settings.register_profile("govsec", database=None, derandomize=bool(os.environ.get("CI")))
+    _hypothesis_settings.load_profile("govsec")
