@@ -12,7 +12,7 @@ __metaclass__ = type
 import copy
 import ntpath
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._match import Matcher
@@ -77,11 +77,23 @@ def hive_record(user_no, name, values):
     return rec
 
 
+PROGRAMS = st.sampled_from([
+    "C:\\Program Files (x86)\\Tencent\\WeChat\\Uninstall.exe", "C:\\Program Files (x86)\\Tencent\\WeChat\\unins000.exe",
+    "C:\\Program Files (x86)\\Tencent\\WeChat\\WeChat.exe", "%ProgramFiles(x86)%\\Tencent\\WeChat\\Uninstall.exe",
+    "C:\\Program Files\\Tencent\\Weixin\\Uninstall.exe", "C:\\Program Files (x86)\\WXWork\\uninst.exe",
+    "C:\\Program Files\\CrowdStrike\\CSFalconService.exe", "C:\\Users\\bob\\Uninstall.exe", "MsiExec.exe",
+    "C:\\WINDOWS\\System32\\msiexec.exe", "C:\\WINDOWS\\System32\\cmd.exe"])
+# An uninstall string as a user would forge one: a program (quoted or not) and arguments of their choice.
+FORGED = st.builds(lambda quoted, program, tail: ('"%s"' % program if quoted else program) + tail,
+                   st.booleans(), PROGRAMS, st.lists(PIECES, max_size=12).map("".join))
 USER_KEY = st.fixed_dictionaries({}, optional={
     "display_name": st.one_of(ANY_VALUE, st.sampled_from([u"微信", "Kaspersky Endpoint Security for Windows"])),
     "publisher": st.one_of(ANY_VALUE, st.sampled_from([u"腾讯科技(深圳)有限公司", "AO Kaspersky Lab", "Tencent"])),
-    "uninstall_string": ANY_VALUE, "quiet_uninstall_string": ANY_VALUE, "install_location": ANY_VALUE,
-    "windows_installer": ANY_VALUE, "version": ANY_VALUE})
+    "uninstall_string": st.one_of(FORGED, ANY_VALUE), "quiet_uninstall_string": st.one_of(FORGED, ANY_VALUE),
+    "install_location": ANY_VALUE, "windows_installer": ANY_VALUE, "version": ANY_VALUE})
+TENCENT = u"腾讯科技(深圳)有限公司"
+WECHAT_UNINSTALL = "C:\\Program Files (x86)\\Tencent\\WeChat\\Uninstall.exe"
+EDR = "{5B2C7A43-1E7D-4C2B-9A4A-1B2C3D4E5F60}"
 KEY_NAME = st.one_of(st.sampled_from(["WeChat", "Weixin", u"企业微信", "{5B2C7A43-1E7D-4C2B-9A4A-1B2C3D4E5F60}",
                                       "{9A017278-F7F4-4DF9-A482-0B97B70DD7ED}", "KES"]), st.text(max_size=40))
 
@@ -99,8 +111,16 @@ def allowed_commands(collected):
     return allowed
 
 
-@settings(deadline=5000, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=5000, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.integers(0, 2), KEY_NAME, USER_KEY), min_size=1, max_size=6))
+# the attacks seen in the wild of this project, always tried
+@example([(1, "WeChat", {"publisher": TENCENT, "uninstall_string": "MsiExec.exe /X" + EDR})])
+@example([(1, EDR, {"display_name": "Kaspersky Endpoint Security for Windows", "publisher": "AO Kaspersky Lab",
+                    "windows_installer": True, "uninstall_string": "MsiExec.exe /X" + EDR})])
+@example([(1, "WeChat", {"publisher": TENCENT, "uninstall_string": WECHAT_UNINSTALL,
+                         "quiet_uninstall_string": '"%s" /S _?=C:\\Windows\\System32' % WECHAT_UNINSTALL})])
+@example([(2, "Weixin", {"publisher": "Tencent", "quiet_uninstall_string": WECHAT_UNINSTALL.replace(
+    "Uninstall.exe", "WeChat.exe") + " --uninstall /S"})])
 def test_user_hive_keys_never_choose_what_system_runs(keys):
     collected = copy.deepcopy(WORKSTATION)
     genuine = GENUINE
