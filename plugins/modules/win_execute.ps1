@@ -4,6 +4,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -CSharpUtil ansible_collections.govsec.banned_software.plugins.module_utils.NoFollowTree
 
 # Windows executor (docs/design.md, "Executor steps (win_execute)"): runs the plan's steps in order
 # and reports what happened to each. It decides nothing: the steps come from the Python planner.
@@ -26,6 +27,9 @@ $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
 $OutputLimit = 8192          # characters kept of stdout and of stderr, each (head and tail)
 $HashLimit = 1GB             # files larger than this are not hashed in the manifest
+$ArchiveByteLimit = 16GB     # bytes read into one archive; a step over it fails and keeps the data
+$ArchiveEntryLimit = 200000  # files, directories and links in one archive
+$ArchiveTimeLimit = 3600     # seconds one archive may take
 $MaxTimeout = 86400
 $CommonFields = @('id', 'kind', 'action', 'findings', 'requires', 'packages', 'manager', 'entry', 'scope')
 $KindFields = @{
@@ -413,30 +417,9 @@ function Invoke-StepProcess {
     return $run
 }
 
-function Get-PathType {
-    # Attributes of the path itself: a symbolic link or junction is not followed.
-    param([string]$Path)
-    try {
-        $attributes = [System.IO.File]::GetAttributes($Path)
-    }
-    catch {
-        $reason = $_.Exception
-        if ($null -ne $reason.InnerException) {
-            $reason = $reason.InnerException
-        }
-        if ($reason -is [System.IO.FileNotFoundException] -or $reason -is [System.IO.DirectoryNotFoundException]) {
-            return $null
-        }
-        throw
-    }
-    if ($attributes -band [System.IO.FileAttributes]::ReparsePoint) {
-        return 'link'
-    }
-    if ($attributes -band [System.IO.FileAttributes]::Directory) {
-        return 'dir'
-    }
-    return 'file'
-}
+# Quarantine, archive and purge go through no-follow handles (module_utils/NoFollowTree.cs): never
+# a path name of a user's tree, so a junction swapped in mid-walk cannot redirect SYSTEM.
+$Files = New-Object -TypeName 'ansible_collections.govsec.banned_software.plugins.module_utils.NoFollowTree.FileSteps'
 
 $QuarantineDir = ([string]$params.quarantine_dir).TrimEnd('\')
 $ArchiveDir = ([string]$params.archive_dir).TrimEnd('\')
@@ -469,8 +452,8 @@ foreach ($userHome in $homes) {
 }
 
 function Get-PathRefusal {
-    # Why a path step must not touch $Path, or $null. Also refuses a reparse point anywhere in the
-    # parent chain, so that nothing is reached through a junction or symbolic link.
+    # Why a path step must not touch $Path, or $null: the names it must never reach. A junction or
+    # symbolic link among its parents is refused when the path is opened ($Files.Open).
     param([string]$Path)
     if (@($Path.Substring(3).Split('\')).Count -lt 2) {
         return "$Path is protected (fewer than two components)"
@@ -489,104 +472,18 @@ function Get-PathRefusal {
             return "$Path is inside $item"
         }
     }
-    $parent = $Path.Substring(0, 2)
-    $parts = $Path.Substring(3).Split('\')
-    foreach ($part in $parts[0..($parts.Count - 2)]) {
-        $parent = "$parent\$part"
-        $type = Get-PathType -Path $parent
-        if ($type -eq 'link') {
-            return "$parent (a parent of $Path) is a junction or symbolic link"
-        }
-        if ($null -eq $type) {
-            return $null   # the parent is missing: so is the path
-        }
-    }
     return $null
 }
 
-function New-PrivateDirectory {
-    # Creates $Path; a directory created here gets an ACL for SYSTEM and Administrators only.
-    param([string]$Path)
-    if ([System.IO.Directory]::Exists($Path)) {
-        return
+function Get-ErrorText {
+    # The message of an error; a .NET exception thrown in a method call is shown without
+    # PowerShell's 'Exception calling "..." with "n" argument(s)' around it.
+    param($ErrorRecord)
+    $exception = $ErrorRecord.Exception
+    if ($exception -is [System.Management.Automation.MethodInvocationException] -and $null -ne $exception.InnerException) {
+        $exception = $exception.InnerException
     }
-    $null = [System.IO.Directory]::CreateDirectory($Path)
-    $acl = [System.Security.AccessControl.DirectorySecurity]::new()
-    $acl.SetAccessRuleProtection($true, $false)
-    foreach ($sid in @('S-1-5-18', 'S-1-5-32-544')) {
-        $acl.AddAccessRule([System.Security.AccessControl.FileSystemAccessRule]::new(
-                [System.Security.Principal.SecurityIdentifier]::new($sid), 'FullControl',
-                'ContainerInherit, ObjectInherit', 'None', 'Allow'))
-    }
-    Set-Acl -LiteralPath $Path -AclObject $acl
-}
-
-function Get-FreeName {
-    # $Path, or $Path.1, $Path.2 ... whichever does not exist yet.
-    param([string]$Path)
-    $candidate = $Path
-    for ($n = 1; $n -le 1000; $n++) {
-        if ($null -eq (Get-PathType -Path $candidate)) {
-            return $candidate
-        }
-        $candidate = "$Path.$n"
-    }
-    throw "no free name for $Path"
-}
-
-function Remove-Tree {
-    # Deletes a file, or a directory with its contents. A junction or symbolic link is deleted
-    # itself (RemoveDirectory / DeleteFile on the link), never the tree it points to.
-    param([System.IO.FileSystemInfo]$Item)
-    $attributes = $Item.Attributes
-    $isDir = [bool]($attributes -band [System.IO.FileAttributes]::Directory)
-    if ($attributes -band [System.IO.FileAttributes]::ReadOnly) {
-        $Item.Attributes = $attributes -bxor [System.IO.FileAttributes]::ReadOnly
-    }
-    if ($attributes -band [System.IO.FileAttributes]::ReparsePoint) {
-        if ($isDir) {
-            [System.IO.Directory]::Delete($Item.FullName, $false)
-        }
-        else {
-            [System.IO.File]::Delete($Item.FullName)
-        }
-        return
-    }
-    if ($isDir) {
-        foreach ($child in ([System.IO.DirectoryInfo]$Item).GetFileSystemInfos()) {
-            Remove-Tree -Item $child
-        }
-        [System.IO.Directory]::Delete($Item.FullName, $false)
-        return
-    }
-    [System.IO.File]::Delete($Item.FullName)
-}
-
-function Get-Info {
-    param([string]$Path)
-    $info = [System.IO.DirectoryInfo]::new($Path)
-    if (-not ($info.Attributes -band [System.IO.FileAttributes]::Directory)) {
-        $info = [System.IO.FileInfo]::new($Path)
-    }
-    return $info
-}
-
-function Add-ZipTree {
-    param($Zip, [string]$Path, [string]$EntryName, [hashtable]$Tally)
-    $info = Get-Info -Path $Path
-    if ($info.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
-        $Tally.links.Add($Path)   # a zip cannot hold a link; it is listed, never followed
-        return
-    }
-    if ($info.Attributes -band [System.IO.FileAttributes]::Directory) {
-        $null = $Zip.CreateEntry("$EntryName/")
-        foreach ($child in $info.GetFileSystemInfos()) {
-            Add-ZipTree -Zip $Zip -Path $child.FullName -EntryName "$EntryName/$($child.Name)" -Tally $Tally
-        }
-        return
-    }
-    $null = [System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($Zip, $Path, $EntryName)
-    $Tally.files++
+    return $exception.Message
 }
 
 # --- steps ----------------------------------------------------------------------------------------
@@ -859,78 +756,85 @@ function Invoke-AppLockerPolicyStep {
     return 'changed', "local AppLocker policy replaced by the merged policy ($wanted)"
 }
 
-function Test-PathStep {
-    # Common checks of quarantine and purge; returns $null when the step may go on.
-    param($Step)
+function Open-PathStep {
+    # Opens the path of a quarantine or purge step by handle, from the drive's root, never following
+    # a reparse point: @{ node = <the open entry> }, or @{ stop = @(status, msg) } when the step must
+    # not go on. A junction or symbolic link among the parents is refused (an exception).
+    param($Step, [string]$Access)
     $path = [string]$Step['path']
     $refusal = Get-PathRefusal -Path $path
     if ($refusal) {
-        return @('failed', "refused: $refusal")
+        return @{ stop = @('failed', "refused: $refusal") }
     }
-    $type = Get-PathType -Path $path
-    if ($null -eq $type) {
-        return @('absent', "$path does not exist")
+    $node = $Files.Open($path, $Access)
+    if ($null -eq $node) {
+        return @{ stop = @('absent', "$path does not exist") }
     }
-    if ($type -ne $Step['type']) {
-        return @('failed', "refused: $path is a $type, the plan expected a $($Step['type'])")
+    $kind = $node.Facts.Kind   # from the handle: a junction or symbolic link is a link
+    if ($kind -ne $Step['type']) {
+        $node.Dispose()
+        return @{ stop = @('failed', "refused: $path is a $kind, the plan expected a $($Step['type'])") }
     }
-    return $null
+    return @{ node = $node }
 }
 
 function Invoke-QuarantineStep {
     param($Step, [hashtable]$Result)
-    $stop = Test-PathStep -Step $Step
-    if ($null -ne $stop) {
-        return $stop[0], $stop[1]
+    $opened = Open-PathStep -Step $Step -Access 'Move'
+    if ($opened.stop) {
+        return $opened.stop[0], $opened.stop[1]
     }
     $path = [string]$Step['path']
-    $runDir = Join-Path -Path $QuarantineDir -ChildPath $params.run_id
-    if ([System.IO.Path]::GetPathRoot($path) -ne [System.IO.Path]::GetPathRoot($runDir)) {
-        return 'failed', "refused: $path is not on the volume of $QuarantineDir (a move across volumes is not done)"
-    }
-    New-PrivateDirectory -Path $QuarantineDir
-    $dest = Get-FreeName -Path (Join-Path -Path $runDir -ChildPath ($path.Substring(0, 1) + $path.Substring(2)))
-    $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($dest))
-    $info = Get-Info -Path $path
-    $manifest = [ordered]@{
-        original = $path
-        quarantined = $dest
-        type = $Step['type']
-        attributes = [string]$info.Attributes
-        size = $null
-        sha256 = $null
-        time = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
-    }
-    if ($info -is [System.IO.FileInfo] -and $Step['type'] -eq 'file') {
-        $manifest.size = $info.Length
-        if ($info.Length -le $HashLimit) {
-            $manifest.sha256 = (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant()
+    try {
+        if (-not $path.StartsWith($QuarantineDir.Substring(0, 2), [StringComparison]::OrdinalIgnoreCase)) {
+            return 'failed', "refused: $path is not on the volume of $QuarantineDir (a move across volumes is not done)"
+        }
+        # Created for SYSTEM and Administrators only; refused when someone else owns it or may write to it.
+        $vault = $Files.OpenPrivateDirectory($QuarantineDir)
+        try {
+            # A rename of the open handle into <quarantine_dir>\<run_id>\<drive>\<path>.
+            $moved = $Files.Quarantine($opened.node, $vault, $params.run_id, $HashLimit)
+            $manifest = [ordered]@{
+                original = $path
+                quarantined = $moved.Destination
+                type = $Step['type']
+                attributes = $moved.Attributes
+                size = $moved.Size
+                sha256 = $moved.Sha256
+                time = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
+            }
+            $Files.AppendText($vault, "$($params.run_id)\MANIFEST.jsonl", ($manifest | ConvertTo-Json -Compress) + "`n")
+        }
+        finally {
+            $vault.Dispose()
         }
     }
-    # A rename on one volume: a junction or symbolic link is moved itself, not what it points to.
-    if ($info.Attributes -band [System.IO.FileAttributes]::Directory) {
-        [System.IO.Directory]::Move($path, $dest)
+    finally {
+        $opened.node.Dispose()
     }
-    else {
-        [System.IO.File]::Move($path, $dest)
-    }
-    $line = ($manifest | ConvertTo-Json -Compress) + "`n"
-    [System.IO.File]::AppendAllText((Join-Path -Path $runDir -ChildPath 'MANIFEST.jsonl'), $line,
-        [System.Text.UTF8Encoding]::new($false))
-    $Result.dest = $dest
+    $Result.dest = $moved.Destination
     $Result.manifest = $manifest
-    return 'changed', "$path moved to $dest"
+    return 'changed', "$path moved to $($moved.Destination)"
 }
 
 function Invoke-PurgeStep {
     param($Step, [hashtable]$Result)
-    $stop = Test-PathStep -Step $Step
-    if ($null -ne $stop) {
-        return $stop[0], $stop[1]
+    $opened = Open-PathStep -Step $Step -Access 'Purge'
+    if ($opened.stop) {
+        return $opened.stop[0], $opened.stop[1]
     }
     $path = [string]$Step['path']
-    Remove-Tree -Item (Get-Info -Path $path)
-    if ($null -ne (Get-PathType -Path $path)) {
+    try {
+        # Depth first, each entry opened relative to its parent's handle and deleted by its own
+        # handle; a reparse point met anywhere is deleted itself, never what it points to.
+        $null = $Files.Purge($opened.node)
+    }
+    finally {
+        $opened.node.Dispose()
+    }
+    $left = $Files.Open($path, 'Traverse')
+    if ($null -ne $left) {
+        $left.Dispose()
         return 'failed', "$path still exists after deleting it"
     }
     return 'changed', "$path deleted"
@@ -938,65 +842,28 @@ function Invoke-PurgeStep {
 
 function Invoke-ArchiveStep {
     param($Step, [hashtable]$Result)
-    $present = [System.Collections.Generic.List[string]]::new()
-    $Result.missing = [System.Collections.Generic.List[string]]::new()
-    foreach ($path in @($Step['paths'])) {
+    $paths = [string[]]@($Step['paths'])
+    foreach ($path in $paths) {
         $refusal = Get-PathRefusal -Path $path
         if ($refusal) {
             return 'failed', "refused: $refusal"
         }
-        if ($null -eq (Get-PathType -Path $path)) {
-            $Result.missing.Add($path)
-        }
-        else {
-            $present.Add($path)
-        }
     }
-    $Result.archived = @($present)
-    if ($present.Count -eq 0) {
+    # Files are read through the handles they were checked on; links are listed, never followed;
+    # the archive directory is opened as a private directory (created for SYSTEM and
+    # Administrators, refused when someone else owns it or may write to it) only when a path exists.
+    $archive = $Files.Archive($ArchiveDir, "$($Step['name']).zip", $paths, $ArchiveByteLimit, $ArchiveEntryLimit, $ArchiveTimeLimit)
+    $Result.archived = @($archive.Archived)
+    $Result.missing = @($archive.Missing)
+    $Result.links_not_archived = @($archive.NotArchived)
+    if ($null -eq $archive.Name) {
         return 'absent', 'none of the paths exists; no archive written'
     }
-    Add-Type -AssemblyName 'System.IO.Compression', 'System.IO.Compression.FileSystem'
-    New-PrivateDirectory -Path $ArchiveDir
-    $dest = Get-FreeName -Path (Join-Path -Path $ArchiveDir -ChildPath "$($Step['name']).zip")
-    $tally = @{ files = 0; links = [System.Collections.Generic.List[string]]::new() }
-    $stream = [System.IO.File]::Open($dest, [System.IO.FileMode]::CreateNew)
-    try {
-        $zip = [System.IO.Compression.ZipArchive]::new($stream, [System.IO.Compression.ZipArchiveMode]::Create)
-        try {
-            foreach ($path in $present) {
-                $entry = $path.Substring(0, 1) + $path.Substring(2).Replace('\', '/')
-                Add-ZipTree -Zip $zip -Path $path -EntryName $entry -Tally $tally
-            }
-        }
-        finally {
-            $zip.Dispose()
-        }
-    }
-    catch {
-        $stream.Dispose()
-        [System.IO.File]::Delete($dest)   # never leave a partial archive behind
-        throw
-    }
-    finally {
-        $stream.Dispose()
-    }
-    # Read it back, then write the checksum in sha256sum format.
-    $reader = [System.IO.Compression.ZipFile]::OpenRead($dest)
-    try {
-        $Result.members = $reader.Entries.Count
-    }
-    finally {
-        $reader.Dispose()
-    }
-    $hash = (Get-FileHash -LiteralPath $dest -Algorithm SHA256).Hash.ToLowerInvariant()
-    [System.IO.File]::WriteAllText("$dest.sha256", "$hash  $([System.IO.Path]::GetFileName($dest))`n",
-        [System.Text.UTF8Encoding]::new($false))
-    $Result.dest = $dest
-    $Result.sha256 = $hash
-    $Result.sha256_file = "$dest.sha256"
-    $Result.links_not_archived = @($tally.links)
-    return 'changed', "$($tally.files) files from $($present.Count) paths archived to $dest"
+    $Result.dest = $archive.Path
+    $Result.sha256 = $archive.Sha256
+    $Result.sha256_file = "$($archive.Path).sha256"
+    $Result.members = $archive.Members
+    return 'changed', "$($archive.Files) files from $($archive.Archived.Count) paths archived to $($archive.Path)"
 }
 
 $Runners = @{
@@ -1041,7 +908,7 @@ foreach ($step in $steps) {
         }
         catch {
             $result.status = 'failed'
-            $result.msg = $_.Exception.Message
+            $result.msg = Get-ErrorText -ErrorRecord $_
         }
     }
     $result.duration = [Math]::Round($clock.Elapsed.TotalSeconds, 3)

@@ -39,8 +39,20 @@ description:
   - Path steps refuse drive roots and single-component paths, everything under C(%SystemRoot%),
     C(%ProgramFiles%), C(%ProgramFiles(x86)%), C(%ProgramData%) and the other system folders
     themselves, C(C:\\Users), the O(homes) and their shared folders (C(AppData), C(AppData\\Local),
-    C(Documents)...), anything that contains one of those, and any path with a junction or
-    symbolic link among its parents. Nothing follows a junction or symbolic link.
+    C(Documents)...), anything that contains one of those, and any path with a junction, symbolic
+    link or other reparse point among its parents.
+  - "Path steps never follow a reparse point (junction, symbolic link, mount point, cloud placeholder).
+    A path is opened from its drive's root one component at a time, each relative to the handle of
+    its parent (C(NtCreateFile) with C(FILE_OPEN_REPARSE_POINT)); inside a tree every entry is opened
+    the same way, and what it is (directory, reparse point, volume, hard links) is read from its own
+    handle. Deleting, renaming and reading act on that handle, so a folder a user swaps for a junction
+    while the step runs cannot redirect it (C(plugins/module_utils/NoFollowTree.cs))."
+  - "O(quarantine_dir) and O(archive_dir) are opened the same way. A missing one is created with owner
+    Administrators and a protected ACL (SYSTEM and Administrators, full control, nothing inherited).
+    One that exists is used only when SYSTEM or Administrators owns it and no ACE gives another SID
+    (TrustedInstaller excepted) a right to write, append, add, delete, change attributes or extended
+    attributes, the ACL or the owner; otherwise the step fails naming the directory, its owner and
+    the offending ACE. A reparse point in its path is refused too."
 options:
   steps:
     description:
@@ -75,17 +87,23 @@ options:
         C(-Merge): the planner's merge keeps every other rule), and the policy read back must have the
         same enforcement modes and rule ids per collection. The result has C(sha256_before) and
         C(sha256_after)."
-      - "V(quarantine): C(path), C(type) (V(dir), V(file) or V(link), compared with the path's own
-        attributes). Renames the path to O(quarantine_dir)\\O(run_id)\\<drive letter>\\<rest of the
-        path> (a numeric suffix is added if that exists) and appends a JSON line to
-        C(MANIFEST.jsonl) there. A path on another volume than O(quarantine_dir) is refused (no
-        copy across volumes)."
+      - "V(quarantine): C(path), C(type) (V(dir), V(file) or V(link), compared with what the opened
+        handle is; any reparse point is a V(link)). Renames the opened handle to
+        O(quarantine_dir)\\O(run_id)\\<drive letter>\\<rest of the path> (a numeric suffix is added
+        if that exists; nothing is replaced) and appends a JSON line to C(MANIFEST.jsonl) there. A
+        path on another volume than O(quarantine_dir) is refused (no copy across volumes)."
       - "V(archive): C(paths), C(name). Writes O(archive_dir)\\<name>.zip (a numeric suffix is added
-        if it exists) with C(System.IO.Compression), reads it back, and writes <name>.zip.sha256
-        in C(sha256sum) format. Junctions and symbolic links are listed in the result, not
-        followed and not stored. Missing paths are listed. A partial archive is deleted."
-      - "V(purge): C(path), C(type). Deletes the path; a directory's contents are deleted one by one,
-        and a junction or symbolic link inside is deleted itself, never what it points to."
+        if it exists) with C(System.IO.Compression), reading every file through the handle it was
+        checked on, reads it back, and writes <name>.zip.sha256 in C(sha256sum) format. Reparse
+        points (junctions, symbolic links, cloud placeholders) and files with more than one hard link
+        are listed in the result, not followed and not stored. Missing paths are listed. At most
+        16 GiB of file content, 200000 entries and one hour per archive: over a limit the step fails
+        before reading more (a step that C(requires) it, such as the purge of that data, is skipped).
+        A partial archive is deleted."
+      - "V(purge): C(path), C(type). Deletes the path by its handle; a directory's contents are
+        deleted one by one, depth first (at most 512 levels), each by its own handle, and a reparse
+        point met anywhere is deleted itself, never what it points to. An entry on another volume is
+        refused."
     type: list
     elements: dict
     required: true
@@ -120,14 +138,16 @@ options:
     default: 900
   quarantine_dir:
     description:
-      - Directory under which quarantined paths are moved. When the module creates it, it gets an
-        ACL for SYSTEM and Administrators only.
+      - Directory under which quarantined paths are moved (on the volume of the paths). When the
+        module creates it, it gets owner Administrators and a protected ACL for SYSTEM and
+        Administrators only; an existing one that someone else owns or may write to is refused.
     type: path
     default: '%ProgramData%\govsec-banned-software\quarantine'
   archive_dir:
     description:
-      - Directory where user data archives are written. When the module creates it, it gets an ACL
-        for SYSTEM and Administrators only.
+      - Directory where user data archives are written. When the module creates it, it gets owner
+        Administrators and a protected ACL for SYSTEM and Administrators only; an existing one that
+        someone else owns or may write to is refused.
     type: path
     default: '%ProgramData%\govsec-banned-software\archive'
 attributes:
@@ -209,7 +229,8 @@ steps:
       C(still_running).
     - Quarantine results add C(dest) and C(manifest) (C(original), C(quarantined), C(type),
       C(attributes), C(size) and C(sha256) for files up to 1 GiB, C(time)).
-    - Archive results add C(archived), C(missing), C(links_not_archived), and when written
+    - Archive results add C(archived), C(missing), C(links_not_archived) (reparse points and files
+      with other hard links, listed and not stored), and when written
       C(dest), C(sha256), C(sha256_file) and C(members).
     - Deprovision results add C(removed).
   returned: always (also when the task fails because a step failed)

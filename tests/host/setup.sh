@@ -15,6 +15,9 @@ APT_PACKAGES=(
   zypper
   # package repositories of the fixtures (molecule block_*: dpkg-scanpackages is in dpkg-dev)
   createrepo-c
+  # the C# module utils (win_execute's no-follow file operations) compiled as C# 5 and run with mono
+  # (tests/unit/plugins/module_utils/test_no_follow_tree.py)
+  mono-mcs mono-runtime libmono-system-io-compression4.0-cil
   # ansible-test sanity: git (layout), shellcheck (shellcheck test), en_US.UTF-8 locale
   git shellcheck locales
   # tooling

@@ -7,6 +7,8 @@ parse tree is then used to check the conventions of docs and style (shared notes
 ``#AnsibleRequires -CSharpUtil Ansible.Basic``, ``AnsibleModule::Create`` before any
 ``Add-Type``, ``supports_check_mode = $true``, ``$module.ExitJson()`` as the last statement, no
 shell or string evaluation, and the spec's options equal to the doc stub's DOCUMENTATION options.
+win_execute's quarantine, archive and purge are checked to reach files only through the no-follow C#
+util (plugins/module_utils/NoFollowTree.cs, whose logic test_no_follow_tree.py runs under mono).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -351,3 +353,140 @@ def test_applocker_policy_is_read_and_hashed_alike_by_collector_and_executor():
     assert first is not None and first == second, "Get-TextSha256 differs between win_collect and win_execute"
     read_as = b'[string]::Join("`n", @(Get-AppLockerPolicy '
     assert read_as in collect and read_as in execute, "both must read the policy as %r" % read_as
+
+
+# --- win_execute's quarantine, archive and purge: no-follow handles only ----------------------------
+
+WIN_EXECUTE = os.path.join("plugins", "modules", "win_execute.ps1")
+NO_FOLLOW_TREE = os.path.join("plugins", "module_utils", "NoFollowTree.cs")
+NO_FOLLOW_HANDLES = os.path.join("plugins", "module_utils", "NoFollowHandles.cs")
+UTIL_PREFIX = "ansible_collections.govsec.banned_software.plugins.module_utils."
+# Cmdlets and aliases that reach a file by its path name (and follow a junction in its parents).
+PATH_FILE_COMMANDS = {
+    "get-childitem", "gci", "ls", "dir", "remove-item", "rm", "ri", "del", "erase", "rd", "rmdir",
+    "move-item", "mi", "mv", "move", "copy-item", "cp", "copy", "cpi", "rename-item", "ren", "rni",
+    "new-item", "ni", "mkdir", "md", "get-item", "gi", "test-path", "resolve-path", "rvpa", "get-acl",
+    "set-acl", "get-filehash", "get-content", "gc", "cat", "type", "set-content", "sc", "add-content", "ac",
+    "out-file", "compress-archive", "expand-archive", "get-itemproperty", "set-itemproperty", "clear-content",
+}
+
+
+def csharp_block(source, header):
+    """The text of the block (class, enum, method) that starts at ``header``."""
+    start = source.index(header)
+    depth = 0
+    for index in range(source.index("{", start), len(source)):
+        depth += {"{": 1, "}": -1}.get(source[index], 0)
+        if depth == 0:
+            return source[start:index + 1]
+    raise AssertionError("no end of %s" % header)
+
+
+def csharp_properties(source, class_name):
+    return set(re.findall(r"public [\w<>?\[\]]+ (\w+)\s*\{\s*get", csharp_block(source, "class " + class_name)))
+
+
+def calls_on(data, variable):
+    """(method, argument count, line) of every ``$variable.Method(...)`` call in a script."""
+    for node in walk(parse(data).root_node):
+        if node.type == "invokation_expression" and node.named_children and \
+                text_of(data, node.named_children[0]).lower() == variable.lower():
+            names = [c for c in node.named_children if c.type == "member_name"]
+            arguments = [c for c in node.named_children if c.type == "argument_list"]
+            if names and arguments:
+                count = len([c for c in walk(arguments[0]) if c.type == "argument_expression"
+                             and c.parent.parent == arguments[0]])
+                yield text_of(data, names[0]), count, node.start_point[0] + 1
+
+
+def test_win_execute_reaches_files_only_through_the_no_follow_util():
+    data = read(WIN_EXECUTE)
+    for name, node in commands(data):
+        assert name not in PATH_FILE_COMMANDS, "%s line %d: %s opens a path by its name (junctions are followed)" % (
+            WIN_EXECUTE, node.start_point[0] + 1, name)
+    for node in walk(parse(data).root_node):
+        if node.type == "type_literal":
+            name = text_of(data, node).strip("[]").lower()
+            assert not re.match(r"(system\.)?(io\.(?!stringreader$)|security\.accesscontrol\.)", name), \
+                "%s line %d: %s works on path names" % (WIN_EXECUTE, node.start_point[0] + 1, name)
+    created = [text_of(data, node) for name, node in commands(data) if name == "new-object"]
+    assert created == ["New-Object -TypeName '%sNoFollowTree.FileSteps'" % UTIL_PREFIX], created
+
+
+def test_win_execute_requires_the_no_follow_util_and_ansible_ships_it():
+    from ansible.executor.powershell.module_manifest import PSModuleDepFinder
+    data = read(WIN_EXECUTE)
+    assert re.search(r"(?m)^#AnsibleRequires -CSharpUtil %sNoFollowTree$" % re.escape(UTIL_PREFIX),
+                     data.decode("utf-8")), "win_execute.ps1 does not require the NoFollowTree C# util"
+    finder = PSModuleDepFinder()
+    shipped = finder.scan_module(data, fqn="ansible_collections.govsec.banned_software.plugins.modules.win_execute")
+    for util in ("NoFollowTree.cs", "NoFollowHandles.cs"):
+        assert UTIL_PREFIX + util in shipped, "Ansible would not ship %s with win_execute: %s" % (util, sorted(shipped))
+
+
+def test_every_file_step_call_exists_in_the_util():
+    tree = read(NO_FOLLOW_TREE).decode("utf-8")
+    methods = dict((name, len([p for p in params.split(",") if p.strip()])) for name, params in re.findall(
+        r"public [\w<>\[\]]+ (\w+)\(([^)]*)\)", csharp_block(tree, "public sealed class FileSteps")))
+    data = read(WIN_EXECUTE)
+    calls = list(calls_on(data, "$Files"))
+    expected = {"Open", "Purge", "OpenPrivateDirectory", "Quarantine", "AppendText", "Archive"}
+    assert {name for name, _count, _line in calls} == expected, calls
+    for name, count, line in calls:
+        assert methods.get(name) == count, "%s line %d: $Files.%s with %d arguments; FileSteps has %s" % (
+            WIN_EXECUTE, line, name, count, methods)
+    handles = read(NO_FOLLOW_HANDLES).decode("utf-8")
+    access = set(re.findall(r"^\s+(\w+),", csharp_block(handles, "public enum Access"), re.M))
+    used = set(re.findall(r"-Access '(\w+)'|\$Files\.Open\(\$path, '(\w+)'\)", data.decode("utf-8")))
+    assert {a or b for a, b in used} <= access and used, "access names %s, the util has %s" % (used, access)
+    text = data.decode("utf-8")
+    for variable, class_name in (("moved", "QuarantineResult"), ("archive", "ArchiveResult")):
+        known = csharp_properties(tree, class_name)
+        seen = set(re.findall(r"\$%s\.(\w+)" % variable, text))
+        assert seen and seen <= known, "$%s uses %s; %s has %s" % (variable, seen - known, class_name, known)
+    assert set(re.findall(r"\.Facts\.(\w+)", text)) <= csharp_properties(handles, "FileFacts")
+
+
+def test_quarantine_and_purge_open_the_step_path_by_handle_and_check_its_kind():
+    data = read(WIN_EXECUTE)
+    opener = function_text(data, "Open-PathStep")
+    assert opener is not None and "$node = $Files.Open($path, $Access)" in opener
+    assert "$kind = $node.Facts.Kind" in opener and "if ($kind -ne $Step['type'])" in opener, opener
+    assert "Get-PathRefusal -Path $path" in opener
+    for function, access in (("Invoke-QuarantineStep", "Move"), ("Invoke-PurgeStep", "Purge")):
+        text = function_text(data, function)
+        assert "$opened = Open-PathStep -Step $Step -Access '%s'" % access in text, function
+        assert "$opened.node.Dispose()" in text, "%s does not close the handle" % function
+    assert "$Files.Purge($opened.node)" in function_text(data, "Invoke-PurgeStep")
+
+
+def test_the_quarantine_directory_is_checked_before_anything_is_moved_into_it():
+    # The attack: a user pre-creates C:\ProgramData\govsec-banned-software\quarantine. The step
+    # opens it with OpenPrivateDirectory (owner and ACL checked, or created protected) and only the
+    # PrivateDirectory that returns can be handed to Quarantine.
+    text = function_text(read(WIN_EXECUTE), "Invoke-QuarantineStep")
+    check = text.index("$vault = $Files.OpenPrivateDirectory($QuarantineDir)")
+    move = text.index("$moved = $Files.Quarantine($opened.node, $vault,")
+    assert check < move, "the quarantine directory is used before it is checked"
+    tree = read(NO_FOLLOW_TREE).decode("utf-8")
+    assert "public QuarantineResult Quarantine(FileNode node, PrivateDirectory vault," in tree
+    vault_class = csharp_block(tree, "public sealed class PrivateDirectory")
+    assert "private PrivateDirectory(FileNode node)" in vault_class and vault_class.count("new PrivateDirectory(") == 1
+    opener = csharp_block(vault_class, "public static PrivateDirectory Open(")
+    assert opener.index("AclCheck.Problem(api.Security(current))") < opener.index("new PrivateDirectory(current)")
+
+
+def test_the_archive_directory_is_checked_before_the_zip_is_written():
+    text = function_text(read(WIN_EXECUTE), "Invoke-ArchiveStep")
+    assert "$Files.Archive($ArchiveDir, " in text, text
+    tree = read(NO_FOLLOW_TREE).decode("utf-8")
+    writer = csharp_block(tree, "public static ArchiveResult Write(")
+    assert writer.index("PrivateDirectory.Open(api, vaultPath)") < writer.index("WriteZip(api, vault,"), writer
+    assert "private static void WriteZip(IFileApi api, PrivateDirectory vault," in tree
+
+
+def test_the_path_walkers_of_old_are_gone():
+    data = read(WIN_EXECUTE)
+    for name in ("Remove-Tree", "Add-ZipTree", "New-PrivateDirectory", "Get-PathType", "Get-FreeName", "Get-Info",
+                 "Test-PathStep"):
+        assert function_text(data, name) is None, "win_execute.ps1 still defines %s (works on path names)" % name
