@@ -159,7 +159,7 @@ function Get-StepError {
                     $errors.Add("${label}: secret name '$name' must match $SecretNamePattern")
                 }
             }
-            if ($declared.Count -gt 0 -and [System.IO.Path]::GetFileName([string]$Step['exe']) -ne 'msiexec.exe') {
+            if ($declared.Count -gt 0 -and [string]$Step['exe'] -notmatch '\\msiexec\.exe$') {
                 $errors.Add("${label}: secrets are passed to msiexec.exe only (as MSI property values)")
             }
             if ($arguments -is [string]) {
