@@ -230,7 +230,7 @@ def _child(dir_fd, name, parts, device, open_files, max_depth):
     return _node(dir_fd, name, st, parts, device, open_files, max_depth)
 
 
-def walk_at(parent_fd, name, st, open_files=True, max_depth=MAX_DEPTH):
+def walk_at(parent_fd, name, st, open_files=True, max_depth=None):
     """Walk ``name`` of the directory ``parent_fd`` (``st``: its lstat through ``parent_fd``), depth first.
 
     Yields a Node per entry, the top first, a directory before its entries (in name order) and its
@@ -238,7 +238,9 @@ def walk_at(parent_fd, name, st, open_files=True, max_depth=MAX_DEPTH):
     directory's descriptor and opened (``open_verified``) relative to it, so a symbolic link swapped in
     at any moment is never followed, and an entry swapped after its ``lstat`` is reported ``changed``.
     The walk stays on the top's file system. ``open_files=False``: regular files are not opened.
+    ``max_depth`` (default MAX_DEPTH): directory levels entered below the top, deeper is an ``error``.
     """
+    max_depth = MAX_DEPTH if max_depth is None else max_depth
     device = st.st_dev
     frames = []     # [dir Node, names still to visit (last first)] per open directory
     try:
