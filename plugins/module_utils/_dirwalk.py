@@ -237,11 +237,12 @@ def walk_at(parent_fd, name, st, open_files=True, max_depth=None):
     ``leave`` node after them. Nothing is reached by a path: each entry is ``lstat``-ed through its
     directory's descriptor and opened (``open_verified``) relative to it, so a symbolic link swapped in
     at any moment is never followed, and an entry swapped after its ``lstat`` is reported ``changed``.
-    The walk stays on the top's file system. ``open_files=False``: regular files are not opened.
-    ``max_depth`` (default MAX_DEPTH): directory levels entered below the top, deeper is an ``error``.
+    The walk stays on the file system of ``parent_fd``: a top that is a mount point is not entered
+    either (a user's FUSE mount could stall every read). ``open_files=False``: regular files are not
+    opened. ``max_depth`` (default MAX_DEPTH): directory levels entered below the top, deeper is an ``error``.
     """
     max_depth = MAX_DEPTH if max_depth is None else max_depth
-    device = st.st_dev
+    device = os.fstat(parent_fd).st_dev
     frames = []     # [dir Node, names still to visit (last first)] per open directory
     try:
         node = _node(parent_fd, name, st, (), device, open_files, max_depth)

@@ -243,6 +243,19 @@ def test_archive_does_not_enter_another_file_system(tree):
     assert b"another file system" not in archive_bytes(res["dest"])
 
 
+@pytest.mark.skipif(not can_mount(), reason="mounting a tmpfs needs root")
+def test_archive_does_not_enter_an_archived_path_that_is_a_mount_point(tree):
+    """A user may mount a FUSE file system on a folder they own: its reads could stall root for ever."""
+    data = tree / "home" / "alice" / ".xwechat"
+    with tmpfs("1m") as where:
+        res = archive(tree, paths=[where])
+        assert res["status"] == "changed", res["msg"]
+        assert res["not_archived"] == [{"path": where, "reason": "on another file system; not entered"}]
+        assert res["members"] == 0
+    res = archive(tree, paths=[str(data)])
+    assert (res["status"], res["members"]) == ("changed", 4)
+
+
 def test_archive_fails_on_a_tree_deeper_than_the_limit_and_keeps_the_data(tree, monkeypatch):
     from ansible_collections.govsec.banned_software.plugins.module_utils import _dirwalk
     monkeypatch.setattr(_dirwalk, "MAX_DEPTH", 3)
