@@ -91,7 +91,7 @@ def _stop(pid):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--uid", type=int, default=65534)
     parser.add_argument("--kind", choices=("archive", "quarantine"), default="archive")

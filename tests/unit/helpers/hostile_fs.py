@@ -161,7 +161,8 @@ def in_child(function, timeout):
     finally:
         os.close(read_end)
         os.waitpid(pid, 0)
-    return tuple(json.loads(b"".join(chunks).decode("utf-8")))
+    outcome, value = json.loads(b"".join(chunks).decode("utf-8"))
+    return outcome, value
 
 
 def _exchange():
