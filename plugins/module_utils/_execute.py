@@ -12,6 +12,11 @@ given, in order, and reports what happened to each one (docs/design.md, "Remedia
 * Path steps re-check ``_protect.path_protection`` and refuse a path whose parent has a symbolic
   link in it; they then work through directory file descriptors opened with ``O_NOFOLLOW``, so a
   parent swapped for a link after the check is not followed either. Nothing follows links.
+* Trees (archive, quarantine copies across file systems, purge) are walked by descriptors
+  (``_dirwalk.walk_at``): each entry is opened relative to its directory's descriptor and checked with
+  ``fstat`` against its ``lstat``, so a user swapping a sub-folder for a link while root walks it gets
+  nothing from outside their files. Archives and copies are bounded in size, time and free space
+  (``_execute_limits``; ``max_bytes`` and ``timeout`` of the step).
 * Commands run from an argv list (never a shell) in a new session, so a timeout kills the whole
   process group.
 
@@ -35,8 +40,13 @@ import tarfile
 import time
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._dirwalk import (
-    DIR_FLAGS as _DIR_FLAGS, NotADirectory, open_dir_nofollow,
+    NotADirectory, lstat_at, open_dir_nofollow, type_name, walk_at,
 )
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute_archive import (
+    ArchiveError, Archiver)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute_copy import CopyError, copy_tree
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute_limits import (
+    DEFAULT_MAX_BYTES, LimitExceeded, Limits)
 from ansible_collections.govsec.banned_software.plugins.module_utils._protect import (
     USER_NAME_RE, normalise_path, path_protection)
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute_files import (
@@ -88,8 +98,9 @@ COMMON_FIELDS = CORE_FIELDS + LABEL_FIELDS
 KIND_FIELDS = {
     "command": ("argv", "timeout", "env", "run_as", "ok_rc", "tolerate", "absent", "lock"),
     "kill": ("pids", "exe", "comm", "grace"),
-    "quarantine": ("path", "type"),
-    "archive": ("paths", "name"),
+    # max_bytes, timeout: limits of an archive, and of a quarantine copy across file systems.
+    "quarantine": ("path", "type", "max_bytes", "timeout"),
+    "archive": ("paths", "name", "max_bytes", "timeout"),
     "purge": ("path", "type"),
 }
 KIND_FIELDS.update(FILE_FIELDS)   # write_file, remove_file: reinstall blocks (_execute_files.py)
@@ -232,6 +243,18 @@ def _check_path_step(step, bad):
         bad("type", "must be one of %s, not %r" % (", ".join(PATH_TYPES), step.get("type")))
 
 
+def _check_limits(step, bad):
+    if "max_bytes" in step and not (_is_int(step["max_bytes"]) and step["max_bytes"] > 0):
+        bad("max_bytes", "must be a positive integer (bytes)")
+    if "timeout" in step and not (_is_int(step["timeout"]) and step["timeout"] > 0):
+        bad("timeout", "must be a positive integer (seconds)")
+
+
+def _check_quarantine(step, bad):
+    _check_path_step(step, bad)
+    _check_limits(step, bad)
+
+
 def _check_archive(step, bad):
     paths = step.get("paths")
     if not (isinstance(paths, list) and paths and all(_is_abs_path(p) for p in paths)):
@@ -239,9 +262,10 @@ def _check_archive(step, bad):
     name = step.get("name")
     if not (isinstance(name, str) and ARCHIVE_NAME_RE.match(name)):
         bad("name", "must match %s, not %r" % (ARCHIVE_NAME_RE.pattern, name))
+    _check_limits(step, bad)
 
 
-_CHECKS = {"command": _check_command, "kill": _check_kill, "quarantine": _check_path_step,
+_CHECKS = {"command": _check_command, "kill": _check_kill, "quarantine": _check_quarantine,
            "archive": _check_archive, "purge": _check_path_step,
            "write_file": check_file_step, "remove_file": check_file_step}
 
@@ -335,22 +359,6 @@ def _utc(epoch):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-def _type_of(mode):
-    if stat.S_ISDIR(mode):
-        return "dir"
-    if stat.S_ISREG(mode):
-        return "file"
-    if stat.S_ISLNK(mode):
-        return "link"
-    if stat.S_ISFIFO(mode):
-        return "fifo"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    return "unknown"
-
-
 def _open_dir_nofollow(path):
     """Open directory ``path`` component by component, never following a symbolic link.
 
@@ -374,15 +382,6 @@ def _check_path(path, homes):
         raise StepError("refused: a component of the parent of %s is a symbolic link (%s resolves to %s)"
                         % (_shown(clean), _shown(parent), _shown(real)))
     return clean
-
-
-def _lstat_at(parent_fd, name):
-    try:
-        return os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
-    except OSError as exc:
-        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            return None
-        raise
 
 
 def _open_parent(clean):
@@ -461,6 +460,8 @@ def _sha256_fd(fd, limit=None):
 def _sha256_path(path, limit=None):
     fd = os.open(path, _FILE_FLAGS)
     try:
+        if limit is not None and os.fstat(fd).st_size > limit:
+            return None
         return _sha256_fd(fd, limit)
     finally:
         os.close(fd)
@@ -485,110 +486,26 @@ def _tree_size(path):
 def _remove_at(parent_fd, name, st, errors):
     """Remove ``name`` in ``parent_fd``: unlink, or a depth-first delete of a real directory.
 
-    Never follows a link and never descends into another file system (a mount point inside the
-    tree is left alone and reported). Errors are appended to ``errors``; it carries on past them.
+    Walks with ``_dirwalk.walk_at`` (files are not opened): never follows a link, enters a directory
+    only once its descriptor is verified against its ``lstat``, never descends into another file
+    system (a mount point inside the tree is left alone and reported). Errors are appended to
+    ``errors``; it carries on past them.
     """
-    if not stat.S_ISDIR(st.st_mode):
+    for node in walk_at(parent_fd, name, st, open_files=False):
+        kind = node.kind
+        shown = _shown("/".join((name,) + node.parts))
         try:
-            os.unlink(name, dir_fd=parent_fd)
+            if kind in ("file", "link", "special"):
+                os.unlink(node.name, dir_fd=node.parent_fd)
+            elif kind == "leave":
+                os.rmdir(node.name, dir_fd=node.parent_fd)
+            elif kind == "mount":
+                errors.append("%s: another file system is mounted there; not descended" % shown)
+            elif kind in ("changed", "error"):
+                errors.append("%s: %s" % (shown, node.reason))
         except OSError as exc:
-            errors.append("%s: %s" % (_shown(name), exc.strerror))
-        return
-    device = st.st_dev
-    stack = []  # (fd, remaining entries, name in parent)
-    try:
-        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-        stack.append((fd, os.listdir(fd), name))
-        while stack:
-            fd, entries, dname = stack[-1]
-            if entries:
-                entry = entries.pop()
-                try:
-                    est = os.stat(entry, dir_fd=fd, follow_symlinks=False)
-                    if stat.S_ISDIR(est.st_mode):
-                        if est.st_dev != device:
-                            errors.append("%s: another file system is mounted there; not descended"
-                                          % _shown(entry))
-                            continue
-                        child = os.open(entry, _DIR_FLAGS, dir_fd=fd)
-                        try:
-                            stack.append((child, os.listdir(child), entry))
-                        except OSError:
-                            os.close(child)
-                            raise
-                    else:
-                        os.unlink(entry, dir_fd=fd)
-                except OSError as exc:
-                    errors.append("%s: %s" % (_shown(entry), exc.strerror))
-            else:
-                stack.pop()
-                os.close(fd)
-                pfd = stack[-1][0] if stack else parent_fd
-                try:
-                    os.rmdir(dname, dir_fd=pfd)
-                except OSError as exc:
-                    errors.append("%s: %s" % (_shown(dname), exc.strerror))
-    except OSError as exc:
-        errors.append("%s: %s" % (_shown(name), exc.strerror))
-    finally:
-        for fd, dummy, dummy2 in stack:
-            os.close(fd)
-
-
-def _copy_meta(dst, st, is_link=False):
-    os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
-    if not is_link:
-        os.chmod(dst, stat.S_IMODE(st.st_mode))
-    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
-
-
-def _copy_at(parent_fd, name, st, dst, device, skipped):
-    """Copy ``name`` (in ``parent_fd``) to the new path ``dst``: links as links, modes, owners, times.
-
-    Special files are recreated (fifos, devices); sockets are skipped (listed in ``skipped``).
-    """
-    mode = st.st_mode
-    if stat.S_ISLNK(mode):
-        os.symlink(os.readlink(name, dir_fd=parent_fd), dst)
-        _copy_meta(dst, st, is_link=True)
-    elif stat.S_ISREG(mode):
-        src_fd = os.open(name, _FILE_FLAGS, dir_fd=parent_fd)
-        try:
-            dst_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            try:
-                while True:
-                    chunk = os.read(src_fd, 1 << 20)
-                    if not chunk:
-                        break
-                    view = memoryview(chunk)
-                    while view:
-                        written = os.write(dst_fd, view)
-                        view = view[written:]
-            finally:
-                os.close(dst_fd)
-        finally:
-            os.close(src_fd)
-        _copy_meta(dst, st)
-    elif stat.S_ISDIR(mode):
-        if st.st_dev != device:
-            raise StepError("%s: another file system is mounted there" % _shown(name))
-        os.mkdir(dst, 0o700)
-        src_fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-        try:
-            for entry in sorted(os.listdir(src_fd)):
-                est = os.stat(entry, dir_fd=src_fd, follow_symlinks=False)
-                _copy_at(src_fd, entry, est, os.path.join(dst, entry), device, skipped)
-        finally:
-            os.close(src_fd)
-        _copy_meta(dst, st)
-    elif stat.S_ISFIFO(mode):
-        os.mkfifo(dst, 0o600)
-        _copy_meta(dst, st)
-    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        os.mknod(dst, stat.S_IFMT(mode) | 0o600, st.st_rdev)
-        _copy_meta(dst, st)
-    else:
-        skipped.append(dst)
+            if exc.errno != errno.ENOENT:
+                errors.append("%s: %s" % (shown, exc.strerror))
 
 
 # --- step runners -----------------------------------------------------------------------------------
@@ -827,9 +744,9 @@ def _checked_entry(step, homes):
         return clean, None, None, None
     name = os.path.basename(clean)
     try:
-        st = _lstat_at(parent_fd, name)
+        st = lstat_at(parent_fd, name)
         if st is not None:
-            actual = _type_of(st.st_mode)
+            actual = type_name(st.st_mode)
             if actual != step["type"]:
                 raise StepError("refused: %s is a %s, the plan expects a %s; nothing was touched"
                                 % (_shown(clean), actual, step["type"]))
@@ -856,7 +773,7 @@ def _run_quarantine(step, options, result, clock):
             if exc.errno != errno.EXDEV:
                 raise
             how = "copied across file systems and removed"
-            _move_across(parent_fd, name, st, dest, result)
+            _move_across(step, options, parent_fd, name, st, clean, dest, result)
     finally:
         os.close(parent_fd)
     result["dest"] = dest
@@ -881,26 +798,37 @@ def _run_quarantine(step, options, result, clock):
     return "changed", "%s %s to %s" % (_shown(clean), how, _shown(dest))
 
 
-def _move_across(parent_fd, name, st, dest, result):
-    """EXDEV fallback: copy to ``dest.partial``, rename to ``dest``, then remove the original."""
+def _move_across(step, options, parent_fd, name, st, clean, dest, result):
+    """EXDEV fallback: copy to ``dest.partial`` by descriptors, rename it to ``dest``, remove the original.
+
+    The original is removed only once the copy is complete (every file read to its end, unchanged
+    while read, within the step's limits), the original is still the object that was copied, and the
+    copy is on disk (``sync``). On any failure the partial copy is removed and the original stays.
+    """
     partial = _free_name(dest + ".partial")
-    skipped = []
+    out_dir, out_name = os.path.dirname(partial), os.path.basename(partial)
+    not_copied = []
+    out_fd = _open_dir_nofollow(out_dir)
     try:
-        _copy_at(parent_fd, name, st, partial, st.st_dev, skipped)
-    except (OSError, StepError) as exc:
+        limits = Limits(step.get("max_bytes", DEFAULT_MAX_BYTES), step.get("timeout") or options["default_timeout"],
+                        out_dir)
+        copy_tree(parent_fd, name, st, out_fd, out_name, limits, clean, not_copied)
+        now = lstat_at(parent_fd, name)
+        if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            raise CopyError("%s was replaced while it was copied" % _shown(clean))
+        os.sync()
+        os.rename(partial, dest)
+    except (OSError, CopyError, LimitExceeded) as exc:
         leftovers = []
-        pfd = _open_dir_nofollow(os.path.dirname(partial))
-        try:
-            pst = _lstat_at(pfd, os.path.basename(partial))
-            if pst is not None:
-                _remove_at(pfd, os.path.basename(partial), pst, leftovers)
-        finally:
-            os.close(pfd)
+        pst = lstat_at(out_fd, out_name)
+        if pst is not None:
+            _remove_at(out_fd, out_name, pst, leftovers)
         raise StepError("copy across file systems failed, original left in place: %s"
                         % (getattr(exc, "strerror", None) or exc))
-    os.rename(partial, dest)
-    if skipped:
-        result["not_copied"] = skipped
+    finally:
+        os.close(out_fd)
+    if not_copied:
+        result["not_copied"] = not_copied
     errors = []
     _remove_at(parent_fd, name, st, errors)
     if errors:
@@ -925,39 +853,61 @@ def _run_purge(step, options, result):
     return "changed", "%s deleted" % _shown(clean)
 
 
+def _archive_entries(step, homes):
+    """``(entries, missing)``: ``entries`` = ``(clean, parent_fd, name, lstat)`` of each path that exists."""
+    entries, missing = [], []
+    try:
+        for path in step["paths"]:
+            clean = _check_path(path, homes)
+            parent_fd = _open_parent(clean)
+            st = None
+            if parent_fd is not None:
+                try:
+                    st = lstat_at(parent_fd, os.path.basename(clean))
+                finally:
+                    if st is None:
+                        os.close(parent_fd)
+            if st is None:
+                missing.append(clean)
+            else:
+                entries.append((clean, parent_fd, os.path.basename(clean), st))
+    except BaseException:
+        for entry in entries:
+            os.close(entry[1])
+        raise
+    return entries, missing
+
+
 def _run_archive(step, options, result):
-    homes = options["homes"]
-    present, missing = [], []
-    for path in step["paths"]:
-        clean = _check_path(path, homes)
-        if os.path.lexists(clean):
-            present.append(clean)
-        else:
-            missing.append(clean)
-    result.update(archived=present, missing=missing)
-    if not present:
-        return "absent", "none of the paths exists"
+    entries, missing = _archive_entries(step, options["homes"])
+    try:
+        result.update(archived=[e[0] for e in entries], missing=missing)
+        if not entries:
+            return "absent", "none of the paths exists"
+        return _write_archive(step, options, result, entries)
+    finally:
+        for entry in entries:
+            os.close(entry[1])
+
+
+def _write_archive(step, options, result, entries):
     archive_dir = _makedirs_private(options["archive_dir"])
     dest = _free_name(os.path.join(archive_dir, step["name"]), ".tar.gz")
     sums = dest + ".sha256"
-    added = []
-
-    def record(info):
-        added.append(info.name)
-        return info
-
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
-            with tarfile.open(fileobj=handle, mode="w:gz", format=tarfile.PAX_FORMAT,
-                              dereference=False) as tar:
-                for path in present:
-                    tar.add(path, arcname=path.lstrip("/"), recursive=True, filter=record)
+            with tarfile.open(fileobj=handle, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+                limits = Limits(step.get("max_bytes", DEFAULT_MAX_BYTES),
+                                step.get("timeout") or options["default_timeout"], archive_dir)
+                archiver = Archiver(tar, limits)
+                for clean, parent_fd, name, st in entries:
+                    archiver.add_tree(parent_fd, name, st, clean)
         with tarfile.open(dest, mode="r:gz") as tar:
             names = tar.getnames()
-        if names != added:
+        if names != archiver.added:
             raise StepError("archive %s reads back %d members, %d were written"
-                            % (_shown(dest), len(names), len(added)))
+                            % (_shown(dest), len(names), len(archiver.added)))
         digest = _sha256_path(dest)
         sfd = os.open(sums, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(sfd, "wb") as handle:
@@ -968,11 +918,20 @@ def _run_archive(step, options, result):
                 os.unlink(leftover)
             except OSError:
                 pass
-        if isinstance(exc, (OSError, tarfile.TarError)):
-            raise StepError("archive not written: %s" % (getattr(exc, "strerror", None) or exc))
+        if isinstance(exc, (OSError, tarfile.TarError, ArchiveError, LimitExceeded)):
+            raise StepError("archive not written, the data is left as it was: %s"
+                            % (getattr(exc, "strerror", None) or exc))
         raise
-    result.update(dest=dest, sha256=digest, sha256_file=sums, members=len(added))
-    return "changed", "%d path(s), %d member(s) archived to %s (read back)" % (len(present), len(added), _shown(dest))
+    added = archiver.added
+    result.update(dest=dest, sha256=digest, sha256_file=sums, members=len(added),
+                  not_archived=archiver.not_archived, not_archived_count=archiver.not_archived_count,
+                  bytes_read=limits.taken)
+    skipped = ""
+    if archiver.not_archived_count:
+        skipped = ", %d entr%s not archived (not_archived)" % (
+            archiver.not_archived_count, "y" if archiver.not_archived_count == 1 else "ies")
+    return "changed", "%d path(s), %d member(s) archived to %s (read back)%s" % (
+        len(entries), len(added), _shown(dest), skipped)
 
 
 # --- the plan ---------------------------------------------------------------------------------------

@@ -53,16 +53,27 @@ options:
         equals C(comm)), since pids are reused. Without C(/proc) (macOS) the executable is read with
         C(/bin/ps -p <pid> -o comm=). C(SIGTERM), then C(SIGKILL) to those still running
         after C(grace) seconds."
-      - "V(quarantine): C(path), C(type) (V(dir), V(file) or V(link), compared with C(lstat)). Moves
-        the path, not following links, to O(quarantine_dir)/O(run_id)/<path> (a numeric suffix is
-        added if that exists; across file systems it is copied with links, modes, owners and times,
-        then removed), and appends a line to C(MANIFEST.jsonl) in that directory."
-      - "V(archive): C(paths), C(name). Writes O(archive_dir)/<name>.tar.gz (a numeric suffix is
-        added if it exists) with links stored as links, reads it back, and writes
-        <name>.tar.gz.sha256 in C(sha256sum) format. Missing paths are skipped and listed."
+      - "V(quarantine): C(path), C(type) (V(dir), V(file) or V(link), compared with C(lstat)), C(max_bytes),
+        C(timeout). Moves the path, not following links, to O(quarantine_dir)/O(run_id)/<path> (a numeric
+        suffix is added if that exists), and appends a line to C(MANIFEST.jsonl) in that directory. Across
+        file systems it is copied through verified directory descriptors (links as links, FIFOs and device
+        nodes recreated without being opened, modes, owners and times kept; sparse files stay sparse), and
+        the original is removed only once the copy is complete, unchanged while read and synced; on any
+        failure (an entry swapped while copied, a limit) the partial copy is removed and the original
+        stays. C(max_bytes) (default 16 GiB) bounds the data read, C(timeout) (default O(default_timeout))
+        the seconds, and the destination file system keeps 5% of its size free."
+      - "V(archive): C(paths), C(name), C(max_bytes), C(timeout). Writes O(archive_dir)/<name>.tar.gz (a
+        numeric suffix is added if it exists), reads it back, and writes <name>.tar.gz.sha256 in
+        C(sha256sum) format. Missing paths are skipped and listed. The trees are read through directory
+        descriptors, each entry checked with C(fstat) against its C(lstat): directories, regular files and
+        links (stored as links) are archived; FIFOs, sockets, devices, other file systems, hard links to a
+        file of another owner than the path's and entries swapped while read are left out and listed.
+        More than C(max_bytes) of file data (default 16 GiB, files counted by size), more than C(timeout)
+        seconds (default O(default_timeout)), less than 5% free on the archive's file system, an
+        unreadable file or one that changes while read fail the step, and the partial archive is removed."
       - "V(purge): C(path), C(type). Deletes the path without following links (a directory's
-        contents are removed through directory descriptors; other file systems mounted inside are
-        not entered)."
+        contents are removed through verified directory descriptors; other file systems mounted inside
+        are not entered)."
       - "V(write_file) (reinstall blocks): C(path), C(content), C(mode) (octal text, V(0644)), C(expect_sha256)
         (the sha256 the scan saw, or null when the file must not exist). Writes the text atomically (a
         temporary file in the same directory, then a rename) only while the file still has that sha256, so an
@@ -187,9 +198,11 @@ steps:
       something else), C(already_gone) and C(still_running).
     - Quarantine results add C(dest) and C(manifest) (the line written to C(MANIFEST.jsonl),
       with C(original), C(quarantined), C(type), C(mode), C(uid), C(gid), C(size), C(sha256) for regular
-      files up to 1 GiB, C(time)).
+      files up to 1 GiB, C(time)); after a copy across file systems, C(not_copied) lists the sockets
+      left out, when there are any.
     - Archive results add C(archived), C(missing), and when written C(dest), C(sha256),
-      C(sha256_file) and C(members).
+      C(sha256_file), C(members), C(bytes_read) (file data read), C(not_archived) (the first 100 entries
+      left out, each C(path) and C(reason)) and C(not_archived_count).
     - C(write_file) and C(remove_file) results add C(before_sha256) (null when the file did not exist) and,
       for C(write_file), C(sha256) of the content written.
   returned: always (also when the task fails because a step failed)

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _execute
+from ansible_collections.govsec.banned_software.plugins.module_utils import _execute, _execute_copy
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute import run_plan, validate_steps
 
 SH = "/bin/sh"
@@ -550,11 +550,11 @@ def test_quarantine_cross_device_copy_failure_leaves_the_original(tree, monkeypa
             raise OSError(errno.EXDEV, "Invalid cross-device link")
         return real_rename(src_path, dst_path)
 
-    def broken_copy_meta(dst, st, is_link=False):
+    def broken_set_meta(fd, st):
         raise OSError(errno.EPERM, "Operation not permitted")
 
     monkeypatch.setattr(os, "rename", rename)
-    monkeypatch.setattr(_execute, "_copy_meta", broken_copy_meta)
+    monkeypatch.setattr(_execute_copy, "_set_meta", broken_set_meta)
     res = run_one({"kind": "quarantine", "path": str(src), "type": "dir"}, opts(tree))
     assert res["status"] == "failed"
     assert res["msg"] == "copy across file systems failed, original left in place: Operation not permitted"
