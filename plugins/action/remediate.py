@@ -215,7 +215,7 @@ class ActionModule(SelectionAction):
                             % (host, item["mechanism"], item["target"], item.get("detail")))
         result.update(changed=changed, status=status, findings=findings, remediation=remediation,
                       blocks=facts["blocks"], reboot_required=remediation["reboot_required"],
-                      ansible_facts={"banned_software": facts})
+                      incomplete=facts["incomplete"], ansible_facts={"banned_software": facts})
         if remediation["plan"].get("tripped"):
             # Circuit breaker (docs/design.md, "Safety"): nothing is removed and the host fails.
             result.update(failed=True, msg=remediation["plan"]["tripped"])
