@@ -43,7 +43,8 @@ Sources (``scope`` is ``machine`` or ``user:<name>``):
   Apple silicon: ``WrappedBundle/Info.plist``, ``wrapped: true``), ``version`` =
   ``CFBundleShortVersionString`` (else ``CFBundleVersion``), ``display_name`` (``CFBundleDisplayName``
   else ``CFBundleName``), ``path``. Live scans only, and only for bundles that passed the pre-filter:
-  ``team_id`` from ``codesign -dv --verbose=2 <app>`` (``TeamIdentifier=``).
+  ``team_id`` from ``codesign -dv --verbose=2 <app>`` (``TeamIdentifier=``); codesign is not run on a
+  bundle whose Info.plist, main executable or resource seal is not a regular file (``codesign_blocker``).
 * ``pkg-receipt``: ``/var/db/receipts/*.plist`` (``name`` = ``PackageIdentifier``, else the file name
   without ``.plist``; ``version`` = ``PackageVersion``; ``install_prefix`` = ``InstallPrefixPath``),
   ``*.bom`` there without a ``.plist`` twin (``name`` from the file name), and the legacy
@@ -95,7 +96,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._collect_lo
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_sources import MACOS_SOURCES
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import (
-    RootFS, find_executables, quote, safe_text, vjoin,
+    RootFS, file_kind, find_executables, quote, safe_text, vjoin,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import CompiledQuery, compile_query
 from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import read_local_fact
@@ -312,6 +313,23 @@ def team_id(fs, vpath, run_command):
     return found.group(1) if found else None
 
 
+def codesign_blocker(fs, vapp, info):
+    """Why ``codesign`` must not read the bundle ``vapp``, or None.
+
+    codesign opens the bundle's Info.plist, main executable and resource seal by name: when one of them is a
+    FIFO, device or socket (a user's bundle), it would block or run a driver, and nothing interrupts it on macOS.
+    """
+    exe = info.get("CFBundleExecutable") if isinstance(info, dict) else None
+    parts = ["Contents/Info.plist", "Contents/_CodeSignature/CodeResources"]
+    if isinstance(exe, str) and exe and "/" not in exe and exe not in (".", ".."):
+        parts.append("Contents/MacOS/" + exe)
+    for rel in parts:
+        st = fs.stat(vjoin(vapp, rel))
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            return "%s is not a regular file (%s)" % (rel, file_kind(st.st_mode))
+    return None
+
+
 # -- bundles -----------------------------------------------------------------------------------
 def _info_plist(fs, vapp, shown_app):
     """``(info, wrapped)``: the bundle's Info.plist (macOS layout, or an iOS app's wrapped bundle)."""
@@ -355,7 +373,12 @@ def bundle_record(fs, vapp, shown_app, scope, query, counter, run_command, live,
     if st_link is not None and stat.S_ISLNK(st_link.st_mode):
         rec["link"] = True
     if live:
-        tid = team_id(fs, vapp, run_command)
+        blocker = codesign_blocker(fs, vapp, info)
+        tid = None
+        if blocker:
+            fs.warnings.append("%s: %s: codesign not run (team_id unknown)" % (quote(shown_app), blocker))
+        else:
+            tid = team_id(fs, vapp, run_command)
         if tid:
             rec["team_id"] = tid
     return rec

@@ -227,3 +227,21 @@ def test_the_whole_linux_collector_opens_no_device(tmp_path, opened, no_hang):
     assert [r["name"] for r in res["records"]["snap"]] == ["wechat"]
     assert any("not a regular file (fifo)" in w for w in res["warnings"])
     assert any("not a regular file (character device)" in w for w in res["warnings"])
+
+
+def test_codesign_never_reads_a_bundle_with_a_fifo_inside(tmp_path):
+    # A running Mac: codesign opens the bundle's files by name, and nothing would interrupt it on a FIFO.
+    from ansible_collections.govsec.banned_software.plugins.module_utils import _collect_macos as C
+    from ansible_collections.govsec.banned_software.tests.unit.helpers.macos_tree import build_macos_tree
+    root = build_macos_tree(tmp_path / "mac", users=("alice",))
+    exe = root / "Applications/WeChat.app/Contents/MacOS/WeChat"
+    exe.unlink()
+    os.mkfifo(str(exe))
+    calls = []
+    fs = RootFS(str(root))
+    q = compile_query({"bundle": {"names": ["com.tencent.xinWeChat"]}}).sources["bundle"]
+    ok, recs, n = C.list_bundles(fs, q, [], lambda argv, **kw: calls.append(argv) or (1, "", ""), True)
+    assert [r["path"] for r in recs] == ["/Applications/WeChat.app", "/Applications/微信.app"]
+    assert calls == [["/usr/bin/codesign", "-dv", "--verbose=2", str(root / "Applications/微信.app")]]
+    assert "/Applications/WeChat.app: Contents/MacOS/WeChat is not a regular file (fifo): codesign not run " \
+           "(team_id unknown)" in fs.warnings
