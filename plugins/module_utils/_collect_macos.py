@@ -564,8 +564,8 @@ def _sysext_db(fs, data, query, records):
         return 0
     examined = 0
     if len(exts) > MAX_PLIST_ITEMS:
-        msg = "%s lists more than %d extensions: only the first %d were examined" % (SYSEXT_DB, MAX_PLIST_ITEMS,
-                                                                                   MAX_PLIST_ITEMS)
+        msg = ("%s lists more than %d extensions: only the first %d were examined"
+               % (SYSEXT_DB, MAX_PLIST_ITEMS, MAX_PLIST_ITEMS))
         fs.warnings.append(msg)
         fs.budget.partial(msg)
     for ext in exts[:MAX_PLIST_ITEMS]:

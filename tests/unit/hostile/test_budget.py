@@ -34,7 +34,10 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._report_jun
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-NO_COMMAND = lambda *a, **k: (1, "", "not used")  # noqa: E731
+
+
+def no_command(*args, **kwargs):
+    return 1, "", "not used"
 
 
 class FakeClock(object):
@@ -79,7 +82,7 @@ def test_a_source_that_runs_out_of_time_is_stopped_and_reported(tmp_path, clock,
 
     monkeypatch.setattr(_collect_linux, "list_desktop", slow_desktop)
     res = collect_linux(str(root), {"dpkg": {"names": ["wechat"]}, "desktop": {"names": ["wechat.desktop"]}},
-                        NO_COMMAND, source_timeout=60)
+                        no_command, source_timeout=60)
     assert res["incomplete"] == {"desktop": "stopped after its time budget of 60 s"}
     assert "desktop: stopped after its time budget of 60 s: records from this source are incomplete" in res["warnings"]
     assert res["records"]["desktop"] == []
@@ -97,7 +100,7 @@ def test_the_real_clock_stops_a_slow_source(tmp_path, monkeypatch):
 
     monkeypatch.setattr(_collect_linux, "list_desktop", slow_desktop)
     start = time.monotonic()
-    res = collect_linux(str(root), {"desktop": {"names": ["wechat.desktop"]}}, NO_COMMAND, source_timeout=1)
+    res = collect_linux(str(root), {"desktop": {"names": ["wechat.desktop"]}}, no_command, source_timeout=1)
     assert time.monotonic() - start < 10
     assert res["incomplete"] == {"desktop": "stopped after its time budget of 1 s"}
 
@@ -105,7 +108,7 @@ def test_the_real_clock_stops_a_slow_source(tmp_path, monkeypatch):
 def test_zero_means_no_budget(tmp_path, clock):
     root = tree(tmp_path)
     clock.now = 10 ** 9
-    res = collect_linux(str(root), {"dpkg": {"names": ["wechat"]}}, NO_COMMAND, source_timeout=0)
+    res = collect_linux(str(root), {"dpkg": {"names": ["wechat"]}}, no_command, source_timeout=0)
     assert res["incomplete"] == {}
 
 
@@ -123,7 +126,7 @@ def test_a_parser_of_a_huge_status_file_checks_the_budget(tmp_path, clock, monke
         return real_check(self)
 
     monkeypatch.setattr(Budget, "check", check)
-    res = collect_linux(str(root), {"dpkg": {"names": ["wechat"]}}, NO_COMMAND)
+    res = collect_linux(str(root), {"dpkg": {"names": ["wechat"]}}, no_command)
     assert res["incomplete"] == {"dpkg": "stopped after its time budget of 60 s"}
     assert res["records"]["dpkg"] == []
 
@@ -160,7 +163,7 @@ def test_a_listing_cut_at_its_cap_makes_the_source_incomplete(tmp_path, monkeypa
         real_init(self, root, 10, budget)
 
     monkeypatch.setattr(_rootfs.RootFS, "__init__", small)
-    res = collect_linux(str(root), {"desktop": {"names": ["wechat.desktop"]}}, NO_COMMAND)
+    res = collect_linux(str(root), {"desktop": {"names": ["wechat.desktop"]}}, no_command)
     assert res["incomplete"] == {
         "desktop": "/usr/share/applications has more than 10 entries: only the first 10 were examined "
                    "(desktop entries)"}
@@ -276,7 +279,7 @@ def test_hidepid_without_cap_sys_ptrace_makes_the_process_source_incomplete(proc
 def test_the_linux_collector_reports_the_process_source(tmp_path, proc_tree):
     p, denied = proc_tree
     denied.add("4242")
-    res = collect_linux("/", {"process": {"names": ["wechat"]}}, NO_COMMAND, sources=["process"], proc_dir=str(p))
+    res = collect_linux("/", {"process": {"names": ["wechat"]}}, no_command, sources=["process"], proc_dir=str(p))
     assert sorted(res["incomplete"]) == ["process"]
     assert "wechat (pid 4242)" in res["incomplete"]["process"]
 
@@ -373,8 +376,8 @@ def test_a_remediation_verified_by_an_incomplete_scan_is_not_remediated():
         seen.append(module_name)
         if module_name == "govsec.banned_software.collect":
             first = seen.count(module_name) == 1
-            result = collector_result(records if first else {}, {} if first else {"dpkg": "stopped after its time "
-                                                                                         "budget of 60 s"})
+            after = {"dpkg": "stopped after its time budget of 60 s"}
+            result = collector_result(records if first else {}, {} if first else after)
             result["tools"] = {"dpkg": "/usr/bin/dpkg"}
             return result
         steps = module_args["steps"]
