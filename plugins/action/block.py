@@ -34,6 +34,7 @@ ARGUMENT_SPEC = dict(
     users=dict(type="list", elements="str"),
     step_timeout=dict(type="int", default=900),
     lock_timeout=dict(type="int", default=300),
+    source_timeout=dict(type="int", default=60),
 )
 ARGUMENT_SPEC.update((k, v) for k, v in BLOCK_SPEC.items() if k != "prevent_reinstall")
 

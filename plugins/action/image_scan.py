@@ -23,6 +23,7 @@ ARGUMENT_SPEC = dict(
     root=dict(type="path", required=True),
     os=dict(type="str", choices=OS_CHOICES, default="auto"),
     users=dict(type="list", elements="str"),
+    source_timeout=dict(type="int", default=60),
 )
 
 
@@ -99,5 +100,8 @@ class ActionModule(SelectionAction):
                   "examined": facts["counts"]}
         result.update(changed=False, findings=findings, status=facts["status"], os=image_os,
                       warnings=warnings, counts=counts, root=facts["root"], scanned_at=facts["scanned_at"],
-                      catalog_version=facts["catalog_version"], available=facts["available"], plan=plan)
+                      catalog_version=facts["catalog_version"], available=facts["available"], plan=plan,
+                      incomplete=facts["incomplete"])
+        if facts.get("error"):
+            result["error"] = facts["error"]
         return result

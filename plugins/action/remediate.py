@@ -21,7 +21,8 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_block
     BLOCK_SPEC, BlockError, HostBlocks, check_block_args,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_execute import execute_plan
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, now_utc, scan_host
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import (
+    ScanFailed, final_status, now_utc, scan_host)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import (
     VARIABLE_OPTIONS, SelectionAction,
 )
@@ -42,6 +43,7 @@ ARGUMENT_SPEC = dict(
     uninstall_secrets=dict(type="dict", default={}, no_log=True),
     lock_timeout=dict(type="int", default=300),
     step_timeout=dict(type="int", default=900),
+    source_timeout=dict(type="int", default=60),
 )
 ARGUMENT_SPEC.update(BLOCK_SPEC)   # prevent_reinstall, prevent_reinstall_entries, applocker_enforcement
 PLAN_OPTIONS = ("data_policy", "data_policies", "purge_packages", "remove_leftovers", "max_removals",
@@ -137,7 +139,7 @@ class ActionModule(SelectionAction):
         if self._task.check_mode or not steps:
             judge_outcomes(findings, plan, [], None if self._task.check_mode else set(f["key"] for f in findings))
             remediation["checked_only"] = bool(self._task.check_mode)
-            return self._finish(result, facts, remediation, changed, host, blocks)
+            return self._finish(result, facts, remediation, changed, host, blocks, entries, facts)
 
         # Secret values go to the executor only (a no_log option there); the plan names them.
         step_results, error = execute_plan(self._execute_module, task_vars, facts["os"], steps, run_id, collected,
@@ -181,9 +183,10 @@ class ActionModule(SelectionAction):
                     finding["outcome"] = "failed"
                     finding["outcome_detail"] = "found by the verification scan only"
                 findings.append(finding)
-        return self._finish(result, facts, remediation, changed, host, blocks)
+        return self._finish(result, facts, remediation, changed, host, blocks, entries, after)
 
-    def _finish(self, result, facts, remediation, changed, host, blocks):
+    def _finish(self, result, facts, remediation, changed, host, blocks, entries, final_scan):
+        """``final_scan``: the scan that decides the host's state (the verification scan after a real run)."""
         findings = facts["findings"]
         counts = {}
         for finding in findings:
@@ -196,9 +199,16 @@ class ActionModule(SelectionAction):
             status = "non_compliant"
         else:
             status = "non_compliant" if remaining else "remediated"
+        # A source that could hold a banned product, read only in part: the host's state is unknown.
+        status, error = final_status(status, entries, facts["os"], final_scan.get("incomplete") or {})
         remediation["outcomes"] = counts
         remediation["finished_at"] = now_utc()
-        facts = dict(facts, status=status, remediation=remediation, blocks=blocks.result())
+        facts = dict(facts, status=status, remediation=remediation, blocks=blocks.result(),
+                     incomplete=final_scan.get("incomplete") or {})
+        facts.pop("error", None)
+        if error:
+            facts["error"] = error
+            result["error"] = error
         for warning in facts["warnings"]:
             display.warning("%s: %s" % (host, warning))
         for item in blocks.failed_items():
@@ -206,7 +216,7 @@ class ActionModule(SelectionAction):
                             % (host, item["mechanism"], item["target"], item.get("detail")))
         result.update(changed=changed, status=status, findings=findings, remediation=remediation,
                       blocks=facts["blocks"], reboot_required=remediation["reboot_required"],
-                      ansible_facts={"banned_software": facts})
+                      incomplete=facts["incomplete"], ansible_facts={"banned_software": facts})
         plan = remediation["plan"]
         if "machine" in (plan.get("tripped_scopes") or []):
             # Circuit breaker (docs/design.md, "Safety"): nothing machine-wide is removed and the host fails.

@@ -25,6 +25,7 @@ ARGUMENT_SPEC = dict(
     users=dict(type="list", elements="str"),
     root=dict(type="path"),
     record_failures=dict(type="bool", default=False),
+    source_timeout=dict(type="int", default=60),
 )
 # The host result (banned_software_host_report) is the facts' keys at the top level of the task result,
 # except "warnings": Ansible reserves that key for the task's own warnings (it is "scan_warnings" here).
@@ -61,4 +62,7 @@ class ActionModule(SelectionAction):
             display.warning("%s: %s" % (task_vars.get("inventory_hostname", "host"), warning))
         result.update((k, v) for k, v in facts.items() if k not in RESERVED)
         result.update(changed=False, scan_warnings=facts["warnings"], ansible_facts={"banned_software": facts})
+        if facts["status"] == "failed" and not args["record_failures"]:
+            # Sources that could hold a banned product were read only in part (facts "incomplete").
+            result.update(failed=True, msg=facts["error"])
         return result

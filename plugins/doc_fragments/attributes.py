@@ -67,8 +67,8 @@ notes:
     option's name when that variable is defined (the variables of this collection's roles, for example
     C(banned_software_policies) for O(policies)); an option set in the task always wins. This holds for the
     selection options above and, where the module has them, C(sources), C(users) and the remediation and
-    blocking options (not C(state), C(root), C(record_failures), nor the export's C(dest), C(applocker_mode) and
-    C(appx_publishers)). An empty C(banned_software_sources),
+    blocking options and C(source_timeout) (not C(state), C(root), C(record_failures), nor the export's C(dest),
+    C(applocker_mode) and C(appx_publishers)). An empty C(banned_software_sources),
     C(banned_software_users), C(banned_software_data_policy), C(banned_software_quarantine_dir) or
     C(banned_software_archive_dir) leaves the option unset.
 """
@@ -83,6 +83,22 @@ options:
     type: list
     elements: raw
     default: []
+"""
+
+    # The collector's per-source budget (the actions that scan a host or an image).
+    SOURCE_TIMEOUT = r"""
+options:
+  source_timeout:
+    description:
+      - Seconds each source of the POSIX collector (dpkg, rpm, flatpak, desktop entries, processes, registry hives
+        of an image, ...) may take (O(govsec.banned_software.collect#module:source_timeout)); V(0) means no limit.
+        A source that runs out, or that is read only in part, is reported in C(incomplete) with a warning.
+      - A host with no finding that is not exempt is then V(failed) (compliance unknown, C(error) names the
+        sources), never V(compliant), when an enabled catalog entry has signatures for an incomplete source on its
+        platform (docs/design.md, "Host status").
+      - Not sent to the Windows collector (C(win_collect)).
+    type: int
+    default: 60
 """
 
     # Options of the reinstall blocks (remediate and block actions; docs/blocking.md).

@@ -3,11 +3,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Linux collector: one call gathers the records the query asks for (docs/design.md, Records).
 
-``collect_linux(root, query, run_command, users=None, sources=None)`` returns::
+``collect_linux(root, query, run_command, users=None, sources=None, source_timeout=60)`` returns::
 
     {"os": "linux", "root": "/", "collector_version": "1",
      "available": {"dpkg": bool, "rpm": bool, "flatpak": bool, "snap": bool, "systemd": bool,
                    "sysv": bool, "proc": bool},
+     "incomplete": {"process": "..."},  # sources read only in part, with the first reason
      "counts": {"dpkg": 812, ...},   # items examined per source, matching or not
      "users": [{"name", "uid", "gid", "home"}],
      "records": {"dpkg": [...], ...},  # one key per source examined; only records passing the query
@@ -20,6 +21,12 @@ paths) and, if ``sources`` is given, when it is listed there. A source that fail
 never stops the others. ``available`` says, for the sources examined, whether each package system /
 service manager / procfs exists and was read (keys: dpkg, rpm, flatpak, snap, systemd and sysv for
 ``service``, proc for ``process``); a source that was not examined has no key.
+
+Each source runs on a wall-clock budget of ``source_timeout`` seconds (0: none; ``_collect_budget.py``).
+``incomplete`` names the sources read only in part and why: the budget ran out, a listing was cut at
+its cap, something that exists could not be read, processes that could be banned could not be examined
+(``_procfs.py``), or the source's lister failed. The pseudo-source ``ownership`` is the package ownership
+below, on its own budget.
 
 ``data`` and ``leftover`` are pseudo-sources for remediation (``{"data": {"paths": [...]}}``, same
 grammar as ``file``): collected exactly like ``file`` and never used to find products.
@@ -46,8 +53,10 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect_budget import (
+    DEFAULT_SOURCE_TIMEOUT, Budget, SourceTimeout)
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_loop import (
-    PATH_SOURCES, guarded, list_path_source, not_examined_offline, source_query, wanted_sources,
+    PATH_SOURCES, guarded, list_path_source, not_examined_offline, source_query, timed_runner, wanted_sources,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_sources import LINUX_SOURCES
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS, find_executables
@@ -131,9 +140,10 @@ def add_owners(fs, records, run_command, rpm_bin=None, rpm_ok=False):
 
 
 def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="/proc", rpm_bin=None,
-                  block_state=False):
+                  block_state=False, source_timeout=DEFAULT_SOURCE_TIMEOUT):
     """Collect the records ``query`` asks for under ``root``; see the module docstring."""
-    fs = RootFS(root)
+    fs = RootFS(root, budget=Budget(source_timeout))
+    timed = timed_runner(fs, run_command)
     q = query if isinstance(query, CompiledQuery) else compile_query(query)
     wanted, unknown = wanted_sources(q, SOURCES, sources)
     warnings = list(q.warnings) + unknown
@@ -151,7 +161,7 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
             ok, recs, n = guarded(fs, source, list_dpkg, fs, sq)
             available["dpkg"] = ok
         elif source == "rpm":
-            ok, recs, n = guarded(fs, source, list_rpm, fs, sq, run_command, rpm_bin)
+            ok, recs, n = guarded(fs, source, list_rpm, fs, sq, timed, rpm_bin)
             available["rpm"] = ok
         elif source == "flatpak":
             ok, recs, n = guarded(fs, source, list_flatpak, fs, sq, selected)
@@ -174,18 +184,25 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
             n += n2
         else:  # process
             if fs.live:
-                ok, recs, n = guarded(fs, source, list_processes, q, uid_names(entries), proc_dir, fs.warnings)
+                ok, recs, n = guarded(fs, source, list_processes, q, uid_names(entries), proc_dir, fs.warnings,
+                                      fs.budget)
             else:
                 ok, recs, n = not_examined_offline(fs, source)
             available["proc"] = ok
         records[source] = recs
         counts[source] = n
 
+    fs.budget.begin("ownership")
     try:
-        add_owners(fs, records, run_command, rpm_bin, available.get("rpm", False))
+        add_owners(fs, records, timed, rpm_bin, available.get("rpm", False))
+    except SourceTimeout:
+        fs.warnings.append("package ownership: %s: owners are incomplete" % fs.budget.incomplete["ownership"])
     except Exception as exc:  # ownership is extra information, never a reason to lose the records
-        fs.warnings.append("package ownership: collector error, owners are incomplete: %s: %s"
-                           % (type(exc).__name__, exc))
+        msg = "package ownership: collector error, owners are incomplete: %s: %s" % (type(exc).__name__, exc)
+        fs.warnings.append(msg)
+        fs.budget.partial(msg)
+    finally:
+        fs.budget.end()
     blocks = None
     if block_state:
         # Imported only when asked for: the audit never needs it, and each import costs every scanned
@@ -200,6 +217,7 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
         "root": fs.root,
         "collector_version": COLLECTOR_VERSION,
         "available": available,
+        "incomplete": dict(fs.budget.incomplete),
         "counts": counts,
         "users": [{"name": u["name"], "uid": u["uid"], "gid": u["gid"], "home": u["home"]} for u in selected],
         "records": records,

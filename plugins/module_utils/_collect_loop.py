@@ -4,17 +4,24 @@
 """PRIVATE: the parts of the per-source loop that the Linux and macOS collectors share.
 
 Each collector keeps its own dispatch (its sources and listers differ); these helpers give both the same
-source selection, the same guard (one failing source never stops the others), the same file-like sources
-(``file``, ``data``, ``leftover``) and the same answer for processes on an image.
+source selection, the same guard (one failing source never stops the others, each source runs on its own
+time budget: ``_collect_budget.py``), the same file-like sources (``file``, ``data``, ``leftover``) and the
+same answer for processes on an image.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect_budget import (
+    SourceTimeout, timed_command)
 from ansible_collections.govsec.banned_software.plugins.module_utils._linux_files import list_files
+from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import find_executables
 
 PATH_SOURCES = ("file", "data", "leftover")
+# coreutils timeout bounds the commands a source runs; only from directories no user can write
+# (a Homebrew prefix on a Mac belongs to a user: never run its programs as root).
+TIMEOUT_DIRS = ("/usr/bin", "/bin")
 
 
 class _Never:
@@ -40,13 +47,35 @@ def source_query(q, source):
 
 
 def guarded(fs, source, func, *args):
-    """``func(*args)`` -> ``(available, records, examined)``; an exception becomes a warning and no records."""
+    """``func(*args)`` -> ``(available, records, examined)``, on the source's time budget.
+
+    An exception, or the budget running out, becomes a warning, no records, and the source incomplete.
+    """
+    fs.budget.begin(source)
     try:
         return func(*args)
-    except Exception as exc:  # pylint: disable=broad-except  # one source must never stop the others
-        fs.warnings.append("%s: collector error, records from this source are incomplete: %s: %s"
-                           % (source, type(exc).__name__, exc))
+    except SourceTimeout:
+        _warn_once(fs, "%s: %s: records from this source are incomplete"
+                   % (source, fs.budget.incomplete.get(source, "stopped after its time budget")))
         return False, [], 0
+    except Exception as exc:  # pylint: disable=broad-except  # one source must never stop the others
+        msg = ("%s: collector error, records from this source are incomplete: %s: %s"
+               % (source, type(exc).__name__, exc))
+        fs.warnings.append(msg)
+        fs.budget.partial(msg, source)
+        return False, [], 0
+    finally:
+        fs.budget.end()
+
+
+def _warn_once(fs, msg):
+    if msg not in fs.warnings:
+        fs.warnings.append(msg)
+
+
+def timed_runner(fs, run_command):
+    """``run_command`` bounded by the current source's budget (``timeout`` from ``TIMEOUT_DIRS`` when present)."""
+    return timed_command(run_command, fs.budget, find_executables(["timeout"], TIMEOUT_DIRS).get("timeout"))
 
 
 def list_path_source(fs, q, source, users):

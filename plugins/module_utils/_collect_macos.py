@@ -3,12 +3,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The macOS collector: one call gathers the records the query asks for (docs/design.md, Records).
 
-``collect_macos(root, query, run_command, users=None, sources=None)`` scans a running Mac
+``collect_macos(root, query, run_command, users=None, sources=None, source_timeout=60)`` scans a running Mac
 (``root == "/"``) or a macOS system volume mounted at ``root`` and returns::
 
     {"os": "macos", "root": "/", "collector_version": "1", "os_version": "14.5",
      "available": {"applications": bool, "receipts": bool, "launchd": bool, "homebrew": bool,
                    "sysext_db": bool, "ps": bool},   # only for the sources examined
+     "incomplete": {"bundle": "..."},                 # sources read only in part (as on Linux)
      "counts": {"bundle": 143, ...},                  # items examined per source, matching or not
      "users": [{"name", "uid", "gid", "home"}],       # uid/gid absent when unknown
      "records": {"bundle": [...], ...},               # only records passing the query
@@ -19,7 +20,13 @@
 Every file is read through ``RootFS`` (chroot semantics for symbolic links, size caps, bounded
 listings), so a hostile image cannot make this code read outside ``root``. Property lists are
 parsed with ``plistlib`` (XML and binary), at most ``MAX_PLIST_BYTES`` each (``MAX_DSLOCAL_BYTES``
-for user records); XML with entity declarations, oversized and malformed plists are warnings.
+for user records); XML with entity declarations, UTF-16 XML, integers of more than
+``MAX_INTEGER_DIGITS`` digits (Python's int() of a long decimal text is quadratic before 3.11),
+oversized and malformed plists are warnings, an oversized one also makes its source incomplete
+(it may hide an identifier). Lists read from a plist are cut at ``MAX_PLIST_ITEMS`` items (the source is
+then incomplete). Each source runs on a time budget, as on Linux (``_collect_budget.py``); ``ps`` and
+``codesign`` are not interrupted (macOS has no ``timeout`` in a system directory), the budget is
+checked between them.
 
 Users: the directories ``/Users/*`` (not ``Shared``, ``Guest``, ``Deleted Users`` or hidden names)
 plus ``root`` (home ``/var/root``, uid 0, gid 0). Name, uid and gid come from the local directory
@@ -36,7 +43,8 @@ Sources (``scope`` is ``machine`` or ``user:<name>``):
   Apple silicon: ``WrappedBundle/Info.plist``, ``wrapped: true``), ``version`` =
   ``CFBundleShortVersionString`` (else ``CFBundleVersion``), ``display_name`` (``CFBundleDisplayName``
   else ``CFBundleName``), ``path``. Live scans only, and only for bundles that passed the pre-filter:
-  ``team_id`` from ``codesign -dv --verbose=2 <app>`` (``TeamIdentifier=``).
+  ``team_id`` from ``codesign -dv --verbose=2 <app>`` (``TeamIdentifier=``); codesign is not run on a
+  bundle whose Info.plist, main executable or resource seal is not a regular file (``codesign_blocker``).
 * ``pkg-receipt``: ``/var/db/receipts/*.plist`` (``name`` = ``PackageIdentifier``, else the file name
   without ``.plist``; ``version`` = ``PackageVersion``; ``install_prefix`` = ``InstallPrefixPath``),
   ``*.bom`` there without a ``.plist`` twin (``name`` from the file name), and the legacy
@@ -73,6 +81,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import codecs
 import os
 import plistlib
 import re
@@ -80,12 +89,14 @@ import stat
 
 from urllib.parse import unquote
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect_budget import (
+    DEFAULT_SOURCE_TIMEOUT, Budget)
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_loop import (
-    PATH_SOURCES, guarded, list_path_source, not_examined_offline, source_query, wanted_sources,
+    PATH_SOURCES, guarded, list_path_source, not_examined_offline, source_query, timed_runner, wanted_sources,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect_sources import MACOS_SOURCES
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import (
-    RootFS, find_executables, quote, safe_text, vjoin,
+    RootFS, file_kind, find_executables, quote, safe_text, vjoin,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import CompiledQuery, compile_query
 from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import read_local_fact
@@ -100,6 +111,8 @@ SOURCES = MACOS_SOURCES
 MAX_PLIST_BYTES = 4 * 1024 * 1024
 MAX_DSLOCAL_BYTES = 8 * 1024 * 1024
 MAX_TEXT = 4096
+MAX_INTEGER_DIGITS = 64
+MAX_PLIST_ITEMS = 10000
 ENV = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
 
 SYSTEM_VERSION = "/System/Library/CoreServices/SystemVersion.plist"
@@ -122,8 +135,9 @@ TOOLS = ("launchctl", "pkgutil", "osascript", "systemextensionsctl", "profiles",
 TOOL_DIRS = ("/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin", "/opt/homebrew/bin")
 BREW_DIRS = ("/opt/homebrew/bin", "/usr/local/bin")
 _TEAM_RE = re.compile(r"^TeamIdentifier=([A-Z0-9]{10})$", re.MULTILINE)
-_PS_RE = re.compile(r"^\s*(\d+)\s+(\d+)\s+(.+?)\s*$")
 _NUM_RE = re.compile(r"(\d+)")
+# Linear: the digits are counted up to a fixed bound, never backtracked over.
+_BIG_INTEGER = re.compile(br"<integer>[ \t\r\n]*[-+]?[0-9]{%d}" % (MAX_INTEGER_DIGITS + 1))
 
 
 def _text(value):
@@ -172,11 +186,22 @@ def read_plist(fs, vpath, shown=None, what=None, max_bytes=MAX_PLIST_BYTES):
                 fs.warnings.append("%s is not a readable regular file inside root: not read%s" % (shown, suffix))
         return None
     if truncated:
-        fs.warnings.append("%s is larger than %d bytes: not read%s" % (shown, max_bytes, suffix))
+        msg = "%s is larger than %d bytes: not read%s" % (shown, max_bytes, suffix)
+        fs.warnings.append(msg)
+        fs.budget.partial(msg)
         return None
-    if not data.startswith(b"bplist") and b"<!ENTITY" in data:
-        fs.warnings.append("%s declares XML entities: not read%s" % (shown, suffix))
-        return None
+    if not data.startswith(b"bplist"):
+        if data.startswith((codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE)):
+            # UTF-16 XML: plistlib reads it, but the checks below are for UTF-8 (Apple writes UTF-8).
+            fs.warnings.append("%s is not a UTF-8 property list: not read%s" % (shown, suffix))
+            return None
+        if b"<!ENTITY" in data:
+            fs.warnings.append("%s declares XML entities: not read%s" % (shown, suffix))
+            return None
+        if _BIG_INTEGER.search(data):
+            fs.warnings.append("%s has an integer of more than %d digits: not read%s"
+                               % (shown, MAX_INTEGER_DIGITS, suffix))
+            return None
     try:
         return plistlib.loads(data)
     except Exception as exc:  # pylint: disable=broad-except  # any parser error: the file is malformed
@@ -288,6 +313,23 @@ def team_id(fs, vpath, run_command):
     return found.group(1) if found else None
 
 
+def codesign_blocker(fs, vapp, info):
+    """Why ``codesign`` must not read the bundle ``vapp``, or None.
+
+    codesign opens the bundle's Info.plist, main executable and resource seal by name: when one of them is a
+    FIFO, device or socket (a user's bundle), it would block or run a driver, and nothing interrupts it on macOS.
+    """
+    exe = info.get("CFBundleExecutable") if isinstance(info, dict) else None
+    parts = ["Contents/Info.plist", "Contents/_CodeSignature/CodeResources"]
+    if isinstance(exe, str) and exe and "/" not in exe and exe not in (".", ".."):
+        parts.append("Contents/MacOS/" + exe)
+    for rel in parts:
+        st = fs.stat(vjoin(vapp, rel))
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            return "%s is not a regular file (%s)" % (rel, file_kind(st.st_mode))
+    return None
+
+
 # -- bundles -----------------------------------------------------------------------------------
 def _info_plist(fs, vapp, shown_app):
     """``(info, wrapped)``: the bundle's Info.plist (macOS layout, or an iOS app's wrapped bundle)."""
@@ -331,7 +373,12 @@ def bundle_record(fs, vapp, shown_app, scope, query, counter, run_command, live,
     if st_link is not None and stat.S_ISLNK(st_link.st_mode):
         rec["link"] = True
     if live:
-        tid = team_id(fs, vapp, run_command)
+        blocker = codesign_blocker(fs, vapp, info)
+        tid = None
+        if blocker:
+            fs.warnings.append("%s: %s: codesign not run (team_id unknown)" % (quote(shown_app), blocker))
+        else:
+            tid = team_id(fs, vapp, run_command)
         if tid:
             rec["team_id"] = tid
     return rec
@@ -516,7 +563,13 @@ def _sysext_db(fs, data, query, records):
         fs.warnings.append("%s has no extensions list: system extensions are incomplete" % SYSEXT_DB)
         return 0
     examined = 0
-    for ext in exts:
+    if len(exts) > MAX_PLIST_ITEMS:
+        msg = ("%s lists more than %d extensions: only the first %d were examined"
+               % (SYSEXT_DB, MAX_PLIST_ITEMS, MAX_PLIST_ITEMS))
+        fs.warnings.append(msg)
+        fs.budget.partial(msg)
+    for ext in exts[:MAX_PLIST_ITEMS]:
+        fs.tick()
         if not isinstance(ext, dict):
             continue
         ident = ext.get("identifier")
@@ -583,6 +636,18 @@ def _uid_name(uid, users):
     return None
 
 
+def parse_ps_line(line):
+    """``(pid, uid, comm)`` of one ``ps -axo pid=,uid=,comm=`` line, or None (split, not a regular
+    expression: a path full of spaces costs one pass)."""
+    parts = line.split(None, 2)
+    if len(parts) != 3 or not parts[0].isdecimal() or not parts[1].isdecimal():
+        return None
+    comm = parts[2].rstrip()
+    if not comm:
+        return None
+    return int(parts[0]), int(parts[1]), comm
+
+
 def list_processes(fs, query, run_command, users):
     """Return ``(available, records, examined)`` from ``ps`` (live scans only)."""
     try:
@@ -598,11 +663,11 @@ def list_processes(fs, query, run_command, users):
     order = []
     examined = 0
     for line in (out or "").splitlines():
-        m = _PS_RE.match(line)
-        if not m:
+        parsed = parse_ps_line(line)
+        if parsed is None:
             continue
         examined += 1
-        pid, uid, comm = int(m.group(1)), int(m.group(2)), m.group(3)
+        pid, uid, comm = parsed
         name = comm.rsplit("/", 1)[-1] or comm
         exe = comm if comm.startswith("/") else None
         if not query.match_process(name, comm, exe):
@@ -637,13 +702,15 @@ def os_version(fs):
     return _text(data.get("ProductVersion")) if isinstance(data, dict) else None
 
 
-def collect_macos(root, query, run_command, users=None, sources=None, live=None):
+def collect_macos(root, query, run_command, users=None, sources=None, live=None,
+                  source_timeout=DEFAULT_SOURCE_TIMEOUT):
     """Collect the records ``query`` asks for under ``root``; see the module docstring.
 
     ``live`` (default: ``root == "/"``) says whether ``root`` is the running system: only then are
     processes listed, code signatures read with codesign and tools looked up.
     """
-    fs = RootFS(root)
+    fs = RootFS(root, budget=Budget(source_timeout))
+    run_command = timed_runner(fs, run_command)
     live = fs.live if live is None else bool(live)
     q = query if isinstance(query, CompiledQuery) else compile_query(query)
     wanted, unknown = wanted_sources(q, SOURCES, sources)
@@ -690,6 +757,7 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None)
         "root": fs.root,
         "collector_version": COLLECTOR_VERSION,
         "available": available,
+        "incomplete": dict(fs.budget.incomplete),
         "counts": counts,
         "users": [dict((k, u[k]) for k in ("name", "uid", "gid", "home") if k in u) for u in selected],
         "records": records,

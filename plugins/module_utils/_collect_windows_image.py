@@ -46,6 +46,13 @@ is refused, so a hostile image cannot make this code read outside ``root``. A hi
 parsed (truncated, corrupt) becomes a warning and the sources it feeds are incomplete; it never
 stops the scan.
 
+Bounds: hives of at most ``MAX_HIVE_BYTES``; at most ``MAX_SUBKEYS`` subkeys and ``MAX_VALUES`` values
+are read per key; each source runs on a time budget checked at every key (``_collect_budget.py``;
+regipy is not interrupted inside one call). ``incomplete`` (``{source: first reason}``, next to
+``available``) names the sources read only in part: a hive they need that could not be read or parsed,
+a key cut at its cap, the budget running out, a collector error. A hive that was not cleanly written
+(transaction logs not applied) is a warning only: offline images of running systems often are.
+
 Hives are parsed with regipy (PyPI). Transaction logs (``.LOG1``/``.LOG2``) are not applied: a hive
 whose sequence numbers differ (not cleanly written) is read as it is, with a warning.
 """
@@ -55,14 +62,18 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
+import itertools
 import os
 import re
 import stat
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect_budget import (
+    DEFAULT_SOURCE_TIMEOUT, Budget, SourceTimeout)
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import CompiledQuery, compile_query
 from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import (
     WINDOWS_FACT, WINDOWS_IMAGE_FACT, read_local_fact)
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS, quote, safe_text
+from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import (
+    NotRegularFile, RootFS, quote, safe_text)
 
 try:
     from regipy.registry import RegistryHive
@@ -80,6 +91,7 @@ PATH_SOURCES = ("file", "data", "leftover")
 MAX_HIVE_BYTES = 1024 * 1024 * 1024
 MAX_TEXT = 4096
 MAX_SUBKEYS = 100000
+MAX_VALUES = 4096
 
 SOFTWARE_HIVE = "/Windows/System32/config/SOFTWARE"
 SYSTEM_HIVE = "/Windows/System32/config/SYSTEM"
@@ -184,10 +196,16 @@ def _dword(value):
 
 class Hive(object):
     """One registry hive file read with regipy; every method returns plain data and never raises
-    for a missing key (``None``); parse errors propagate as exceptions for the caller to report."""
+    for a missing key (``None``); parse errors propagate as exceptions for the caller to report.
 
-    def __init__(self, hive):
+    ``budget`` (the collector's ``Budget``) is checked at every subkey and value list and told when a key
+    is cut at ``MAX_SUBKEYS`` or ``MAX_VALUES``; ``warnings`` gets a line for each cut key."""
+
+    def __init__(self, hive, budget=None, warnings=None, label="hive"):
         self.hive = hive
+        self.budget = budget if budget is not None else Budget()
+        self.warnings = warnings if warnings is not None else []
+        self.label = label
         header = hive.header
         self.dirty = header.primary_sequence_num != header.secondary_sequence_num
 
@@ -203,24 +221,35 @@ class Hive(object):
                 return None
         return key
 
-    @staticmethod
-    def subkeys(key):
+    def _cut(self, key, limit, what):
+        msg = ("registry hive %s: key %s has more than %d %s: only the first %d were read"
+               % (quote(self.label), quote(getattr(key, "name", "?")), limit, what, limit))
+        if msg not in self.warnings:
+            self.warnings.append(msg)
+        self.budget.partial(msg)
+
+    def subkeys(self, key):
         out = []
         if key is None or not key.subkey_count:
             return out
         for sub in key.iter_subkeys():
-            out.append(sub)
+            self.budget.check()
             if len(out) >= MAX_SUBKEYS:
+                self._cut(key, MAX_SUBKEYS, "subkeys")
                 break
+            out.append(sub)
         return out
 
-    @staticmethod
-    def values(key):
+    def values(self, key):
         """``{name.casefold(): (name, value)}`` of a key (the first of equal names wins)."""
         out = {}
         if key is None or not key.values_count:
             return out
-        for value in list(key.iter_values(as_json=False, trim_values=False)):
+        self.budget.check()
+        values = list(itertools.islice(key.iter_values(as_json=False, trim_values=False), MAX_VALUES + 1))
+        if len(values) > MAX_VALUES:
+            self._cut(key, MAX_VALUES, "values")
+        for value in values[:MAX_VALUES]:
             name = value.name if isinstance(value.name, str) else ""
             out.setdefault(name.casefold(), (name, value.value))
         return out
@@ -229,41 +258,45 @@ class Hive(object):
         return self.values(self.key(path)).get(name.casefold(), (None, None))[1]
 
 
+def _hive_problem(fs, warnings, msg):
+    """A hive the current source needs could not be used: a warning, and the source is incomplete."""
+    warnings.append(msg)
+    fs.budget.partial(msg)
+
+
 def open_hive(fs, vpath, what, warnings):
     """Open the hive file at the (already case-resolved) virtual path, inside root; None on failure."""
     try:
-        rpath = fs.resolve(vpath)
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(fs.real(rpath), flags)
+        fd = fs.open_regular(vpath)
+    except NotRegularFile:
+        _hive_problem(fs, warnings, "registry hive %s is not a regular file (%s are incomplete)" % (quote(vpath), what))
+        return None
     except OSError as exc:
-        warnings.append("cannot read the registry hive %s: %s (%s are incomplete)"
-                        % (quote(vpath), safe_text(exc.strerror or str(exc)), what))
+        _hive_problem(fs, warnings, "cannot read the registry hive %s: %s (%s are incomplete)"
+                      % (quote(vpath), safe_text(exc.strerror or str(exc)), what))
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            warnings.append("registry hive %s is not a regular file (%s are incomplete)" % (quote(vpath), what))
-            return None
         if st.st_size > MAX_HIVE_BYTES:
-            warnings.append("registry hive %s is larger than %d bytes, not read (%s are incomplete)"
-                            % (quote(vpath), MAX_HIVE_BYTES, what))
+            _hive_problem(fs, warnings, "registry hive %s is larger than %d bytes, not read (%s are incomplete)"
+                          % (quote(vpath), MAX_HIVE_BYTES, what))
             return None
         if st.st_size < 8192:
-            warnings.append("registry hive %s is truncated (%d bytes) (%s are incomplete)"
-                            % (quote(vpath), st.st_size, what))
+            _hive_problem(fs, warnings, "registry hive %s is truncated (%d bytes) (%s are incomplete)"
+                          % (quote(vpath), st.st_size, what))
             return None
         # regipy opens a path: hand it this very file (already checked: regular, inside root, not a
         # link), not the name, which the image could swap in between.
         try:
-            hive = Hive(RegistryHive("/dev/fd/%d" % fd))
+            hive = Hive(RegistryHive("/dev/fd/%d" % fd), fs.budget, warnings, vpath)
         except Exception as exc:  # pylint: disable=broad-except
-            warnings.append("cannot parse the registry hive %s: %s: %s (%s are incomplete)"
-                            % (quote(vpath), type(exc).__name__, safe_text(str(exc))[:200], what))
+            _hive_problem(fs, warnings, "cannot parse the registry hive %s: %s: %s (%s are incomplete)"
+                          % (quote(vpath), type(exc).__name__, safe_text(str(exc))[:200], what))
             return None
         size = hive.hive.header.hive_bins_data_size
         if 4096 + size > st.st_size:
-            warnings.append("registry hive %s is truncated: %d bytes of hive bins announced, %d present "
-                            "(%s are incomplete)" % (quote(vpath), size, st.st_size - 4096, what))
+            _hive_problem(fs, warnings, "registry hive %s is truncated: %d bytes of hive bins announced, %d present "
+                          "(%s are incomplete)" % (quote(vpath), size, st.st_size - 4096, what))
             return None
         if hive.dirty:
             warnings.append("registry hive %s was not cleanly written (its transaction logs are not applied): "
@@ -326,10 +359,10 @@ def _expand(value, env):
 
 class Collector(object):
 
-    def __init__(self, root, query, users=None, sources=None):
+    def __init__(self, root, query, users=None, sources=None, source_timeout=DEFAULT_SOURCE_TIMEOUT):
         if not HAS_REGIPY:
             raise MissingLibrary(missing_library_message())
-        self.fs = RootFS(root)
+        self.fs = RootFS(root, budget=Budget(source_timeout))
         self.q = query if isinstance(query, CompiledQuery) else compile_query(query)
         self.only_users = None if users is None else set(u.casefold() for u in users if isinstance(u, str))
         self.warnings = list(self.q.warnings)
@@ -388,7 +421,7 @@ class Collector(object):
         out = []
         seen = set()
         key = software.key(PROFILE_LIST) if software is not None else None
-        for sub in Hive.subkeys(key):
+        for sub in software.subkeys(key) if software is not None else ():
             sid = sub.name
             if not USER_SID_RE.match(sid):
                 continue
@@ -426,7 +459,7 @@ class Collector(object):
         for view, path in UNINSTALL_VIEWS:
             full = base + path if not base else base + "\\" + path
             key = hive.key(full)
-            for sub in Hive.subkeys(key):
+            for sub in hive.subkeys(key):
                 count += 1
                 name = sub.name
                 if not self._match("registry", name):
@@ -460,8 +493,8 @@ class Collector(object):
                 recs, n = self.uninstall_records(hive, "Software", "HKU", "user:%s" % user["name"], sid=user["sid"],
                                                  key_prefix="HKU\\%s" % user["sid"])
             except Exception as exc:  # pylint: disable=broad-except
-                self.warnings.append("cannot parse the registry hive %s: %s: %s (%s are incomplete)"
-                                     % (quote(vpath), type(exc).__name__, safe_text(str(exc))[:200], what))
+                _hive_problem(self.fs, self.warnings, "cannot parse the registry hive %s: %s: %s (%s are incomplete)"
+                              % (quote(vpath), type(exc).__name__, safe_text(str(exc))[:200], what))
                 continue
             user["hive_loaded"] = True
             records.extend(recs)
@@ -507,7 +540,7 @@ class Collector(object):
         if software is not None:
             store = software.key(APPX_STORE)
             by_sid = dict((u["sid"].casefold(), u) for u in selected)
-            for sub in Hive.subkeys(store):
+            for sub in software.subkeys(store):
                 kind = sub.name
                 if kind.casefold() in ("applications", "staged"):
                     scope = "machine"
@@ -515,7 +548,7 @@ class Collector(object):
                     scope = "user:%s" % by_sid[kind.casefold()]["name"]
                 else:
                     continue
-                for pkg in Hive.subkeys(sub):
+                for pkg in software.subkeys(sub):
                     count += 1
                     found.setdefault(scope, set()).add(pkg.name)
                     if kind.casefold() == "applications":
@@ -570,7 +603,7 @@ class Collector(object):
             self.warnings.append("SYSTEM hive: %s\\Services is missing; services are not examined" % control_set)
             return False, [], 0
         records, count = [], 0
-        for sub in Hive.subkeys(key):
+        for sub in system.subkeys(key):
             values = system.values(sub)
             stype = _dword(values.get("type", (None, None))[1])
             if stype is None or not stype & 0x30:
@@ -680,19 +713,36 @@ class Collector(object):
         else:
             software = open_hive(self.fs, software_v, "machine-wide uninstall entries, profiles and AppX packages",
                                  self.warnings)
+        if software is None:
+            for source in ("registry", "appx"):
+                if source in self.wanted:
+                    self.fs.budget.partial("the SOFTWARE hive could not be read", source)
         self.environment(software)
         selected = []
         try:
             selected = self.profiles(software)
         except Exception as exc:  # pylint: disable=broad-except
-            self.warnings.append("ProfileList: collector error, users are incomplete: %s: %s" % (type(exc).__name__, exc))
+            msg = "ProfileList: collector error, users are incomplete: %s: %s" % (type(exc).__name__, exc)
+            self.warnings.append(msg)
+            for source in ("registry", "appx", "file"):
+                if source in self.wanted:
+                    self.fs.budget.partial(msg, source)
         for source in self.wanted:
+            self.fs.budget.begin(source)
             try:
                 ok, recs, n = self._source(source, software, selected)
-            except Exception as exc:  # pylint: disable=broad-except  # one source must never stop the others
-                self.warnings.append("%s: collector error, records from this source are incomplete: %s: %s"
-                                     % (source, type(exc).__name__, safe_text(str(exc))[:200]))
+            except SourceTimeout:
+                self.warnings.append("%s: %s: records from this source are incomplete"
+                                     % (source, self.fs.budget.incomplete.get(source)))
                 ok, recs, n = False, [], 0
+            except Exception as exc:  # pylint: disable=broad-except  # one source must never stop the others
+                msg = ("%s: collector error, records from this source are incomplete: %s: %s"
+                       % (source, type(exc).__name__, safe_text(str(exc))[:200]))
+                self.warnings.append(msg)
+                self.fs.budget.partial(msg)
+                ok, recs, n = False, [], 0
+            finally:
+                self.fs.budget.end()
             self.available[source] = ok
             self.records[source] = recs
             self.counts[source] = n
@@ -714,6 +764,7 @@ class Collector(object):
             "root": self.fs.root,
             "collector_version": COLLECTOR_VERSION,
             "available": self.available,
+            "incomplete": dict(self.fs.budget.incomplete),
             "counts": self.counts,
             "users": [{"name": u["name"], "sid": u["sid"], "home": u["home"], "hive_loaded": u["hive_loaded"]}
                       for u in selected],
@@ -754,7 +805,7 @@ class Collector(object):
         return True, recs, n
 
 
-def collect_windows_image(root, query, users=None, sources=None):
+def collect_windows_image(root, query, users=None, sources=None, source_timeout=DEFAULT_SOURCE_TIMEOUT):
     """Collect the records ``query`` (the ``windows`` part of the collector query) asks for from the
     Windows image mounted at ``root``; see the module docstring. Raises MissingLibrary without regipy."""
-    return Collector(root, query, users=users, sources=sources).run()
+    return Collector(root, query, users=users, sources=sources, source_timeout=source_timeout).run()

@@ -31,7 +31,6 @@ BEGIN_LINE = (BEGIN + ": reinstall block of banned software (govsec.banned_softw
               "remove with playbooks/unblock.yml, manual edits are overwritten")
 KEY = "excludepkgs"
 _SECTION = re.compile(r"^\[([^\]]*)\]\s*$")
-_KEY = re.compile(r"^([^=\s][^=]*?)\s*=(.*)$")
 _SPLIT = re.compile(r"[\s,]+")
 
 
@@ -84,10 +83,10 @@ def main_excludes(text):
             i += 1
             if not stripped or stripped[0] in "#;" or line[:1] in (" ", "\t"):
                 continue
-            match = _KEY.match(stripped)
-            if not match or match.group(1) != KEY:
+            key, sep, rest = stripped.partition("=")
+            if not sep or key.rstrip() != KEY:
                 continue
-            parts = [match.group(2)]
+            parts = [rest]
             while i < end and lines[i][:1] in (" ", "\t") and lines[i].strip():
                 parts.append(lines[i].strip())
                 i += 1

@@ -32,26 +32,32 @@ PRESENT_STATES = frozenset(("installed", "half-installed", "unpacked", "half-con
                             "triggers-awaited", "triggers-pending"))
 ABSENT_STATES = frozenset(("config-files", "not-installed"))
 
+# Both linear: the separator's blank run is tried once per newline, and a field's value is everything up
+# to the end of its line (blanks around it are stripped afterwards), with nothing after it to backtrack
+# into. (A lazy value followed by "[ \t]*$" was quadratic in the length of a line full of blanks.)
 _STANZA_SEP = re.compile(r"\n[ \t]*\n")
-_FIELD = re.compile(r"^(Package|Status|Version|Architecture):[ \t]*([^\n]*?)[ \t]*$", re.M)
+_FIELD = re.compile(r"^(Package|Status|Version|Architecture):([^\n]*)$", re.M)
 
 
-def parse_status(text, query, warnings, path=STATUS):
+def parse_status(text, query, warnings, path=STATUS, check=None):
     """Return ``(records, examined)`` for the status file contents ``text`` (str).
 
     ``query`` is a ``SourceQuery`` (or anything with ``match(name)``); ``examined`` counts the
-    packages in a present state, passing the query or not.
+    packages in a present state, passing the query or not. A malformed stanza is counted and skipped,
+    never a reason to lose the next one. ``check`` (the source's budget) is called for every stanza.
     """
     records = []
     examined = 0
     malformed = 0
     stanzas = _STANZA_SEP.split(text)
     for stanza in stanzas:
+        if check is not None:
+            check()
         if not stanza.strip():
             continue
         fields = {}
         for key, value in _FIELD.findall(stanza):
-            fields.setdefault(key, value)
+            fields.setdefault(key, value.strip(" \t"))
         name = fields.get("Package")
         status = fields.get("Status", "").split()
         if not name or len(status) != 3:
@@ -91,7 +97,7 @@ def list_dpkg(fs, query):
         fs.warnings.append("%s does not end with a newline: its last stanza may be truncated" % STATUS)
     # Non-UTF-8 bytes become \xNN escapes; they can only be in values, never in field names.
     text = data.decode("utf-8", "backslashreplace")
-    records, examined = parse_status(text, query, fs.warnings)
+    records, examined = parse_status(text, query, fs.warnings, check=fs.tick)
     return True, records, examined
 
 

@@ -13,6 +13,10 @@ Installations examined (all inside root):
 An application is deployed when ``<installation>/app/<id>/<arch>/<branch>/active`` exists. Only ids
 passing the query are descended into; ``examined`` counts application ids. ``version`` comes from
 the first ``<release version="...">`` of the deployed metainfo/appdata XML when it is present.
+
+The metainfo of a per-user installation is the user's to write: it is read up to ``MAX_XML_BYTES`` and
+searched in linear time (``release_version``): a tag is at most ``MAX_TAG_BYTES`` long and never spans
+a ``<``, so each byte is looked at a bounded number of times whatever the file holds.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,7 +32,11 @@ INSTALLATIONS_D = "/etc/flatpak/installations.d"
 USER_REL = ".local/share/flatpak"
 MAX_CONF_BYTES = 64 * 1024
 MAX_XML_BYTES = 512 * 1024
-_RELEASE = re.compile(br"<release\b[^>]*?\bversion\s*=\s*[\"']([^\"'<>]{1,128})[\"']")
+MAX_TAG_BYTES = 4096
+# Linear: "[^<>]" cannot run past the next "<", where the next candidate tag starts, so the attempts of
+# the search never scan the same bytes twice; the attribute search runs on one tag of bounded length.
+_RELEASE_TAG = re.compile(br"<release\b([^<>]{0,%d})>" % MAX_TAG_BYTES)
+_VERSION_ATTR = re.compile(br"\bversion[ \t\r\n]*=[ \t\r\n]*[\"']([^\"'<>]{1,128})[\"']")
 _GROUP = re.compile(r"^\[\s*Installation\s+\"([^\"]*)\"\s*\]\s*$")
 
 
@@ -64,10 +72,18 @@ def _version(fs, deploy):
             if not name.endswith((".metainfo.xml", ".appdata.xml")):
                 continue
             data, dummy = fs.read_bytes(vjoin(deploy, rel, name), MAX_XML_BYTES)
-            if data:
-                m = _RELEASE.search(data)
-                if m:
-                    return m.group(1).decode("utf-8", "backslashreplace")
+            version = release_version(data) if data else None
+            if version:
+                return version
+    return None
+
+
+def release_version(data):
+    """The ``version`` attribute of the first ``<release>`` tag that has one in the XML bytes ``data``, or None."""
+    for tag in _RELEASE_TAG.finditer(data):
+        m = _VERSION_ATTR.search(tag.group(1))
+        if m:
+            return m.group(1).decode("utf-8", "backslashreplace")
     return None
 
 

@@ -33,9 +33,9 @@ import errno
 import json
 import os
 import re
-import stat
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import quote, read_fd_bounded
+from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import (
+    NotRegularFile, quote, read_fd_bounded)
 
 FACT_SCHEMA = 1
 POSIX_FACT = "/etc/ansible/facts.d/banned_software.fact"
@@ -139,6 +139,9 @@ def parse_fact_text(text, origin):
         return None, ["local fact %s: larger than %d bytes, not read; %s" % (quote(origin), MAX_FACT_BYTES, SKIPPED)]
     try:
         record = json.loads(text.lstrip(u"\ufeff"))
+    except RecursionError:
+        # Nesting deeper than Python's recursion limit: no record of ours looks like that.
+        return None, ["local fact %s: nested too deeply, not read; %s" % (quote(origin), SKIPPED)]
     except ValueError as exc:
         return None, ["local fact %s: not valid JSON (%s); %s" % (quote(origin), quote(str(exc))[:200], SKIPPED)]
     return drift_state(record, origin)
@@ -146,31 +149,19 @@ def parse_fact_text(text, origin):
 
 def _read_regular_file(fs, vpath):
     """``(data, problem)``: the bytes of the regular file ``vpath`` under ``fs``; ``(None, None)`` when
-    it does not exist. The last component is never followed (a link is refused)."""
-    parent, name = vpath.rsplit("/", 1)
+    it does not exist. The last component is never followed (a link is refused); anything but a regular
+    file is refused without being opened (``RootFS.open_regular``)."""
     try:
-        real = fs.real(fs.resolve(parent or "/") + "/" + name)
-        st = os.lstat(real)
+        fd = fs.open_regular(vpath, follow_last=False)
+    except NotRegularFile as exc:
+        return None, "is a symbolic link, not read" if exc.kind == "symbolic link" else "is not a regular file, not read"
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             return None, None
         return None, "cannot read it: %s" % (exc.strerror or exc)
-    if stat.S_ISLNK(st.st_mode):
-        return None, "is a symbolic link, not read"
-    if not stat.S_ISREG(st.st_mode):
-        return None, "is not a regular file, not read"
-    if st.st_size > MAX_FACT_BYTES:
-        return None, "larger than %d bytes, not read" % MAX_FACT_BYTES
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(real, flags)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return None, "is a symbolic link, not read"
-        return None, "cannot read it: %s" % (exc.strerror or exc)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None, "is not a regular file, not read"
+        if os.fstat(fd).st_size > MAX_FACT_BYTES:
+            return None, "larger than %d bytes, not read" % MAX_FACT_BYTES
         data = read_fd_bounded(fd, MAX_FACT_BYTES)
     except OSError as exc:
         return None, "cannot read it: %s" % (exc.strerror or exc)

@@ -28,6 +28,10 @@ _ALONE = re.compile(r"\\[1-9]|\(\?P[<=]")
 _LEADING_FLAGS = re.compile(r"^\(\?([imsx]+)\)")
 
 
+# Longest name a record may have (the controller drops longer ones: _match.MAX_TEXT). Longer host
+# names are never handed to the catalog's regular expressions, whose cost grows with the text.
+MAX_NAME = 4096
+
 # Sources that carry path patterns instead of names.
 PATH_SOURCES = ("file", "data", "leftover")
 
@@ -72,7 +76,7 @@ class SourceQuery:
 
     def match(self, value):
         """True if the text ``value`` is one of the names or fully matches a pattern."""
-        if not isinstance(value, str):
+        if not isinstance(value, str) or len(value) > MAX_NAME:
             return False
         if (value.casefold() if self.casefold else value) in self.names:
             return True

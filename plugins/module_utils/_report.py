@@ -19,7 +19,7 @@ STATUSES = ("compliant", "non_compliant", "unreachable", "failed", "remediated")
 SCANNED = ("compliant", "non_compliant", "remediated")
 GONE = ("removed", "already_absent")
 HOST_KEYS = ("status", "findings", "error", "os", "scanned_at", "warnings", "catalog_version", "policies",
-             "remediation", "entries_enabled", "reinstalled", "last_remediation_at", "blocks")
+             "remediation", "entries_enabled", "reinstalled", "last_remediation_at", "blocks", "incomplete")
 REINSTALLED = "reinstalled"
 
 
@@ -95,9 +95,12 @@ def _host_entry(result):
         # The scan task's own result (registered as the host result) carries them as scan_warnings.
         entry["warnings"] = result["scan_warnings"]
     entry["findings"] = findings
-    for key, kind in (("blocks", dict), ("last_remediation_at", str)):
+    for key, kind in (("blocks", dict), ("last_remediation_at", str), ("incomplete", dict)):
         if key in entry and not isinstance(entry[key], kind):
             del entry[key]
+    if "incomplete" in entry:
+        entry["incomplete"] = dict((k, v) for k, v in entry["incomplete"].items()
+                                   if isinstance(k, str) and isinstance(v, str))
     # The host's reinstalled keys always agree with its findings (a merged or hand-made result too).
     entry.pop("reinstalled", None)
     if status in SCANNED and ("reinstalled" in result or any(f.get("drift") == REINSTALLED for f in findings)):

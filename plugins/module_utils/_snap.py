@@ -11,6 +11,9 @@ Two places are combined, by snap instance name:
 
 ``name`` is the snap name (an instance ``foo_bar`` of a parallel install is reported with
 ``name: foo`` and ``instance: foo_bar``). ``examined`` counts snap instances.
+
+``version`` is the first top-level ``version:`` line of ``meta/snap.yaml`` whose value is a plain or
+quoted scalar, optionally followed by a comment (``snap_version``: one pass per line, no backtracking).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,7 +29,9 @@ MOUNT_DIRS = ("/snap", "/var/lib/snapd/snap")
 MAX_YAML_BYTES = 256 * 1024
 _SNAP_FILE = re.compile(r"^([a-z0-9][a-z0-9-]*(?:_[a-z0-9]{1,10})?)_(x?[0-9]+)\.snap$")
 _INSTANCE = re.compile(r"^[a-z0-9][a-z0-9-]*(?:_[a-z0-9]{1,10})?$")
-_VERSION = re.compile(br"^version:[ \t]*['\"]?([^'\"\r\n#]*?)['\"]?[ \t]*(?:#.*)?$", re.M)
+_VERSION_LINE = re.compile(br"^version:([^\n]*)", re.M)
+_QUOTES = (b"'", b'"')
+_VALUE_STOPS = (b"'", b'"', b"\r", b"#")
 _SKIP_MOUNT = frozenset(("bin", "README", "current"))
 
 
@@ -35,6 +40,32 @@ def _revkey(rev):
         return (0, int(rev.lstrip("x")))
     except ValueError:
         return (-1, 0)
+
+
+def _scalar(rest):
+    """The value of a ``version:`` line (the bytes after the colon), or None when the line holds
+    something else than ``[blanks][quote]value[quote][blanks][# comment]``."""
+    rest = rest.lstrip(b" \t")
+    if rest[:1] in _QUOTES:
+        rest = rest[1:]
+    stops = [i for i in (rest.find(c) for c in _VALUE_STOPS) if i >= 0]
+    end = min(stops) if stops else len(rest)
+    tail = rest[end:]
+    if tail[:1] in _QUOTES:
+        tail = tail[1:]
+    tail = tail.lstrip(b" \t")
+    if tail and not tail.startswith(b"#"):
+        return None
+    return rest[:end].rstrip(b" \t")
+
+
+def snap_version(data):
+    """``version`` of the snap.yaml bytes ``data`` (see the module docstring), or None."""
+    for m in _VERSION_LINE.finditer(data):
+        value = _scalar(m.group(1))
+        if value is not None:
+            return value.decode("utf-8", "backslashreplace") or None
+    return None
 
 
 def list_snap(fs, query):
@@ -76,10 +107,9 @@ def list_snap(fs, query):
             if target and "/" not in target:
                 current = target
             data, dummy = fs.read_bytes(vjoin(info["mount"], "current", "meta", "snap.yaml"), MAX_YAML_BYTES)
-            if data:
-                m = _VERSION.search(data)
-                if m and m.group(1):
-                    rec["version"] = m.group(1).decode("utf-8", "backslashreplace")
+            version = snap_version(data) if data else None
+            if version:
+                rec["version"] = version
             rec["path"] = info["mount"]
         if current is None and info["revisions"]:
             current = max(info["revisions"], key=_revkey)

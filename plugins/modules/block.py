@@ -27,6 +27,7 @@ description:
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes.SELECTION
+  - govsec.banned_software.attributes.SOURCE_TIMEOUT
   - govsec.banned_software.attributes.EXEMPTIONS
   - govsec.banned_software.attributes.BLOCKING
 attributes:

@@ -91,6 +91,16 @@ options:
     elements: str
     choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, process, data, leftover, bundle,
               pkg-receipt, launchd, cask, sysext]
+  source_timeout:
+    description:
+      - Wall-clock budget of each source, in seconds. A source still running after it stops and is reported
+        incomplete (RV(incomplete) and a warning in RV(collector_warnings)); the next source then starts.
+      - Commands a source runs (C(rpm)) are run under C(timeout) (coreutils, from C(/usr/bin) or C(/bin)) with
+        the time the source has left, when the host has it. On macOS C(ps) and C(codesign) are not interrupted;
+        the budget is checked between them.
+      - V(0) means no budget.
+    type: int
+    default: 60
   block_state:
     description:
       - Also return RV(block_state), what the reinstall blocks of this collection look like on the host
@@ -125,7 +135,11 @@ requirements:
 notes:
   - Per-user locations in home directories the module cannot read (running unprivileged) are
     reported in RV(collector_warnings); run with C(become) for a complete scan.
-  - Directory listings are capped (10000 entries); a longer directory is reported in RV(collector_warnings).
+  - Directory listings are capped (10000 entries); a longer directory is reported in RV(collector_warnings)
+    and makes its source incomplete (RV(incomplete)).
+  - Files are opened only after their type was checked, never through a link to a device, FIFO or socket
+    (those are reported in RV(collector_warnings) as not regular files, and never opened), and read up to a
+    size cap. Parsers of host data run in linear time.
 seealso:
   - module: govsec.banned_software.scan
 author:
@@ -217,6 +231,23 @@ available:
   returned: success
   type: dict
   sample: {"dpkg": true, "rpm": false, "flatpak": true, "snap": false, "systemd": true, "sysv": false, "proc": true}
+incomplete:
+  description:
+    - The sources that could be read only in part, each with the first reason (details in
+      RV(collector_warnings)); an empty mapping when every source examined was read completely.
+    - "Reasons: the source's O(source_timeout) ran out; a directory listing was cut at its cap; a file or
+      directory that exists could not be read (permission denied, I/O error); a plist that identifies was too large;
+      a registry hive a source needs could not be read or parsed, or a key was cut at its cap (Windows images);
+      the source's lister failed; for C(process), processes whose executable could not be examined while their
+      C(comm) or C(argv[0]) passes the query (or whose C(/proc) entry is not readable at all), or C(/proc) mounted
+      with C(hidepid) that hides processes from the collector."
+    - C(ownership) is the package ownership of C(file), C(desktop) and C(service) records (Linux), on its own
+      budget.
+    - The controller (M(govsec.banned_software.scan)) never reports a host compliant while a source an enabled
+      catalog entry has signatures for is incomplete.
+  returned: success
+  type: dict
+  sample: {"process": "1 process(es) could not be examined: ...; 1 of them may be a banned program and could not be confirmed: wechat (pid 4242)"}
 counts:
   description: Number of items examined per source (matching the query or not).
   returned: success
@@ -398,6 +429,7 @@ def main():
                          choices=list(SOURCES) + [s for s in MACOS_SOURCES if s not in SOURCES]),
             users=dict(type="list", elements="str"),
             block_state=dict(type="bool", default=False),
+            source_timeout=dict(type="int", default=60),
         ),
         supports_check_mode=True,
     )
@@ -406,6 +438,10 @@ def main():
     root = module.params["root"]
     if not os.path.isdir(root):
         module.fail_json(msg="root %s is not a directory" % root)
+    if module.params["source_timeout"] < 0:
+        module.fail_json(msg="source_timeout must be 0 (no budget) or a number of seconds, not %d"
+                             % module.params["source_timeout"])
+    timeout = module.params["source_timeout"]
     target = target_os(root)
     if target == "windows" and root != "/":
         # Imported here: a live scan never needs it, and every import costs host CPU (docs/performance.md).
@@ -414,7 +450,8 @@ def main():
         query = module.params["query"].get("windows")
         try:
             result = collect_windows_image(root, query if query is not None else {},
-                                           users=module.params["users"], sources=module.params["sources"])
+                                           users=module.params["users"], sources=module.params["sources"],
+                                           source_timeout=timeout)
         except MissingLibrary as exc:
             module.fail_json(msg=str(exc))
             return
@@ -436,7 +473,8 @@ def main():
             collect_linux as collector)
     extra = {"block_state": True} if module.params["block_state"] and target == "linux" else {}
     result = collector(root, query, module.run_command,
-                       users=module.params["users"], sources=module.params["sources"], **extra)
+                       users=module.params["users"], sources=module.params["sources"], source_timeout=timeout,
+                       **extra)
     # Ansible reserves the "warnings" key of a module result (it is deprecated in exit_json and
     # popped by the executor), so the collector's warnings travel as "collector_warnings": they are
     # data for the engine, which reports them per host.

@@ -29,6 +29,7 @@ author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes.READ_ONLY
   - govsec.banned_software.attributes.SELECTION
+  - govsec.banned_software.attributes.SOURCE_TIMEOUT
   - govsec.banned_software.attributes.EXEMPTIONS
 attributes:
   platform:
@@ -93,10 +94,24 @@ EXAMPLES = r"""
 
 RETURN = r"""
 status:
-  description: V(compliant) when every finding is exempt (or there is none), else V(non_compliant).
+  description:
+    - V(compliant) when every finding is exempt (or there is none), else V(non_compliant).
+    - V(failed) when there is no finding that is not exempt but a source that could hold a banned product was read
+      only in part (RV(incomplete), RV(error)).
   returned: success
   type: str
   sample: non_compliant
+error:
+  description: Which sources were incomplete (C(scan incomplete, compliance unknown:) followed by each source and its reason).
+  returned: when RV(status) is V(failed)
+  type: str
+  sample: "scan incomplete, compliance unknown: registry: the SOFTWARE hive could not be read"
+incomplete:
+  description: The sources read only in part, each with the first reason (an unreadable hive, a key cut at its cap,
+    the source's time budget); an empty mapping when every source was read completely.
+  returned: success
+  type: dict
+  sample: {}
 os:
   description: The system found in the image (V(linux) or V(windows)).
   returned: always

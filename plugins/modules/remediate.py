@@ -41,6 +41,7 @@ description:
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes.SELECTION
+  - govsec.banned_software.attributes.SOURCE_TIMEOUT
   - govsec.banned_software.attributes.EXEMPTIONS
   - govsec.banned_software.attributes.BLOCKING
 attributes:
@@ -148,10 +149,23 @@ EXAMPLES = r"""
 
 RETURN = r"""
 status:
-  description: V(compliant) (nothing found), V(remediated) (everything banned is gone) or V(non_compliant).
+  description:
+    - V(compliant) (nothing found), V(remediated) (everything banned is gone) or V(non_compliant).
+    - V(failed) instead of V(compliant) or V(remediated) when the scan that decides it (the verification scan after a
+      real run) read a source that could hold a banned product only in part (RV(incomplete), RV(error)).
   returned: success
   type: str
   sample: remediated
+error:
+  description: Which sources were incomplete (C(scan incomplete, compliance unknown:) followed by each source and its reason).
+  returned: when RV(status) is V(failed) because of RV(incomplete)
+  type: str
+  sample: "scan incomplete, compliance unknown: process: stopped after its time budget of 60 s"
+incomplete:
+  description: The sources the deciding scan read only in part, with the first reason (also in C(ansible_facts.banned_software)).
+  returned: success
+  type: dict
+  sample: {}
 findings:
   description: The findings of the first scan, each with C(outcome) (removed, already_absent, failed, skipped_exempt,
     skipped_protected, skipped_limit; would_remove in check mode) and C(outcome_detail) when there is one.

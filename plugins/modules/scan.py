@@ -22,6 +22,7 @@ author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes.READ_ONLY
   - govsec.banned_software.attributes.SELECTION
+  - govsec.banned_software.attributes.SOURCE_TIMEOUT
   - govsec.banned_software.attributes.EXEMPTIONS
 attributes:
   platform:
@@ -88,14 +89,24 @@ status:
   description:
     - V(compliant) when every finding is exempt (or there is none), else V(non_compliant).
     - With O(record_failures), V(unreachable) or V(failed) when the host could not be scanned.
+    - V(failed) also when the host has no finding that is not exempt but a source that could hold a banned product
+      was read only in part (RV(incomplete)); without O(record_failures) the task then fails with RV(error).
   returned: success
   type: str
   sample: non_compliant
 error:
-  description: Why the host could not be scanned.
-  returned: when O(record_failures) is true and RV(status) is V(unreachable) or V(failed)
+  description: Why the host could not be scanned, or which sources were incomplete (C(scan incomplete, compliance
+    unknown:) followed by each source and its reason).
+  returned: when RV(status) is V(unreachable) or V(failed)
   type: str
   sample: "collector govsec.banned_software.collect failed: python3: not found"
+incomplete:
+  description:
+    - The sources the collector read only in part, each with the first reason (the collector's RV(govsec.banned_software.collect#module:incomplete)).
+    - An empty mapping when every source was read completely.
+  returned: success
+  type: dict
+  sample: {"process": "1 process(es) could not be examined: ...; 1 of them may be a banned program and could not be confirmed: wechat (pid 4242)"}
 scan_warnings:
   description: The scan's warnings (C(ansible_facts.banned_software.warnings)); also shown as task warnings.
   returned: success
@@ -136,7 +147,8 @@ ansible_facts:
     banned_software:
       description: >-
         The scan result: C(status), C(findings), C(scanned_at), C(os), C(catalog_version), C(policies),
-        C(entries_enabled), C(warnings), C(counts) (records examined per source), C(available) (sources present).
+        C(entries_enabled), C(warnings), C(counts) (records examined per source), C(available) (sources present),
+        C(incomplete) (sources read only in part), C(error) (when the status is V(failed)).
       type: dict
       returned: success
       sample:

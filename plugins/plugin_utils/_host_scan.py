@@ -2,9 +2,17 @@
 # Copyright: govsec.banned_software contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE: one scan of one host from an action plugin: query -> collector call -> match -> exemptions
--> drift (findings a remediation removed before, from the host's local fact read in the same call).
+-> drift (findings a remediation removed before, from the host's local fact read in the same call)
+-> status.
 
 Shared by the scan action (once) and the remediate action (before and after removal).
+
+Status (docs/design.md, "Host status"): ``non_compliant`` with a finding that is not exempt; otherwise
+``compliant`` only when no source an enabled entry has signatures for (on the host's platform) was
+read in part. A host whose collector reports such a source in ``incomplete`` (budget exceeded, listing
+cut, unreadable, unexaminable processes) is ``failed``, with ``error`` naming the sources and reasons:
+its compliance is unknown, and ``failed`` is what every report, summary and playbook already treats as
+"not a pass". Its findings (exempt ones) and ``incomplete`` stay in the result.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,6 +31,11 @@ WINDOWS_CONNECTIONS = frozenset(["winrm", "psrp", "ansible.builtin.winrm", "ansi
 POSIX_COLLECTOR = "govsec.banned_software.collect"
 WINDOWS_COLLECTOR = "govsec.banned_software.win_collect"
 PASSED_THROUGH = ("rc", "stdout", "stderr", "module_stderr", "module_stdout", "exception")
+# Options of the actions that go to the POSIX collector as they are (the Windows collector takes sources,
+# users and root only).
+COLLECTOR_OPTIONS = ("sources", "users", "root")
+POSIX_ONLY_OPTIONS = ("source_timeout",)
+MAX_REASON = 1024
 
 
 class ScanFailed(Exception):
@@ -73,7 +86,7 @@ def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, fam
         module, module_args = WINDOWS_COLLECTOR, {"query": query.get("windows", {})}
     else:
         module, module_args = POSIX_COLLECTOR, {"query": query}
-    for key in ("sources", "users", "root"):
+    for key in COLLECTOR_OPTIONS + (POSIX_ONLY_OPTIONS if family != "windows" else ()):
         if args.get(key) is not None:
             module_args[key] = args[key]
     if block_state:
@@ -96,8 +109,11 @@ def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, fam
     drift_state, drift_warnings = collected_drift_state(collected)
     warnings += drift_warnings
     drift = mark_drift(findings, drift_state)
+    incomplete, incomplete_warnings = collected_incomplete(collected)
+    warnings += incomplete_warnings
+    status, error = final_status(host_status(findings), entries, os_name, incomplete)
     facts = {
-        "status": host_status(findings),
+        "status": status,
         "scanned_at": started,
         "os": os_name,
         "catalog_version": catalog.version,
@@ -107,8 +123,58 @@ def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, fam
         "warnings": warnings,
         "counts": collected.get("counts") or {},
         "available": collected.get("available") or {},
+        "incomplete": incomplete,
         "root": collected.get("root", "/"),
         "reinstalled": drift["reinstalled"],
         "last_remediation_at": drift["last_remediation_at"],
     }
+    if error:
+        facts["error"] = error
     return facts, collected
+
+
+def collected_incomplete(collected):
+    """``(incomplete, warnings)``: the collector's ``incomplete`` mapping (source -> reason), cleaned.
+
+    Host data: only text keys and values are kept (reasons cut at ``MAX_REASON``); anything else is a
+    warning. A collector that reports nothing there read every source completely.
+    """
+    raw = collected.get("incomplete")
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, dict):
+        return {}, ["collector returned %s instead of a mapping for 'incomplete'; ignored" % type(raw).__name__]
+    out = {}
+    bad = 0
+    for source, reason in raw.items():
+        if isinstance(source, str) and source and isinstance(reason, str):
+            out[source[:MAX_REASON]] = reason[:MAX_REASON]
+        else:
+            bad += 1
+    warnings = ["collector returned %d malformed item(s) in 'incomplete'; ignored" % bad] if bad else []
+    return out, warnings
+
+
+def identifying_sources(entries, platform):
+    """The sources at least one of ``entries`` has signatures for on ``platform``."""
+    return set(source for entry in entries for source in (entry.signatures.get(platform) or {}))
+
+
+def incomplete_error(entries, platform, incomplete):
+    """The host's error when a source that could hold a banned product was read in part, else None."""
+    hit = sorted(s for s in incomplete if s in identifying_sources(entries, platform))
+    if not hit:
+        return None
+    return ("scan incomplete, compliance unknown: %s (docs/usage.md, \"Incomplete scans\")"
+            % "; ".join("%s: %s" % (s, incomplete[s]) for s in hit))
+
+
+def final_status(status, entries, platform, incomplete):
+    """``(status, error)``: ``compliant`` (or ``remediated``) becomes ``failed`` while a source an enabled
+    entry has signatures for is incomplete; ``non_compliant`` stays (a finding is a finding)."""
+    if status not in ("compliant", "remediated"):
+        return status, None
+    error = incomplete_error(entries, platform, incomplete)
+    if error:
+        return "failed", error
+    return status, None

@@ -29,7 +29,7 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_fi
 
 VARIABLE_PREFIX = "banned_software_"
 # Options read from banned_software_<option> when the task does not give them (an action may add its own).
-VARIABLE_OPTIONS = tuple(SELECTION_SPEC) + ("sources", "users")
+VARIABLE_OPTIONS = tuple(SELECTION_SPEC) + ("sources", "users", "source_timeout")
 # For these an empty variable means "not set", as in the roles (the option's own default applies).
 EMPTY_IS_UNSET = frozenset(["sources", "users", "data_policy", "quarantine_dir", "archive_dir"])
 

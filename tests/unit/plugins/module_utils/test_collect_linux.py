@@ -85,7 +85,7 @@ def test_image_scan(image):
         return 0, "", ""
 
     res = collect_linux(str(image), QUERY, run)
-    assert set(res) == {"os", "root", "collector_version", "available", "counts", "users", "records",
+    assert set(res) == {"os", "root", "collector_version", "available", "incomplete", "counts", "users", "records",
                         "tools", "reboot_required", "local_fact", "warnings"}
     assert res["local_fact"] is None  # the image keeps no local fact
     assert (res["tools"], res["reboot_required"]) == ({}, False)  # an image: nothing of this host
@@ -162,7 +162,8 @@ def test_rpm_database_in_image(image):
         calls.append(argv)
         return 0, "wechat\t(none)\t4.0.1.11\t1\tx86_64\tTencent\nbash\t(none)\t5\t1\tx86_64\t(none)\n", ""
 
-    res = collect_linux(str(image), QUERY, run, sources=["rpm"], rpm_bin="/usr/bin/rpm")
+    res = collect_linux(str(image), QUERY, run, sources=["rpm"], rpm_bin="/usr/bin/rpm",
+                        source_timeout=0)  # no budget: the rpm argv as given (the timeout wrapper: tests/unit/hostile)
     assert calls == [["/usr/bin/rpm", "--root", str(image), "--dbpath", "/var/lib/rpm", "-qa", "--qf",
                       "%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{VENDOR}\\n"]]
     assert res["available"]["rpm"] is True
@@ -308,7 +309,7 @@ def test_rpm_ownership_one_extra_command(tmp_path):
 
     query = dict(OWN_QUERY, rpm={"names": ["kesl"]})
     del query["dpkg"]
-    res = collect_linux(str(image), query, run, rpm_bin="/usr/bin/rpm")
+    res = collect_linux(str(image), query, run, rpm_bin="/usr/bin/rpm", source_timeout=0)
     assert calls[1] == ["/usr/bin/rpm", "--root", str(image), "--dbpath", "/var/lib/rpm", "-qf", "--qf",
                         "[%{FILENAMES}\\t%{=NAME}\\n]", "--", "/opt/apps/com.tencent.wechat",
                         "/opt/kaspersky/kesl", "/opt/wechat", "/usr/lib/systemd/system/kesl.service",
@@ -336,7 +337,8 @@ def test_rpm_ownership_asks_every_database_without_matching_packages(tmp_path):
         calls.append(argv)
         return 0, "bash\t(none)\t5\t1\tx86_64\t(none)\n", ""
 
-    res = collect_linux(str(image), dict(OWN_QUERY, rpm={"names": ["kesl"]}), run, rpm_bin="/usr/bin/rpm")
+    res = collect_linux(str(image), dict(OWN_QUERY, rpm={"names": ["kesl"]}), run, rpm_bin="/usr/bin/rpm",
+                        source_timeout=0)
     # no banned rpm matched, yet the paths dpkg does not own are still looked up in the rpm database
     assert [c[5] for c in calls] == ["-qa", "-qf"]
     assert calls[1][4] == "/var/lib/rpm"

@@ -13,7 +13,7 @@ import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _rpm
+from ansible_collections.govsec.banned_software.plugins.module_utils import _collect_loop, _rpm
 from ansible_collections.govsec.banned_software.plugins.modules import collect
 from ansible_collections.govsec.banned_software.tests.unit.helpers.macos_tree import build_macos_tree
 
@@ -45,6 +45,9 @@ def module_env(monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
     monkeypatch.setattr(_rpm, "find_rpm_binary", lambda: "/usr/bin/rpm")
+    # No coreutils timeout: the commands exactly as the collectors build them (the timeout wrapper is
+    # tested in tests/unit/hostile/test_budget.py).
+    monkeypatch.setattr(_collect_loop, "TIMEOUT_DIRS", ())
     return calls
 
 
@@ -90,6 +93,7 @@ def test_collect_image(tmp_path, module_env, check_mode):
     }
     assert res["counts"] == {"rpm": 2, "file": 2}
     assert res["available"]["rpm"] is True
+    assert res["incomplete"] == {}
     assert res["users"] == [{"name": "root", "uid": 0, "gid": 0, "home": "/root"},
                             {"name": "alice", "uid": 1000, "gid": 1000, "home": "/home/alice"}]
     assert res["collector_warnings"] == []
@@ -195,8 +199,8 @@ def test_documentation_is_yaml_and_lists_every_source():
         "dpkg", "rpm", "flatpak", "snap", "appimage", "file", "desktop", "service", "process", "data", "leftover",
         "bundle", "pkg-receipt", "launchd", "cask", "sysext"]
     assert sorted(yaml.safe_load(collect.RETURN)) == [
-        "available", "block_state", "collector_version", "collector_warnings", "counts", "environment", "local_fact", "os",
-        "os_version", "reboot_required", "records", "root", "tools", "users"]
+        "available", "block_state", "collector_version", "collector_warnings", "counts", "environment", "incomplete",
+        "local_fact", "os", "os_version", "reboot_required", "records", "root", "tools", "users"]
 
 
 def test_linux_sources_on_a_macos_image_are_ignored_with_a_warning(tmp_path, module_env):
@@ -220,10 +224,17 @@ def test_windows_image_goes_to_the_windows_image_collector(tmp_path, module_env)
     res = out.result
     assert res["os"] == "windows" and res["changed"] is False
     assert res["records"] == {"registry": []}
+    assert res["incomplete"] == {"registry": "the SOFTWARE hive could not be read"}
     assert res["collector_warnings"] == [
         "registry hive /Windows/System32/config/SOFTWARE is truncated (0 bytes) (machine-wide uninstall entries, "
         "profiles and AppX packages are incomplete)"]
     assert module_env == []
+
+
+def test_negative_source_timeout_fails(tmp_path, module_env):
+    out = run_module({"root": str(image(tmp_path)), "query": {"linux": {}}, "source_timeout": -1})
+    assert out.kind == "fail"
+    assert out.result["msg"] == "source_timeout must be 0 (no budget) or a number of seconds, not -1"
 
 
 def test_image_without_markers_is_linux(tmp_path):
