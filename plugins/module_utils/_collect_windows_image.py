@@ -506,7 +506,7 @@ class Collector(object):
         out = {}
         if software is None:
             return out
-        userdata = [sub.name for sub in Hive.subkeys(software.key(INSTALLER_USERDATA))
+        userdata = [sub.name for sub in software.subkeys(software.key(INSTALLER_USERDATA))
                     if INSTALLER_SID_RE.match(sub.name)]
         for code in product_codes(records):
             found = []

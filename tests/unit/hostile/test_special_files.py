@@ -26,7 +26,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
 
-QUERY = compile_query({"desktop": {"names": ["wechat.desktop", "ok.desktop"]}}).sources["desktop"]
+QUERY = compile_query({"desktop": {"names": ["wechat.desktop", "ok.desktop", "tiktok.desktop"]}}).sources["desktop"]
 O_PATH = getattr(os, "O_PATH", 0)
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="os.mknod of a device needs root")
 
@@ -91,14 +91,16 @@ def alice(root):
 
 def test_desktop_link_to_a_fifo_is_never_opened(tmp_path, opened, no_hang):
     root, apps = user_tree(tmp_path)
+    # one FIFO outside her home (the link is not her launcher: never followed) and one inside it
     os.mkfifo(str(root / "dev/initctl"))
     os.symlink("/dev/initctl", str(apps / "wechat.desktop"))
+    os.mkfifo(str(root / "home/alice/pipe"))
+    os.symlink("/home/alice/pipe", str(apps / "tiktok.desktop"))
     fs = RootFS(str(root))
     ok, recs, n = list_desktop(fs, QUERY, alice(root))
     assert opened == []
     assert [r["name"] for r in recs] == ["ok.desktop"]
-    assert fs.warnings == ["cannot read /home/alice/.local/share/applications/wechat.desktop: not a regular file "
-                           "(fifo), not opened (desktop entry)"]
+    assert fs.warnings == ["cannot read /home/alice/pipe: not a regular file (fifo), not opened (desktop entry)"]
     assert fs.budget.incomplete == {}, "a FIFO is not a desktop entry: nothing was left unread"
 
 
@@ -107,11 +109,13 @@ def test_desktop_link_to_a_device_is_never_opened(tmp_path, opened, no_hang):
     root, apps = user_tree(tmp_path)
     null_device(root / "dev/watchdog")
     os.symlink("/dev/watchdog", str(apps / "wechat.desktop"))
+    null_device(root / "home/alice/watchdog")
+    os.symlink("../../../watchdog", str(apps / "tiktok.desktop"))
     fs = RootFS(str(root))
     list_desktop(fs, QUERY, alice(root))
     assert opened == []
-    assert fs.warnings == ["cannot read /home/alice/.local/share/applications/wechat.desktop: not a regular file "
-                           "(character device), not opened (desktop entry)"]
+    assert fs.warnings == ["cannot read /home/alice/watchdog: not a regular file (character device), not opened "
+                           "(desktop entry)"]
 
 
 @needs_root
@@ -123,7 +127,12 @@ def test_a_chain_of_links_into_dev_is_never_opened(tmp_path, opened, no_hang):
     os.symlink("/home/alice/x/hop2", str(root / "home/alice/x/hop1"))
     os.symlink("../../../dev/./watchdog", str(root / "home/alice/x/hop2"))
     fs = RootFS(str(root))
-    list_desktop(fs, QUERY, alice(root))
+    ok, recs, n = list_desktop(fs, QUERY, alice(root))
+    assert opened == []
+    # the chain leaves her home: it is not her launcher and is never read
+    assert [r["name"] for r in recs] == ["ok.desktop"] and fs.warnings == []
+    # the reader itself refuses the device at the end of the chain
+    assert fs.read_bytes("/home/alice/.local/share/applications/wechat.desktop", what="desktop entry") == (None, False)
     assert opened == []
     assert "not a regular file (character device), not opened" in fs.warnings[0]
 
