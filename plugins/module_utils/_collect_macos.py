@@ -59,6 +59,8 @@ Sources (``scope`` is ``machine`` or ``user:<name>``):
   ``name`` = base name, ``exe`` = ``path`` = the path when absolute, ``comm``, ``uid``, ``user``,
   ``pid``/``pids`` (same name, exe and uid grouped). Nothing runs in an image: a warning says so.
 * ``file``, ``data``, ``leftover``: exactly as on Linux (``_linux_files.list_files``, OS-neutral).
+* ``npm``: globally installed npm packages, as on Linux (``_npm.py``: ``/opt/homebrew/lib/node_modules``,
+  ``/usr/local/lib/node_modules``, per-user prefixes and nvm).
 
 ``tools`` (live): absolute paths of launchctl, pkgutil, osascript, systemextensionsctl, profiles,
 codesign and brew found in ``TOOL_DIRS`` (first wins, except brew: ``/opt/homebrew/bin`` first).
@@ -89,6 +91,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs imp
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import CompiledQuery, compile_query
 from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import read_local_fact
+from ansible_collections.govsec.banned_software.plugins.module_utils._npm import list_npm
 
 try:
     import pwd
@@ -673,6 +676,9 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None)
             available["sysext_db"] = ok
         elif source in PATH_SOURCES:
             ok, recs, n = list_path_source(fs, q, source, selected)
+        elif source == "npm":
+            ok, recs, n = guarded(fs, source, list_npm, fs, sq, selected)
+            available["npm"] = ok
         else:  # process
             if live:
                 ok, recs, n = guarded(fs, source, list_processes, fs, q, run_command, selected)

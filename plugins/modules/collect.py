@@ -89,7 +89,7 @@ options:
         query asks for them and O(sources) is not set.
     type: list
     elements: str
-    choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, process, data, leftover, bundle,
+    choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, process, data, leftover, npm, bundle,
               pkg-receipt, launchd, cask, sysext]
   block_state:
     description:
