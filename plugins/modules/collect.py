@@ -200,6 +200,14 @@ os_version:
   returned: when the scanned system is macOS and the file is readable
   type: str
   sample: "14.5"
+volume:
+  description:
+    - macOS image only. V(data) when O(root) is a Data volume mounted on its own (no C(var) link, that link
+      lives on the System volume). Receipts, root's home and the local fact were read under C(/private)
+      and are reported with their usual paths.
+  returned: when O(root) is a macOS Data volume mounted alone
+  type: str
+  sample: data
 collector_version:
   description: Version of the record format.
   returned: success

@@ -210,7 +210,7 @@ def test_services_appx_files_users_and_environment(image, catalog_entries):
          "real_path": "C:\\Users\\bob\\AppData\\Roaming\\Tencent\\WeChat", "scope": "user:bob", "type": "dir"}]
     assert records["process"] == []
     assert collected["available"] == {"registry": True, "appx": True, "service": True, "process": False,
-                                      "file": True, "data": True}
+                                      "file": True, "data": True, "npm": False}
     assert collected["users"] == [
         {"name": "alice", "sid": H.ALICE_SID, "home": "C:\\Users\\alice", "hive_loaded": True},
         {"name": "bob", "sid": H.BOB_SID, "home": "C:\\Users\\bob", "hive_loaded": True}]
