@@ -118,7 +118,7 @@ def node_modules_records(fs, query, vdir, shown_dir, scope, records, sep="/"):
             rec["package_name"] = safe_text(pkg_name)
         if kind == "link":
             rec["link"] = True
-        if not NAME_RE.match(name):
+        if not NAME_RE.match(rec["name"]):
             rec["nonstandard_name"] = True
         records.append(rec)
     return examined

@@ -99,8 +99,8 @@ def test_empty_policy_gets_our_collection_audit_only_with_allow_rest(enabled):
     item = only_item(plan, "applocker")
     assert item["state"] == "would_apply" and item["steps"] == [0]
     assert item["target"] == "local AppLocker policy"
-    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent", "kaspersky-security-center",
-                              "wechat"]
+    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent",
+                               "kaspersky-security-center", "wechat"]
     assert "%OSDRIVE%\\Program Files (x86)\\Tencent\\WeChat\\*" in item["names"] and len(item["names"]) == 7
     assert item["detail"] == ("Exe: 8 rules to add; allow-everything rule for the rest (no other rules in the "
                               "collection); enforcement AuditOnly (was NotConfigured)")
@@ -213,8 +213,8 @@ def test_unblock_removes_only_ours(enabled):
     assert ET.tostring(ET.fromstring(plan["steps"][0]["xml"])) == ET.tostring(ET.fromstring(xml("org_enforced.xml")))
     item = only_item(plan, "applocker")
     assert item["state"] == "would_remove" and item["steps"] == [0]
-    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent", "kaspersky-security-center",
-                              "wechat"]
+    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent",
+                               "kaspersky-security-center", "wechat"]
     assert item["detail"] == "Exe: 7 rules to remove; 3 rules of the organisation kept; enforcement Enabled"
     gone, dummy = rerun(plan, after, enabled, mode="absent")
     assert gone["steps"] == [] and only_item(gone, "applocker")["state"] == "unchanged"
@@ -227,8 +227,8 @@ def test_unblock_without_entries_finds_our_rules_by_name_and_id(enabled):
     plan, dummy = rerun(first, state, [], mode="absent")
     assert ET.tostring(ET.fromstring(plan["steps"][0]["xml"])) == ET.tostring(ET.fromstring(xml("org_enforced.xml")))
     item = only_item(plan, "applocker")
-    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent", "kaspersky-security-center",
-                              "wechat"]
+    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent",
+                               "kaspersky-security-center", "wechat"]
     assert len(item["names"]) == 7 and item["state"] == "would_remove"
     assert bp.plan_windows_blocks([], host("org_enforced.xml"), "absent", {})["items"] == [
         only_item(bp.plan_windows_blocks([], host(), "absent", {}), "appx_deprovision")]

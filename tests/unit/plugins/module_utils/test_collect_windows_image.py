@@ -347,8 +347,8 @@ def test_a_missing_or_unreadable_software_hive(copy_image, catalog_entries):
     collected, findings, dummy = scan(copy_image, catalog_entries)
     # Without ProfileList the profile folders that hold an NTUSER.DAT are still scanned (as orphaned
     # profiles, without a SID): the per-user DeepSeek install is found, not silently missed.
-    assert [(u["name"], u["sid"], u.get("orphaned")) for u in collected["users"]] == [("alice", None, True),
-                                                                                     ("bob", None, True)]
+    users = [(u["name"], u["sid"], u.get("orphaned")) for u in collected["users"]]
+    assert users == [("alice", None, True), ("bob", None, True)]
     assert found(findings) == [("deepseek", "file", "%LocalAppData%\\Programs\\DeepSeek Harness", "user:alice"),
                                ("deepseek", "registry", "1bf39983-50d0-5fe0-9ef4-cece76f67c5e", "user:alice"),
                                ("kaspersky-network-agent", "file", "%ProgramFiles(x86)%\\Kaspersky Lab\\NetworkAgent",
