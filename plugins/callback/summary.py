@@ -54,8 +54,11 @@ def summarise(hosts, problems, report=None):
         for finding in host["findings"]:
             if not isinstance(finding, dict):
                 continue
-            product = products.setdefault(str(finding.get("product") or finding.get("id")), [0, 0, set()])
+            product = products.setdefault(str(finding.get("product") or finding.get("id")), [0, 0, set(), set()])
             product[0] += 1
+            extended = finding.get("applied_by_extension")
+            if isinstance(extended, list) and finding.get("exempt") is not True:
+                product[3].update(str(p) for p in extended)
             product[1] += 1 if finding.get("exempt") is True else 0
             product[2].add(host["name"])
             if finding.get("outcome") == "removed":
@@ -65,9 +68,10 @@ def summarise(hosts, problems, report=None):
     if products:
         lines.append("findings by product:")
         for name in sorted(products):
-            count, exempt, on = products[name]
-            lines.append("  %-40s %4d finding(s) on %d host(s)%s" % (
-                name[:40], count, len(on), (", %d exempt" % exempt) if exempt else ""))
+            count, exempt, on, extended = products[name]
+            lines.append("  %-40s %4d finding(s) on %d host(s)%s%s" % (
+                name[:40], count, len(on), (", %d exempt" % exempt) if exempt else "",
+                ("; applied by extension: %s" % ", ".join(sorted(extended))) if extended else ""))
     else:
         lines.append("findings by product: none")
     if any(host.get("remediation") for host in scanned.values()):

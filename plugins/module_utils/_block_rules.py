@@ -150,6 +150,8 @@ def blocked_names(entries, platform):
     by_entry = {}
     refused = []
     for entry in entries:
+        if getattr(entry, "report_only", None):
+            continue   # found and reported, never removed: nothing to keep from coming back
         for source, sigs in sorted(entry.signatures.get(platform, {}).items()):
             for sig in sigs:
                 exact, regexes = _conditions(sig)

@@ -8,6 +8,11 @@ plugins/plugin_utils/_catalog_files.py); every error names the file, the entry a
 
     catalog = Catalog.from_documents([(filename, parsed_document), ...], custom_entries=[...])
     enabled = catalog.select(policies=["all"], disabled=[])
+
+Policies are *default* (selected by ``all``) unless they say ``default: false``: an optional policy set
+is only enforced when the user names it. A policy (or one entry's link to it) that the collection
+applies beyond the measure's own wording says ``application: by_extension`` with an ``extension`` text;
+findings then list it under ``applied_by_extension`` instead of ``required_by``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,12 +34,15 @@ DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 VERSION_RE = re.compile(r"^[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]+)?\Z")
 JURISDICTION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?\Z")
 DATA_POLICIES = ("keep", "archive", "purge")
+APPLICATIONS = ("required", "by_extension")
 
 DOC_KEYS = {"version", "schema", "policies", "entries", "description"}
-POLICY_KEYS = {"id", "title", "jurisdiction", "instrument", "date", "url", "scope", "notes"}
+POLICY_KEYS = {"id", "title", "jurisdiction", "instrument", "date", "url", "scope", "notes", "default",
+               "application", "extension"}
+POLICY_LINK_KEYS = {"id", "application", "extension"}
 POLICY_REQUIRED = ("id", "title", "jurisdiction", "instrument", "date", "url")
 ENTRY_KEYS = {"id", "vendor", "product", "policies", "references", "description", "data_policy",
-              "signatures", "aliases", "notes", "remediation", "prevent_reinstall"}
+              "signatures", "aliases", "notes", "remediation", "prevent_reinstall", "report_only"}
 REMEDIATION_KEYS = {"data", "leftovers"}
 ENTRY_REQUIRED = ("id", "vendor", "product", "policies", "references", "signatures")
 REFERENCE_KEYS = {"url", "note"}
@@ -118,7 +126,48 @@ def validate_policy(origin, data):
     for key in ("scope", "notes"):
         if data.get(key) is not None:
             policy[key] = _text(origin, pid, key, data[key])
+    default = data.get("default", True)
+    if not isinstance(default, bool):
+        raise CatalogError(origin, "must be true or false, got %r" % (default,), pid, "default")
+    policy["default"] = default
+    policy.update(_application(origin, pid, data, ""))
     return policy
+
+
+def _application(origin, eid, data, prefix):
+    """``{"application": ..., ["extension": text]}`` of a policy or of one entry-policy link."""
+    application = data.get("application", "required")
+    if application not in APPLICATIONS:
+        raise CatalogError(origin, "must be one of %s, got %r" % (", ".join(APPLICATIONS), application), eid,
+                           prefix + "application")
+    out = {"application": application}
+    extension = data.get("extension")
+    if application == "by_extension":
+        out["extension"] = _text(origin, eid, prefix + "extension", extension)
+    elif extension is not None:
+        raise CatalogError(origin, "is only allowed with application: by_extension", eid, prefix + "extension")
+    return out
+
+
+def _policy_links(origin, eid, value):
+    """``[(policy id, link overrides)]`` from an entry's ``policies`` (ids or {id, application, extension})."""
+    if not isinstance(value, list) or not value:
+        raise CatalogError(origin, "must be a non-empty list of policy ids", eid, "policies")
+    links = []
+    for i, item in enumerate(value):
+        field = "policies[%d]" % i
+        if isinstance(item, dict):
+            _unknown_keys(origin, eid, item, POLICY_LINK_KEYS, field)
+            pid = _identifier(origin, eid, field + ".id", item.get("id"))
+            override = _application(origin, eid, item, field + ".") if "application" in item or "extension" in item \
+                else None
+            links.append((pid, override))
+        else:
+            links.append((_identifier(origin, eid, field, item), None))
+    ids = [pid for pid, dummy in links]
+    if len(set(ids)) != len(ids):
+        raise CatalogError(origin, "lists a policy twice", eid, "policies")
+    return links
 
 
 def _references(origin, eid, value):
@@ -204,7 +253,8 @@ class Entry(object):
     """A validated catalog entry."""
 
     __slots__ = ("id", "vendor", "product", "policies", "references", "description", "data_policy",
-                 "signatures", "remediation", "origin", "raw", "prevent_reinstall")
+                 "signatures", "remediation", "origin", "raw", "prevent_reinstall", "report_only", "links",
+                 "extensions", "optional_policies")
 
     def __init__(self, origin, data):
         if not isinstance(data, dict):
@@ -219,12 +269,12 @@ class Entry(object):
         self.id = _identifier(origin, label, "id", eid)
         self.vendor = _text(origin, eid, "vendor", data["vendor"])
         self.product = _text(origin, eid, "product", data["product"])
-        policies = data["policies"]
-        if not isinstance(policies, list) or not policies:
-            raise CatalogError(origin, "must be a non-empty list of policy ids", eid, "policies")
-        self.policies = [_identifier(origin, eid, "policies[%d]" % i, p) for i, p in enumerate(policies)]
-        if len(set(self.policies)) != len(self.policies):
-            raise CatalogError(origin, "lists a policy twice", eid, "policies")
+        self.links = _policy_links(origin, eid, data["policies"])
+        self.policies = [pid for pid, dummy in self.links]
+        # Resolved against the policies by Catalog.from_documents: {policy id: extension text} of the
+        # policies applied beyond their wording, and the ids of optional (default: false) policies.
+        self.extensions = {}
+        self.optional_policies = frozenset()
         self.references = _references(origin, eid, data["references"])
         self.description = _text(origin, eid, "description", data.get("description"), required=False)
         _text(origin, eid, "notes", data.get("notes"), required=False)
@@ -243,7 +293,26 @@ class Entry(object):
         if not isinstance(self.prevent_reinstall, bool):
             raise CatalogError(origin, "must be true or false, got %r" % (self.prevent_reinstall,), eid,
                                "prevent_reinstall")
+        # A report-only entry is found and reported, never removed: its text says why (docs/catalog.md).
+        self.report_only = data.get("report_only")
+        if self.report_only is not None:
+            self.report_only = _text(origin, eid, "report_only", self.report_only)
         self.raw = data
+
+    def resolve_policies(self, policies):
+        """Fill ``extensions`` and ``optional_policies`` from the catalog's ``{id: policy}``."""
+        extensions = {}
+        for pid, override in self.links:
+            policy = policies[pid]
+            how = override or {"application": policy["application"], "extension": policy.get("extension")}
+            if how["application"] == "by_extension":
+                extensions[pid] = how["extension"]
+        self.extensions = extensions
+        self.optional_policies = frozenset(pid for pid in self.policies if not policies[pid]["default"])
+
+    def policy_basis(self, pids):
+        """``(required_by, applied_by_extension)``: the ids of ``pids`` split by how they apply here."""
+        return ([p for p in pids if p not in self.extensions], [p for p in pids if p in self.extensions])
 
     def remediation_paths(self, platform, kind):
         """Compiled ``file``-style signatures of the entry's ``data`` or ``leftovers`` paths."""
@@ -253,8 +322,13 @@ class Entry(object):
         return sorted(self.signatures)
 
     def summary(self):
-        return {"id": self.id, "vendor": self.vendor, "product": self.product, "policies": list(self.policies),
-                "platforms": self.platforms(), "data_policy": self.data_policy, "origin": self.origin}
+        out = {"id": self.id, "vendor": self.vendor, "product": self.product, "policies": list(self.policies),
+               "platforms": self.platforms(), "data_policy": self.data_policy, "origin": self.origin}
+        if self.extensions:
+            out["applied_by_extension"] = sorted(self.extensions)
+        if self.report_only:
+            out["report_only"] = self.report_only
+        return out
 
 
 class Catalog(object):
@@ -337,6 +411,7 @@ class Catalog(object):
                     raise CatalogError(entry.origin, "unknown policy %r (known: %s)"
                                        % (pid, ", ".join(sorted(policies)) or "none"),
                                        entry.id, "policies[%d]" % i)
+            entry.resolve_policies(policies)
         if version is None:
             version = "unversioned"
         return cls(version, policies, entries)
@@ -344,8 +419,10 @@ class Catalog(object):
     def select(self, policies=None, disabled=None, origin="variables"):
         """Return the enabled entries.
 
-        ``policies``: policy ids to enforce (``all`` = every policy); ``disabled``: entry ids to skip.
-        Unknown ids are errors, so a typo never silently disables enforcement.
+        ``policies``: policy ids to enforce; ``all`` = every default policy (optional policies, those with
+        ``default: false``, are enforced only when named, e.g. ``[all, us-tx-dir-other-prohibited]``);
+        ``disabled``: entry ids to skip. Unknown ids are errors, so a typo never silently disables
+        enforcement.
         """
         if policies is None:
             policies = ["all"]
@@ -366,7 +443,15 @@ class Catalog(object):
             if not isinstance(eid, str) or eid not in known:
                 raise CatalogError(origin, "unknown entry %r" % (eid,), None,
                                    "banned_software_disabled_entries[%d]" % i)
-        wanted = None if "all" in policies else set(policies)
+        wanted = self.selected_policy_ids(policies)
         off = set(disabled)
-        return [e for e in self.entries
-                if e.id not in off and (wanted is None or wanted.intersection(e.policies))]
+        return [e for e in self.entries if e.id not in off and wanted.intersection(e.policies)]
+
+    def selected_policy_ids(self, policies):
+        """The set of policy ids a selection (``all`` and/or ids) stands for."""
+        if isinstance(policies, str):
+            policies = [policies]
+        wanted = set(p for p in policies or [] if p != "all")
+        if "all" in (policies or []):
+            wanted.update(pid for pid, policy in self.policies.items() if policy.get("default", True))
+        return wanted

@@ -7,7 +7,7 @@
 
     {"os": "linux", "root": "/", "collector_version": "1",
      "available": {"dpkg": bool, "rpm": bool, "flatpak": bool, "snap": bool, "systemd": bool,
-                   "sysv": bool, "proc": bool},
+                   "sysv": bool, "proc": bool, "npm": bool},
      "incomplete": {"process": "..."},  # sources read only in part, with the first reason
      "counts": {"dpkg": 812, ...},   # items examined per source, matching or not
      "users": [{"name", "uid", "gid", "home"}],
@@ -20,7 +20,8 @@ A source is examined when the query asks for it (``file``, ``data``, ``leftover`
 paths) and, if ``sources`` is given, when it is listed there. A source that fails adds a warning and
 never stops the others. ``available`` says, for the sources examined, whether each package system /
 service manager / procfs exists and was read (keys: dpkg, rpm, flatpak, snap, systemd and sysv for
-``service``, proc for ``process``); a source that was not examined has no key.
+``service``, proc for ``process``, npm: a global ``node_modules`` folder exists, ``_npm.py``); a source
+that was not examined has no key.
 
 Each source runs on a wall-clock budget of ``source_timeout`` seconds (0: none; ``_collect_budget.py``).
 ``incomplete`` names the sources read only in part and why: the budget ran out, a listing was cut at
@@ -74,6 +75,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._linux_file
 from ansible_collections.govsec.banned_software.plugins.module_utils._systemd import (
     list_systemd, list_sysv)
 from ansible_collections.govsec.banned_software.plugins.module_utils._procfs import list_processes
+from ansible_collections.govsec.banned_software.plugins.module_utils._npm import list_npm
 from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import read_local_fact
 
 COLLECTOR_VERSION = "1"
@@ -173,6 +175,9 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
             ok, recs, n = guarded(fs, source, list_appimages, fs, sq, selected)
         elif source in PATH_SOURCES:
             ok, recs, n = list_path_source(fs, q, source, selected)
+        elif source == "npm":
+            ok, recs, n = guarded(fs, source, list_npm, fs, sq, selected)
+            available["npm"] = ok
         elif source == "desktop":
             ok, recs, n = guarded(fs, source, list_desktop, fs, sq, selected)
         elif source == "service":

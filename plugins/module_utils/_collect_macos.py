@@ -67,12 +67,19 @@ Sources (``scope`` is ``machine`` or ``user:<name>``):
   ``name`` = base name, ``exe`` = ``path`` = the path when absolute, ``comm``, ``uid``, ``user``,
   ``pid``/``pids`` (same name, exe and uid grouped). Nothing runs in an image: a warning says so.
 * ``file``, ``data``, ``leftover``: exactly as on Linux (``_linux_files.list_files``, OS-neutral).
+* ``npm``: globally installed npm packages, as on Linux (``_npm.py``: ``/opt/homebrew/lib/node_modules``,
+  ``/usr/local/lib/node_modules``, per-user prefixes and nvm).
 
 ``tools`` (live): absolute paths of launchctl, pkgutil, osascript, systemextensionsctl, profiles,
 codesign and brew found in ``TOOL_DIRS`` (first wins, except brew: ``/opt/homebrew/bin`` first).
 
 ``local_fact``: the drift state of ``/etc/ansible/facts.d/banned_software.fact`` under ``root``, as on
 Linux (``_local_fact_read.py``).
+
+A Data volume mounted on its own (``Macintosh HD - Data``: ``private/var`` but no ``var`` link, which lives
+on the System volume) scans the same as the whole volume: receipts, root's home and the local fact are read
+under ``/private`` and reported with their usual paths (``/var/db/receipts/...``); the result then has
+``volume: data``. ``os_version`` is absent there (``SystemVersion.plist`` is on the System volume).
 
 Standard library only; Python >= 3.6.
 """
@@ -99,7 +106,9 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs imp
     RootFS, file_kind, find_executables, quote, safe_text, vjoin,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import CompiledQuery, compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import read_local_fact
+from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import (
+    POSIX_FACT, read_local_fact)
+from ansible_collections.govsec.banned_software.plugins.module_utils._npm import list_npm
 
 try:
     import pwd
@@ -249,13 +258,27 @@ def _pwd_by_home():
     return out
 
 
-def list_users(fs, only=None):
+def data_volume_prefix(fs):
+    """``/private`` when ``fs`` is a macOS Data volume mounted on its own, else "".
+
+    The ``var -> private/var`` and ``etc -> private/etc`` links live on the System volume: a Data volume
+    alone (``Macintosh HD - Data``) has ``private/var/db/receipts`` but no ``var``. It must scan the same
+    as the whole volume, so the collector reads under ``/private`` there and reports the usual paths.
+    """
+    if fs.lstat("/var") is None and fs.isdir("/private/var"):
+        return "/private"
+    return ""
+
+
+def list_users(fs, only=None, private=""):
     """Users to scan: ``[{"name", ["uid", "gid"], "home", "vhome", "rhome"}]`` (see module docstring)."""
     known = read_dslocal(fs)
     if known is None and fs.live:
         known = _pwd_by_home()
     known = known or {}
-    candidates = [(ROOT_HOME, "root")]
+    if private and ROOT_HOME in known:
+        known[private + ROOT_HOME] = known[ROOT_HOME]
+    candidates = [(private + ROOT_HOME, "root")]
     for name, kind in fs.listdir(USERS_DIR, what="per-user sources are incomplete"):
         if name.startswith(".") or name in SKIP_USER_DIRS or kind not in ("dir", "link"):
             continue
@@ -281,8 +304,9 @@ def list_users(fs, only=None):
         if not os.access(fs.real(vhome), os.R_OK | os.X_OK):
             fs.warnings.append("cannot read %s: permission denied (per-user sources for %s are incomplete)"
                                % (quote(home), quote(name)))
-        user = {"name": name, "home": safe_text(home), "vhome": vhome, "rhome": home}
-        if name == "root" and home == ROOT_HOME:
+        shown_home = home[len(private):] if private and home.startswith(private + "/") else home
+        user = {"name": name, "home": safe_text(shown_home), "vhome": vhome, "rhome": shown_home}
+        if name == "root" and shown_home == ROOT_HOME:
             entry = {"uid": 0, "gid": 0}
         for key in ("uid", "gid"):
             if isinstance(entry.get(key), int):
@@ -411,15 +435,16 @@ def list_bundles(fs, query, users, run_command, live):
 
 
 # -- package receipts ----------------------------------------------------------------------------
-def _receipt_plist(fs, vdir, name, query, records):
+def _receipt_plist(fs, vdir, name, query, records, shown_dir=None):
     vpath = vjoin(vdir, name)
-    data = read_plist(fs, vpath, what="package receipt")
+    shown = vjoin(shown_dir or vdir, name)
+    data = read_plist(fs, vpath, shown, what="package receipt")
     ident = data.get("PackageIdentifier") if isinstance(data, dict) else None
     if not isinstance(ident, str) or not ident:
         ident = _stem(name, ".plist")
     if not query.match(ident):
         return
-    rec = {"name": safe_text(ident)[:MAX_TEXT], "scope": "machine", "path": safe_text(vpath)}
+    rec = {"name": safe_text(ident)[:MAX_TEXT], "scope": "machine", "path": safe_text(shown)}
     if isinstance(data, dict):
         for key, field in (("PackageVersion", "version"), ("InstallPrefixPath", "install_prefix"),
                            ("PackageFileName", "package_file")):
@@ -429,18 +454,23 @@ def _receipt_plist(fs, vdir, name, query, records):
     records.append(rec)
 
 
-def list_receipts(fs, query):
-    """Return ``(available, records, examined)`` for installer package receipts."""
+def list_receipts(fs, query, private=""):
+    """Return ``(available, records, examined)`` for installer package receipts.
+
+    ``private`` is ``/private`` on a Data volume mounted alone (``data_volume_prefix``): the receipts are
+    read there and reported under their usual path ``/var/db/receipts``.
+    """
     records = []
     examined = 0
-    listing = fs.listdir(RECEIPTS, what="package receipts")
+    vreceipts = private + RECEIPTS
+    listing = fs.listdir(vreceipts, what="package receipts")
     names = set(n for n, dummy in listing)
     for name, kind in listing:
         if kind == "dir":
             continue
         if name.endswith(".plist"):
             examined += 1
-            _receipt_plist(fs, RECEIPTS, name, query, records)
+            _receipt_plist(fs, vreceipts, name, query, records, RECEIPTS)
         elif name.endswith(".bom") and _stem(name, ".bom") + ".plist" not in names:
             examined += 1
             ident = _stem(name, ".bom")
@@ -463,7 +493,7 @@ def list_receipts(fs, query):
                 if version:
                     rec["version"] = version
                 records.append(rec)
-    return fs.isdir(RECEIPTS), records, examined
+    return fs.isdir(vreceipts), records, examined
 
 
 # -- launchd -----------------------------------------------------------------------------------
@@ -716,7 +746,8 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None,
     wanted, unknown = wanted_sources(q, SOURCES, sources)
     warnings = list(q.warnings) + unknown
 
-    selected = list_users(fs, only=users)
+    private = data_volume_prefix(fs)
+    selected = list_users(fs, only=users, private=private)
     available = {}
     counts = {}
     records = {}
@@ -727,7 +758,7 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None,
             ok, recs, n = guarded(fs, source, list_bundles, fs, sq, selected, run_command, live)
             available["applications"] = ok
         elif source == "pkg-receipt":
-            ok, recs, n = guarded(fs, source, list_receipts, fs, sq)
+            ok, recs, n = guarded(fs, source, list_receipts, fs, sq, private)
             available["receipts"] = ok
         elif source == "launchd":
             ok, recs, n = guarded(fs, source, list_launchd, fs, sq, selected)
@@ -740,6 +771,9 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None,
             available["sysext_db"] = ok
         elif source in PATH_SOURCES:
             ok, recs, n = list_path_source(fs, q, source, selected)
+        elif source == "npm":
+            ok, recs, n = guarded(fs, source, list_npm, fs, sq, selected)
+            available["npm"] = ok
         else:  # process
             if live:
                 ok, recs, n = guarded(fs, source, list_processes, fs, q, run_command, selected)
@@ -750,7 +784,7 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None,
         counts[source] = n
 
     version = os_version(fs)
-    local_fact, fact_warnings = read_local_fact(fs)
+    local_fact, fact_warnings = read_local_fact(fs, private + POSIX_FACT, POSIX_FACT)
     warnings.extend(fs.warnings + fact_warnings)
     result = {
         "os": "macos",
@@ -769,4 +803,6 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None,
     }
     if version:
         result["os_version"] = version
+    if private:
+        result["volume"] = "data"
     return result

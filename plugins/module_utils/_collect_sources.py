@@ -12,5 +12,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 LINUX_SOURCES = ("dpkg", "rpm", "flatpak", "snap", "appimage", "file", "desktop", "service", "process",
-                 "data", "leftover")
-MACOS_SOURCES = ("bundle", "pkg-receipt", "launchd", "cask", "sysext", "process", "file", "data", "leftover")
+                 "data", "leftover", "npm")
+MACOS_SOURCES = ("bundle", "pkg-receipt", "launchd", "cask", "sysext", "process", "file", "data", "leftover",
+                 "npm")

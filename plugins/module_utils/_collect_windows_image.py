@@ -31,6 +31,12 @@ returns the records of docs/design.md, "Windows" (``os: windows``), read from th
 * ``<root>/Windows/System32/config/SYSTEM``: the services of the current control set
   (``Select\\Current``): Win32 services only (``Type`` has bit 0x10 or 0x20), with ``display_name``,
   ``path`` (``ImagePath`` as registered) and ``start_mode``;
+* ``npm``: globally installed npm packages in ``%ProgramFiles%\\nodejs\\node_modules`` and each user's
+  ``%AppData%\\npm\\node_modules`` (``_npm.py``);
+* profile folders under the ProfileList ``ProfilesDirectory`` (default ``C:\\Users``) that hold an
+  ``NTUSER.DAT`` but are not named in ProfileList (the account was deleted, its folder left) are scanned as
+  users too: ``sid`` null, ``orphaned: true``, their uninstall keys named ``C:\\Users\\<name>\\NTUSER.DAT\\...``,
+  with a warning;
 * directory names under ``Program Files/WindowsApps``: AppX package payloads (``Name_Version_Arch_
   ResourceId_PublisherId``; the family name is ``Name_PublisherId``);
 * ``file``, ``data`` and ``leftover`` paths of the query in the catalog's ``%Variable%\\...`` form,
@@ -74,6 +80,8 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact
     WINDOWS_FACT, WINDOWS_IMAGE_FACT, read_local_fact)
 from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import (
     NotRegularFile, RootFS, quote, safe_text)
+from ansible_collections.govsec.banned_software.plugins.module_utils._npm import (
+    WINDOWS_MACHINE_DIR, WINDOWS_USER_DIR, node_modules_records)
 
 try:
     from regipy.registry import RegistryHive
@@ -86,7 +94,7 @@ except Exception as exc:  # pylint: disable=broad-except
 
 COLLECTOR_VERSION = "1"
 REGIPY_REQUIREMENT = "regipy==6.5.0"
-SOURCES = ("registry", "appx", "service", "process", "file", "data", "leftover")
+SOURCES = ("registry", "appx", "service", "process", "file", "data", "leftover", "npm")
 PATH_SOURCES = ("file", "data", "leftover")
 MAX_HIVE_BYTES = 1024 * 1024 * 1024
 MAX_TEXT = 4096
@@ -139,6 +147,11 @@ def product_codes(records):
                 if code not in codes and len(codes) < MAX_PRODUCT_CODES:
                     codes.append(code)
     return codes
+
+
+# Folders under the profiles directory that are not accounts (an orphaned profile is any other folder
+# holding an NTUSER.DAT that ProfileList does not name).
+NOT_PROFILES = frozenset(n.casefold() for n in ("Default", "Default User", "Public", "All Users", "defaultuser0"))
 
 
 class MissingLibrary(Exception):
@@ -447,6 +460,37 @@ class Collector(object):
                                      "not examined" % (quote(home), quote(name)))
                 continue
             out.append({"name": name, "sid": sid, "home": home, "vhome": resolved, "hive_loaded": False})
+        out.extend(self.orphaned_profiles(software, out, seen))
+        return out
+
+    def orphaned_profiles(self, software, listed, seen):
+        """Profile folders with an ``NTUSER.DAT`` that ProfileList does not name (the account was deleted and
+        its folder left): scanned as users without a SID, ``orphaned: true``, with a warning."""
+        raw = _text(software.value(PROFILE_LIST, "ProfilesDirectory")) if software is not None else None
+        base = _expand(raw, self.env) if raw else "%s\\Users" % self.drive
+        vbase = windows_to_virtual(base, self.drive)
+        vbase = ci_path(self.fs, vbase) if vbase else None
+        if vbase is None:
+            return []
+        homes = set(u["vhome"].casefold() for u in listed)
+        out = []
+        for folder, kind in self.fs.listdir(vbase, what="profile folders"):
+            if kind != "dir" or folder.casefold() in NOT_PROFILES or folder.startswith("."):
+                continue
+            vhome = vbase.rstrip("/") + "/" + folder
+            if vhome.casefold() in homes or ci_path(self.fs, vhome + "/NTUSER.DAT") is None:
+                continue
+            name = safe_text(folder)
+            if self.only_users is not None and name.casefold() not in self.only_users:
+                continue
+            if name.casefold() in seen:
+                continue
+            seen.add(name.casefold())
+            home = base.rstrip("\\") + "\\" + name
+            self.warnings.append("profile folder %s has an NTUSER.DAT but no ProfileList entry (the account was "
+                                 "probably deleted): scanned as user %s without a SID" % (quote(home), quote(name)))
+            out.append({"name": name, "sid": None, "home": home, "vhome": vhome, "hive_loaded": False,
+                        "orphaned": True})
         return out
 
     def user_env(self, user):
@@ -490,8 +534,10 @@ class Collector(object):
             if hive is None:
                 continue
             try:
+                # An orphaned profile has no SID: its keys are named after the hive file.
+                prefix = "HKU\\%s" % user["sid"] if user["sid"] else "%s\\NTUSER.DAT" % user["home"].rstrip("\\")
                 recs, n = self.uninstall_records(hive, "Software", "HKU", "user:%s" % user["name"], sid=user["sid"],
-                                                 key_prefix="HKU\\%s" % user["sid"])
+                                                 key_prefix=prefix)
             except Exception as exc:  # pylint: disable=broad-except
                 _hive_problem(self.fs, self.warnings, "cannot parse the registry hive %s: %s: %s (%s are incomplete)"
                               % (quote(vpath), type(exc).__name__, safe_text(str(exc))[:200], what))
@@ -539,7 +585,7 @@ class Collector(object):
         count = 0
         if software is not None:
             store = software.key(APPX_STORE)
-            by_sid = dict((u["sid"].casefold(), u) for u in selected)
+            by_sid = dict((u["sid"].casefold(), u) for u in selected if u["sid"])
             for sub in software.subkeys(store):
                 kind = sub.name
                 if kind.casefold() in ("applications", "staged"):
@@ -624,6 +670,22 @@ class Collector(object):
                 rec["start_mode"] = START_MODES[start]
             records.append(rec)
         return True, records, count
+
+    # -- npm global packages ---------------------------------------------------------------------------
+    def npm(self, selected):
+        """Packages in ``%ProgramFiles%\\nodejs\\node_modules`` and each user's ``%AppData%\\npm\\node_modules``."""
+        targets = [(self.env["ProgramFiles"] + "\\" + WINDOWS_MACHINE_DIR, "machine")]
+        targets += [(self.user_env(u)["AppData"] + "\\" + WINDOWS_USER_DIR, "user:%s" % u["name"]) for u in selected]
+        records, count, found = [], 0, False
+        for path, scope in targets:
+            vdir = windows_to_virtual(path, self.drive)
+            vdir = ci_path(self.fs, vdir) if vdir else None
+            if vdir is None or not self.fs.isdir(vdir):
+                continue
+            found = True
+            shown = self.drive + "".join("\\" + c for c in vdir.split("/") if c)
+            count += node_modules_records(self.fs, self.q.sources["npm"], vdir, shown, scope, records, sep="\\")
+        return found, records, count
 
     # -- files ---------------------------------------------------------------------------------------
     def path_records(self, patterns, selected):
@@ -766,8 +828,8 @@ class Collector(object):
             "available": self.available,
             "incomplete": dict(self.fs.budget.incomplete),
             "counts": self.counts,
-            "users": [{"name": u["name"], "sid": u["sid"], "home": u["home"], "hive_loaded": u["hive_loaded"]}
-                      for u in selected],
+            "users": [dict({"name": u["name"], "sid": u["sid"], "home": u["home"], "hive_loaded": u["hive_loaded"]},
+                           **({"orphaned": True} if u.get("orphaned") else {})) for u in selected],
             "records": self.records,
             "environment": env,
             "installer_products": installer,
@@ -797,6 +859,8 @@ class Collector(object):
             if system is None:
                 return False, [], 0
             return self.services(system)
+        if source == "npm":
+            return self.npm(selected)
         if source == "process":
             self.warnings.append("process: not examined, %s is an offline Windows image (nothing runs in it)"
                                  % quote(self.fs.root))

@@ -43,7 +43,9 @@ class Matcher(object):
         self.index = {}
         if isinstance(selected_policies, str):
             selected_policies = [selected_policies]
-        self.selected = None if not selected_policies or "all" in selected_policies else set(selected_policies)
+        # "all" stands for the default policies; optional ones (default: false) only when named.
+        self.all = not selected_policies or "all" in selected_policies
+        self.explicit = set(p for p in selected_policies or [] if p != "all")
         for entry in entries:
             for platform, sources in entry.signatures.items():
                 for source, sigs in sources.items():
@@ -52,9 +54,8 @@ class Matcher(object):
                         bucket.append((entry, sig))
 
     def policies_for(self, entry):
-        if self.selected is None:
-            return list(entry.policies)
-        return [p for p in entry.policies if p in self.selected]
+        optional = getattr(entry, "optional_policies", frozenset())
+        return [p for p in entry.policies if p in self.explicit or (self.all and p not in optional)]
 
     def match(self, platform, collected):
         """Return ``(findings, warnings)`` for one host's collector result ``collected``."""
@@ -120,6 +121,13 @@ class Matcher(object):
             "key": "|".join([source, scope, name, path if isinstance(path, str) else ""]),
             "matched_by": sig.describe(),
         }
+        # How each policy applies: required by its wording, or applied by the collection beyond it.
+        required, extended = entry.policy_basis(finding["policies"]) if hasattr(entry, "policy_basis") \
+            else (list(finding["policies"]), [])
+        finding["required_by"] = required
+        finding["applied_by_extension"] = extended
+        if getattr(entry, "report_only", None):
+            finding["report_only"] = True
         details = {}
         for field in DETAIL_FIELDS:
             value = _clean(record.get(field))

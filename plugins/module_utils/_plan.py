@@ -187,12 +187,25 @@ class PlannerBase(object):
                 if not finding.get("exempt"):
                     reason = "the same item is exempt under another entry"
                 self.skipped.append({"key": _key(finding), "outcome": "skipped_exempt", "reason": reason})
+            elif self._report_only(finding):
+                self._unplanned(finding, self._report_only(finding))
             elif self.protected_reason(finding):
                 self.skipped.append({"key": _key(finding), "outcome": "skipped_protected",
                                      "reason": self.protected_reason(finding)})
             else:
                 active.append(finding)
         return active
+
+    def _report_only(self, finding):
+        """Why a finding is reported and never removed (None when it may be removed)."""
+        entry = self.entries.get(finding["id"])
+        reason = getattr(entry, "report_only", None)
+        if reason:
+            return "report only (catalog entry %s): %s" % (finding["id"], reason)
+        if finding["source"] == "npm":
+            return ("npm global packages are reported, not removed: run 'npm uninstall -g %s' as the owner of %s "
+                    "(%s)" % (finding["name"], finding.get("path") or "the package", finding["scope"]))
+        return None
 
     # -- steps -------------------------------------------------------------------------------------
     def _quarantine(self, targets, action):

@@ -23,6 +23,23 @@ HOST_KEYS = ("status", "findings", "error", "os", "scanned_at", "warnings", "cat
 REINSTALLED = "reinstalled"
 
 
+EXTENSION_LABEL = "applied by extension"
+
+
+def extension_policies(finding):
+    """The policy ids a finding's entry applies beyond their wording (``applied_by_extension``)."""
+    value = finding.get("applied_by_extension")
+    return [str(p) for p in value] if isinstance(value, list) else []
+
+
+def policy_labels(finding):
+    """A finding's policies as text: ``id`` when its wording requires the removal, ``id (applied by
+    extension)`` when the collection applies the measure beyond its wording (docs/catalog.md)."""
+    extended = set(extension_policies(finding))
+    policies = finding.get("policies") if isinstance(finding.get("policies"), list) else []
+    return [("%s (%s)" % (p, EXTENSION_LABEL)) if str(p) in extended else str(p) for p in policies]
+
+
 def reinstalled_findings(findings):
     """The findings found again after a remediation removed them (``drift``) that are not exempt:
     what makes a host "reinstalled" (an exempt one is marked but accepted)."""
@@ -208,6 +225,11 @@ def summary_lines(report, max_rows=50):
         lines.append("... %d more host(s) in report.json" % (len(rows) - max_rows))
     s = report["summary"]
     remediated = ", %d remediated" % s["remediated"] if s.get("remediated") else ""
+    extended = sorted(set(p for host in report["hosts"].values() for f in host["findings"] if isinstance(f, dict)
+                          and f.get("exempt") is not True for p in extension_policies(f)))
+    if extended:
+        lines.append("APPLIED BY EXTENSION (beyond the measure's wording; docs/catalog.md): %s"
+                     % _cell(", ".join(extended), 200))
     lines.append("TOTAL %d host(s): %d compliant%s, %d non-compliant, %d unreachable, %d failed; "
                  "%d finding(s), %d exempt" % (s["hosts"], s["compliant"], remediated, s["non_compliant"],
                                                s["unreachable"], s["failed"], s["findings"], s["exempt_findings"]))

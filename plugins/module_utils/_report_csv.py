@@ -28,7 +28,8 @@ import io
 
 # The order is a contract: new columns are appended, never inserted or renamed.
 COLUMNS = ("host", "status", "error", "finding id", "product", "vendor", "source", "name", "version", "scope",
-           "path", "policies", "exempt", "exemption reason", "exemption expires", "outcome", "drift", "removed at")
+           "path", "policies", "exempt", "exemption reason", "exemption expires", "outcome", "drift", "removed at",
+           "required by", "applied by extension")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ENCODING = "utf-8-sig"
 
@@ -77,6 +78,9 @@ def rows(report):
                 "exemption reason": exemption.get("reason"), "exemption expires": exemption.get("expires"),
                 "outcome": finding.get("outcome"),
                 "drift": finding.get("drift"), "removed at": finding.get("removed_at"),
+                "required by": finding.get("required_by") if isinstance(finding.get("required_by"), list) else None,
+                "applied by extension": (finding.get("applied_by_extension")
+                                         if isinstance(finding.get("applied_by_extension"), list) else None),
             })
             yield row
 

@@ -34,7 +34,7 @@ import html
 import json
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._report import (
-    GONE, block_summary, reinstalled_findings)
+    GONE, block_summary, policy_labels, reinstalled_findings)
 
 STATUS_ORDER = ("unreachable", "failed", "non_compliant", "remediated", "compliant")
 STATUS_COLOURS = {"unreachable": "#6c3483", "failed": "#7b241c", "non_compliant": "#c0392b",
@@ -181,7 +181,7 @@ def table_data(report):
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
             texts = [_text(finding.get(k)) for k in FINDING_FIELDS]
             rows.append(texts + [finding.get("exempt") is True,
-                                 ";".join(_text(p) for p in finding.get("policies") or []),
+                                 ";".join(_text(p) for p in policy_labels(finding)),
                                  _text(finding.get("drift")), _text(finding.get("removed_at"))])
             for key, expired in (("exemption", False), ("exemption_expired", True)):
                 exemption = finding.get(key)

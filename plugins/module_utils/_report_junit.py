@@ -34,7 +34,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._report import (
-    GONE, REINSTALLED, block_summary, reinstalled_findings)
+    GONE, REINSTALLED, block_summary, extension_policies, reinstalled_findings)
 
 # Everything outside the XML 1.0 "Char" production (and surrogates, which cannot be encoded).
 _INVALID_XML = re.compile(u"[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -84,6 +84,9 @@ def _describe(finding):
     for key in ("version", "scope", "path", "outcome", "drift", "removed_at"):
         if finding.get(key) not in (None, ""):
             parts.append("%s=%s" % (key, finding.get(key)))
+    extended = extension_policies(finding)
+    if extended:
+        parts.append("applied_by_extension=%s" % ",".join(extended))
     return " ".join(xml_text(p) for p in parts)
 
 

@@ -31,6 +31,7 @@ SOURCE_FIELDS = {
         "desktop": ("name", "exec"),
         "service": ("name",),
         "process": ("name", "exe"),
+        "npm": ("name", "path"),
     },
     "windows": {
         "registry": ("name", "display_name", "publisher"),
@@ -38,6 +39,7 @@ SOURCE_FIELDS = {
         "service": ("name", "path"),
         "process": ("name", "exe"),
         "file": ("path",),
+        "npm": ("name", "path"),
     },
     "macos": {
         "bundle": ("name", "path", "team_id"),
@@ -47,6 +49,7 @@ SOURCE_FIELDS = {
         "sysext": ("name", "team_id"),
         "process": ("name", "exe"),
         "file": ("path",),
+        "npm": ("name", "path"),
     },
 }
 

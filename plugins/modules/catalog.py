@@ -48,10 +48,15 @@ version:
   type: str
   sample: "2026.11.29"
 policies:
-  description: All known policies by id.
+  description:
+    - All known policies by id. C(default) is V(false) for an optional policy set (selected only by name,
+      C(all) leaves it out); C(application) is V(by_extension) when the collection applies the measure
+      beyond its wording (C(extension) says how).
   returned: success
   type: dict
-  sample: {"ca-tbs-2023-10-30": {"title": "...", "jurisdiction": "CA", "date": "2023-10-30", "url": "https://..."}}
+  sample: {"ca-tbs-2023-10-30": {"title": "...", "jurisdiction": "CA", "date": "2023-10-30", "url": "https://...",
+                                 "default": true, "application": "by_extension",
+                                 "extension": "The measure names government-issued mobile devices; ..."}}
 entries:
   description: Every entry with its vendor, product, policies, platforms and whether it is enabled.
   returned: success

@@ -89,7 +89,7 @@ options:
         query asks for them and O(sources) is not set.
     type: list
     elements: str
-    choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, process, data, leftover, bundle,
+    choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, process, data, leftover, npm, bundle,
               pkg-receipt, launchd, cask, sysext]
   source_timeout:
     description:
@@ -214,6 +214,14 @@ os_version:
   returned: when the scanned system is macOS and the file is readable
   type: str
   sample: "14.5"
+volume:
+  description:
+    - macOS image only. V(data) when O(root) is a Data volume mounted on its own (no C(var) link, that link
+      lives on the System volume). Receipts, root's home and the local fact were read under C(/private)
+      and are reported with their usual paths.
+  returned: when O(root) is a macOS Data volume mounted alone
+  type: str
+  sample: data
 collector_version:
   description: Version of the record format.
   returned: success

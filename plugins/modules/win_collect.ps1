@@ -15,7 +15,7 @@ $spec = @{
         sources = @{
             type = 'list'
             elements = 'str'
-            choices = @('registry', 'appx', 'service', 'process', 'file', 'data', 'leftover')
+            choices = @('registry', 'appx', 'service', 'process', 'file', 'data', 'leftover', 'npm')
         }
         users = @{ type = 'list'; elements = 'str' }
         block_state = @{ type = 'bool'; default = $false }
@@ -27,7 +27,7 @@ $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
 $MaxRecords = 10000       # records kept per source
 $MaxDirEntries = 10000    # entries read from one directory for a glob
-$NameSources = @('registry', 'appx', 'service', 'process')
+$NameSources = @('registry', 'appx', 'service', 'process', 'npm')
 $PathSources = @('file', 'data', 'leftover')
 $UninstallPaths = @(
     @{ path = 'Microsoft\Windows\CurrentVersion\Uninstall'; view = '64' }
@@ -751,6 +751,85 @@ if ($wanted -contains 'process') {
     catch {
         $available.process = $false
         Add-CollectorWarning -Message "process: cannot list processes: $($_.Exception.Message)"
+    }
+}
+
+# --- npm global packages ---------------------------------------------------------------------------
+# Package folders in npm's global node_modules: %ProgramFiles%\nodejs\node_modules and, per user,
+# %AppData%\npm\node_modules. Reads only folder names and package.json name/version (at most
+# $MaxPackageJson bytes); a folder that is a reparse point (npm link) is recorded, not read.
+# The controller decides (plugins/module_utils/_npm.py describes the record).
+$MaxPackageJson = 524288
+
+function Add-NpmFolder {
+    param([string]$NodeModules, [string]$Scope)
+    if (-not $NodeModules -or -not [System.IO.Directory]::Exists($NodeModules)) {
+        return
+    }
+    $available.npm = $true
+    $folders = [System.Collections.Generic.List[object]]::new()
+    try {
+        foreach ($item in [System.IO.DirectoryInfo]::new($NodeModules).EnumerateDirectories()) {
+            if ($folders.Count -ge $MaxDirEntries) {
+                Add-CollectorWarning -Message "npm: more than $MaxDirEntries folders in $NodeModules; the rest were not examined"
+                break
+            }
+            if ($item.Name.StartsWith('@') -and -not ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint)) {
+                foreach ($sub in $item.EnumerateDirectories()) {
+                    $folders.Add(@("$($item.Name)/$($sub.Name)", $sub))
+                }
+            }
+            elseif (-not $item.Name.StartsWith('.')) {
+                $folders.Add(@($item.Name, $item))
+            }
+        }
+    }
+    catch {
+        Add-CollectorWarning -Message "npm: cannot list ${NodeModules}: $($_.Exception.Message)"
+    }
+    foreach ($folder in $folders) {
+        $counts.npm++
+        if (-not (Test-Name -Filter $filters.npm -Value $folder[0])) {
+            continue
+        }
+        $dir = $folder[1]
+        $record = @{ name = $folder[0]; scope = $Scope; path = $dir.FullName; prefix = $NodeModules }
+        if ($dir.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+            $record.link = $true
+        }
+        else {
+            $manifest = [System.IO.FileInfo]::new((Join-Path -Path $dir.FullName -ChildPath 'package.json'))
+            try {
+                if ($manifest.Exists -and $manifest.Length -le $MaxPackageJson -and
+                    -not ($manifest.Attributes -band [System.IO.FileAttributes]::ReparsePoint)) {
+                    $json = [System.IO.File]::ReadAllText($manifest.FullName) | ConvertFrom-Json
+                    if ($json.version -is [string]) {
+                        $record.version = $json.version
+                    }
+                    if ($json.name -is [string] -and $json.name -ne $folder[0]) {
+                        $record.package_name = $json.name
+                    }
+                }
+                elseif ($manifest.Exists) {
+                    Add-CollectorWarning -Message "npm: $($manifest.FullName) is larger than $MaxPackageJson bytes or a link; not read"
+                }
+            }
+            catch {
+                Add-CollectorWarning -Message "npm: cannot read $($manifest.FullName): $($_.Exception.Message)"
+            }
+        }
+        Add-Record -Source 'npm' -Record $record
+    }
+}
+
+if ($wanted -contains 'npm') {
+    $available.npm = $false
+    if ($environment['ProgramFiles']) {
+        Add-NpmFolder -NodeModules (Join-Path -Path $environment['ProgramFiles'] -ChildPath 'nodejs\node_modules') -Scope 'machine'
+    }
+    foreach ($user in $profiles) {
+        Add-NpmFolder -NodeModules (Join-Path -Path $environment.users[$user.name]['AppData'] -ChildPath 'npm\node_modules') `
+            -Scope "user:$($user.name)"
     }
 }
 

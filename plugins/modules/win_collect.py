@@ -21,9 +21,9 @@ description:
   - The module decides nothing and changes nothing. Matching against the catalog, exemptions,
     planning and reporting happen on the controller, in Python (see C(docs/design.md), "Windows",
     and C(docs/windows.md)).
-  - "Pre-filter: a record of V(registry), V(appx), V(service) or V(process) is returned when its
+  - "Pre-filter: a record of V(registry), V(appx), V(service), V(process) or V(npm) is returned when its
     name (uninstall key name, package family name, service name, image name or the file name of
-    the process's executable) is one of the query's C(names) (compared case-insensitively) or
+    the process's executable, npm package name) is one of the query's C(names) (compared case-insensitively) or
     fully matches one of its C(regex), compiled by .NET with C(IgnoreCase). A pattern .NET cannot
     compile (Python-only syntax) makes that source unfiltered, with a warning: every record of it
     is returned. The controller matches again with Python's C(re), so the pre-filter only keeps
@@ -41,7 +41,7 @@ options:
       - The pre-filter built on the controller from the enabled catalog entries. Either the whole
         query (keyed by platform; the V(windows) part is used) or the Windows part itself, a
         mapping of source name to a mapping.
-      - "Sources V(registry), V(appx), V(service), V(process): C(names) (exact identifiers) and
+      - "Sources V(registry), V(appx), V(service), V(process), V(npm): C(names) (exact identifiers) and
         C(regex) (regular expressions, matched in full); C(casefold) is accepted and implied
         (Windows names are compared case-insensitively)."
       - "Sources V(file), V(data), V(leftover): C(paths), each a drive-absolute path
@@ -61,7 +61,7 @@ options:
         the query.
     type: list
     elements: str
-    choices: [registry, appx, service, process, file, data, leftover]
+    choices: [registry, appx, service, process, file, data, leftover, npm]
   users:
     description:
       - Examine per-user locations only for these profiles, given by profile folder name (the
@@ -197,6 +197,10 @@ records:
     - "V(service): C(name), C(display_name), C(path) (the image path as registered),
       C(start_mode), C(state)."
     - "V(process): C(name) (image name), C(exe), C(pid), C(user) (C(DOMAIN\\name), when readable)."
+    - "V(npm): globally installed npm packages in C(%ProgramFiles%\\nodejs\\node_modules) (scope
+      V(machine)) and each profile's C(%AppData%\\npm\\node_modules): C(name) (the package folder,
+      C(@scope/name)), C(version) and C(package_name) (from C(package.json), at most 512 KiB, when it
+      names the package otherwise), C(path), C(prefix), C(link) (a reparse point, not read)."
     - "V(file), V(data), V(leftover): C(name) and C(path) in the query's form (C(%Variable%\\...),
       with the matched name for a wildcard), C(real_path) (expanded), C(type) (V(dir), V(file) or
       V(link))."

@@ -20,6 +20,7 @@ from ansible_collections.govsec.banned_software.tests.unit.helpers import action
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 WINDOWS_PATHS = sorted([
     "%OSDRIVE%\\Program Files (x86)\\Kaspersky Lab\\Endpoint Agent\\*",
+    "%OSDRIVE%\\Program Files (x86)\\Kaspersky Lab\\Kaspersky Security Center\\*",
     "%OSDRIVE%\\Program Files (x86)\\Kaspersky Lab\\NetworkAgent\\*",
     "%OSDRIVE%\\Program Files (x86)\\Tencent\\WeChat\\*", "%OSDRIVE%\\Program Files\\Tencent\\Weixin\\*",
     "%OSDRIVE%\\Users\\*\\AppData\\Local\\Programs\\DeepSeek Harness\\*",
@@ -43,9 +44,9 @@ def test_real_catalog_export_and_second_run(tmp_path):
     assert result.get("failed") is not True, result.get("msg")
     assert result["changed"] is True and [f["changed"] for f in result["files"]] == [True, True]
     macos, root = files(dest)
-    assert macos["bundle_ids"] == ["com.tencent.WeWorkMac", "com.tencent.xinWeChat"]
+    assert macos["bundle_ids"] == ["com.tencent.WeWorkMac", "com.tencent.xinWeChat", "com.zhiliaoapp.musically"]
     assert macos["team_ids"] == [] and macos["santa"] == {"rules": []}
-    assert sorted(macos["entries"]) == ["kaspersky-macos", "wechat", "wecom"]
+    assert sorted(macos["entries"]) == ["kaspersky-macos", "tiktok", "wechat", "wecom"]
     assert macos["policies"] == ["all"] and macos["format"] == 1
     assert [n["source"] for n in macos["not_exportable"]] == ["bundle", "sysext"]
     exe, appx = root.findall("RuleCollection")
@@ -53,7 +54,7 @@ def test_real_catalog_export_and_second_run(tmp_path):
     assert modes == ("Exe", "AuditOnly", "NotConfigured")
     assert sorted(c.get("Path") for c in exe.iter("FilePathCondition")) == WINDOWS_PATHS
     assert set(r.get("Action") for r in exe) == {"Deny"}
-    assert result["applocker_rules"] == 6
+    assert result["applocker_rules"] == 7
     assert "tiktok" in [n["entry"] for n in result["windows_not_blockable"]]
     assert oct(os.stat(os.path.join(dest, export.WINDOWS_FILE)).st_mode & 0o777) == "0o644"
     stamp = os.stat(os.path.join(dest, export.MACOS_FILE))
@@ -87,7 +88,7 @@ def test_enforced_with_allow_rest(tmp_path):
     run({"dest": dest, "applocker_enforcement": "Enabled", "applocker_allow_rest": True, "policies": ["all"]})
     exe = files(dest)[1].find("RuleCollection")
     assert exe.get("EnforcementMode") == "Enabled"
-    assert [r.get("Action") for r in exe] == ["Deny"] * 6 + ["Allow"]
+    assert [r.get("Action") for r in exe] == ["Deny"] * 7 + ["Allow"]
 
 
 def test_flags_and_overrides(tmp_path):
@@ -96,8 +97,8 @@ def test_flags_and_overrides(tmp_path):
     assert {"entry": "wechat", "reason": "prevent_reinstall is false (banned_software_prevent_reinstall_entries)"} \
         in result["skipped_entries"]
     macos = files(str(tmp_path / "a"))[0]
-    assert macos["bundle_ids"] == ["com.tencent.WeWorkMac"]
-    assert result["applocker_rules"] == 3
+    assert macos["bundle_ids"] == ["com.tencent.WeWorkMac", "com.zhiliaoapp.musically"]
+    assert result["applocker_rules"] == 4
     none = run({"dest": str(tmp_path / "b"), "prevent_reinstall": False})
     assert none["entries"] == [] and none["applocker_rules"] == 0
     macos, root = files(str(tmp_path / "b"))
@@ -189,7 +190,8 @@ def test_options_not_set_come_from_the_roles_variables(tmp_path):
     result = action.run(task_vars=variables)
     assert result.get("failed") is not True, result.get("msg")
     assert "wechat" not in result["entries"] and result["entries"]
-    assert [s["entry"] for s in result["skipped_entries"]] == ["wechat"]
+    # the report-only KVRT entry has prevent_reinstall: false in the catalog
+    assert [s["entry"] for s in result["skipped_entries"]] == ["kaspersky-virus-removal-tool", "wechat"]
     assert "skipped" not in result and result["changed"] is True  # the task is not reported as skipped
     macos, root = files(str(tmp_path / "out"))
     assert "wechat" not in macos["entries"]

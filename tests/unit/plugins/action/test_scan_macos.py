@@ -85,12 +85,12 @@ def test_scan_with_root_finds_exactly_the_banned_software(mac, monkeypatch):
     for lookalike in M.LOOKALIKES:
         assert lookalike not in names
     assert facts["available"] == {"applications": True, "receipts": True, "launchd": True, "homebrew": True,
-                                  "sysext_db": True, "ps": False}
+                                  "sysext_db": True, "ps": False, "npm": False}
     # every application bundle, receipt, job, cask and extension was looked at, not only the banned ones
     # (bundles: 10 in /Applications and its folders, 6 hostile ones that are directories, alice's WeChat)
     assert facts["counts"] == {"bundle": 17, "pkg-receipt": 5, "launchd": 6, "cask": 4, "sysext": 3,
                                "process": 0, "file": 8,
-                               "data": 12, "leftover": 28}
+                               "data": 15, "leftover": 28, "npm": 0}
     wechat = [f for f in result["findings"] if f["source"] == "bundle" and f["path"] == "/Applications/WeChat.app"][0]
     assert (wechat["version"], wechat["details"]) == ("4.0.1", {"display_name": "WeChat"})
     sysext = [f for f in result["findings"] if f["name"] == "com.kaspersky.kav.netfilter"][0]

@@ -22,6 +22,7 @@ def test_real_catalog_items(enabled):
     assert plan["steps"] == []
     assert [(i["entries"], i["names"], i["state"], i["steps"]) for i in plan["items"]] == [
         (["kaspersky-macos"], [], "needs_mdm", []),
+        (["tiktok"], ["com.zhiliaoapp.musically"], "needs_mdm", []),
         (["wechat"], ["com.tencent.xinWeChat"], "needs_mdm", []),
         (["wecom"], ["com.tencent.WeWorkMac"], "needs_mdm", []),
     ]
@@ -52,6 +53,6 @@ def test_unblock_has_nothing_to_undo(enabled):
         assert len(plan["items"]) == 1 and plan["items"][0]["state"] == "needs_mdm"
         assert plan["items"][0]["detail"].startswith("nothing was written on this host")
     assert bpm.plan_macos_blocks(enabled, {}, "absent", {})["items"][0]["names"] == [
-        "com.tencent.WeWorkMac", "com.tencent.xinWeChat"]
+        "com.tencent.WeWorkMac", "com.tencent.xinWeChat", "com.zhiliaoapp.musically"]
     with pytest.raises(ValueError, match="block mode must be present or absent"):
         bpm.plan_macos_blocks([], {}, "audit", {})

@@ -26,7 +26,7 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_fi
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                     "data", "windows", "applocker")
 MS_PUBLISHER = "CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US"
-OUR_EXE_IDS = sorted(["2b960c9d-05a3-56cf-9227-ab34382f4317", "91f8108a-7d03-5df3-86fd-aaa5a7c6bd81",
+OUR_EXE_IDS = sorted(["2ae733c2-f748-57ae-adf6-0d01f543bf13", "2b960c9d-05a3-56cf-9227-ab34382f4317", "91f8108a-7d03-5df3-86fd-aaa5a7c6bd81",
                       "9e06505e-a6f3-5b31-b4a9-f1398982facc", "a5538f90-e32e-50a1-8a14-0fbab5038cdf",
                       "bfcb0579-d677-5b13-ab5e-d76251425b58", "dda83fb2-a179-5143-a91c-58140c84d634"])
 ALLOW_EXE = "b3bc29d7-b2dd-57ba-a7ce-1852079ae160"
@@ -99,9 +99,10 @@ def test_empty_policy_gets_our_collection_audit_only_with_allow_rest(enabled):
     item = only_item(plan, "applocker")
     assert item["state"] == "would_apply" and item["steps"] == [0]
     assert item["target"] == "local AppLocker policy"
-    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent", "wechat"]
-    assert "%OSDRIVE%\\Program Files (x86)\\Tencent\\WeChat\\*" in item["names"] and len(item["names"]) == 6
-    assert item["detail"] == ("Exe: 7 rules to add; allow-everything rule for the rest (no other rules in the "
+    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent",
+                               "kaspersky-security-center", "wechat"]
+    assert "%OSDRIVE%\\Program Files (x86)\\Tencent\\WeChat\\*" in item["names"] and len(item["names"]) == 7
+    assert item["detail"] == ("Exe: 8 rules to add; allow-everything rule for the rest (no other rules in the "
                               "collection); enforcement AuditOnly (was NotConfigured)")
     assert [r.get("Action") for r in rules_by_id(step["xml"]).values()].count("Allow") == 1
 
@@ -131,7 +132,7 @@ def test_organisation_allow_rules_kept_no_allow_rest_mode_kept(enabled):
     assert ET.tostring(list(exe)[-1]) == ET.tostring(
         list(ET.fromstring(xml("org_enforced.xml")).iter("RuleCollectionExtensions"))[0])
     item = only_item(plan, "applocker")
-    assert item["detail"] == "Exe: 6 rules to add; 3 rules of the organisation kept; enforcement Enabled"
+    assert item["detail"] == "Exe: 7 rules to add; 3 rules of the organisation kept; enforcement Enabled"
 
 
 def test_organisation_deny_rules_kept_and_audit_mode_kept_even_when_enabled_asked(enabled):
@@ -192,7 +193,7 @@ def test_stale_rule_of_ours_removed_and_lookalike_of_the_organisation_kept(enabl
     ids = collections(plan["steps"][0]["xml"])[2][2]
     assert "0b3e3c6e-1f0a-5d7e-8e44-3b0c2f9d8a11" not in ids
     assert "6f2c0e1a-1f0a-4d7e-8e44-3b0c2f9d8a11" in ids
-    assert only_item(plan, "applocker")["detail"].startswith("Exe: 6 rules to add; 1 rules to remove; 3 rules")
+    assert only_item(plan, "applocker")["detail"].startswith("Exe: 7 rules to add; 1 rules to remove; 3 rules")
 
 
 def test_changed_name_of_our_rule_is_rewritten(enabled):
@@ -212,8 +213,9 @@ def test_unblock_removes_only_ours(enabled):
     assert ET.tostring(ET.fromstring(plan["steps"][0]["xml"])) == ET.tostring(ET.fromstring(xml("org_enforced.xml")))
     item = only_item(plan, "applocker")
     assert item["state"] == "would_remove" and item["steps"] == [0]
-    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent", "wechat"]
-    assert item["detail"] == "Exe: 6 rules to remove; 3 rules of the organisation kept; enforcement Enabled"
+    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent",
+                               "kaspersky-security-center", "wechat"]
+    assert item["detail"] == "Exe: 7 rules to remove; 3 rules of the organisation kept; enforcement Enabled"
     gone, dummy = rerun(plan, after, enabled, mode="absent")
     assert gone["steps"] == [] and only_item(gone, "applocker")["state"] == "unchanged"
 
@@ -225,8 +227,9 @@ def test_unblock_without_entries_finds_our_rules_by_name_and_id(enabled):
     plan, dummy = rerun(first, state, [], mode="absent")
     assert ET.tostring(ET.fromstring(plan["steps"][0]["xml"])) == ET.tostring(ET.fromstring(xml("org_enforced.xml")))
     item = only_item(plan, "applocker")
-    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent", "wechat"]
-    assert len(item["names"]) == 6 and item["state"] == "would_remove"
+    assert item["entries"] == ["deepseek", "kaspersky-endpoint-agent", "kaspersky-network-agent",
+                               "kaspersky-security-center", "wechat"]
+    assert len(item["names"]) == 7 and item["state"] == "would_remove"
     assert bp.plan_windows_blocks([], host("org_enforced.xml"), "absent", {})["items"] == [
         only_item(bp.plan_windows_blocks([], host(), "absent", {}), "appx_deprovision")]
 
@@ -248,7 +251,7 @@ def test_unblock_of_our_own_collection_returns_it_to_not_configured(enabled):
     assert collections(plan["steps"][0]["xml"]) == collections(xml("not_configured.xml"))
     item = only_item(plan, "applocker")
     assert "allow everything not denied (%s)" % ALLOW_EXE in item["names"]
-    assert item["detail"] == "Exe: 7 rules to remove; enforcement NotConfigured (was Enabled)"
+    assert item["detail"] == "Exe: 8 rules to remove; enforcement NotConfigured (was Enabled)"
 
 
 def test_unblock_works_on_an_edition_that_does_not_enforce(enabled):

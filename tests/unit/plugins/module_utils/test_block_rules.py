@@ -16,10 +16,12 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_fi
 
 HEADER = {"catalog_version": "2026.11.29", "policies": ["ca-tbs-2023-10-30", "au-pspf-002-2025-kaspersky"]}
 KASPERSKY_POLICIES = ["au-pspf-002-2025-kaspersky", "ca-tbs-2023-10-30", "us-bis-icts-kaspersky-2024-06-20",
-                      "us-dhs-bod-17-01", "us-ndaa-fy2018-1634"]
-LINUX_PACKAGES = ["com.qq.weixin.deepin", "com.tencent.wechat", "com.tencent.weixin", "kav4fs", "kesl", "kesl-astra",
-                  "kesl-gui", "kesl-gui-astra", "klnagent", "klnagent64", "klnagent64-astra", "wechat", "wechat-beta",
-                  "wechat-bin", "wechat-universal-bwrap", "wechat-uos"]
+                      "us-dhs-bod-17-01", "us-ndaa-fy2018-1634", "us-tx-dir-prohibited-technologies"]
+LINUX_PACKAGES = ["com.qq.weixin.deepin", "com.qq.weixin.work.deepin", "com.qq.weixin.work.deepin-x11",
+                  "com.tencent.wechat", "com.tencent.weixin", "deepin.com.wechat", "deepin.com.weixin.work", "kav4fs",
+                  "kesl", "kesl-astra", "kesl-gui", "kesl-gui-astra", "klnagent", "klnagent64", "klnagent64-astra",
+                  "ksc-web-console", "ksc64", "wechat", "wechat-beta", "wechat-bin", "wechat-universal-bwrap",
+                  "wechat-uos"]
 MS_PUBLISHER = "CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US"
 
 
@@ -61,6 +63,7 @@ def test_real_catalog_windows(enabled):
         "publisher": [],
         "path": ["%LocalAppData%\\Programs\\DeepSeek Harness", "%LocalAppData%\\Programs\\Tencent\\Weixin",
                  "%ProgramFiles%\\Tencent\\Weixin", "%ProgramFiles(x86)%\\Kaspersky Lab\\Endpoint Agent",
+                 "%ProgramFiles(x86)%\\Kaspersky Lab\\Kaspersky Security Center",
                  "%ProgramFiles(x86)%\\Kaspersky Lab\\NetworkAgent", "%ProgramFiles(x86)%\\Tencent\\WeChat"],
     }
     reasons = dict(((n["entry"], n["identifier"]), n["reason"]) for n in got["not_blockable"])
@@ -68,12 +71,15 @@ def test_real_catalog_windows(enabled):
         "an uninstall key name is neither a signer nor a path"
     assert reasons[("wechat", "WeChat")] == "publisher is a regular expression; a signer rule must be exact"
     assert reasons[("wecom", "企业微信")] == "publisher is a regular expression; a signer rule must be exact"
-    assert len(got["not_blockable"]) == 13
+    # 13 before, plus the Administration Server's GUID-shaped key and the DeepSeek key of any channel (regexes)
+    assert reasons[("kaspersky-security-center", None)] == "publisher is a regular expression; a signer rule must be exact"
+    assert len(got["not_blockable"]) == 15
 
 
 def test_real_catalog_macos(enabled):
     got = br.blocked_names(enabled, "macos")
-    assert got["names"] == {"bundle_id": ["com.tencent.WeWorkMac", "com.tencent.xinWeChat"], "team_id": []}
+    assert got["names"] == {"bundle_id": ["com.tencent.WeWorkMac", "com.tencent.xinWeChat", "com.zhiliaoapp.musically"],
+                            "team_id": []}
     assert got["not_blockable"] == [
         {"entry": "kaspersky-macos", "source": "bundle",
          "identifier": "com\\.kaspersky\\.(?!klnagent)[A-Za-z0-9][A-Za-z0-9.-]*",
@@ -148,7 +154,7 @@ def test_apt_preferences_real_catalog_is_deterministic(enabled):
     names = br.blocked_names(enabled, "linux")["names"]["dpkg"]
     text = br.apt_preferences(list(reversed(names)), HEADER)
     assert text == br.apt_preferences(names, HEADER)
-    assert text.count("Pin-Priority: -1\n") == 16
+    assert text.count("Pin-Priority: -1\n") == 22
     assert [line[9:] for line in text.splitlines() if line.startswith("Package: ")] == LINUX_PACKAGES
 
 
@@ -227,6 +233,7 @@ def test_flatpak_mask_rejects(app_id, scope, match):
 
 REAL_PATHS = {
     "%OSDRIVE%\\Program Files (x86)\\Kaspersky Lab\\Endpoint Agent\\*": "kaspersky-endpoint-agent",
+    "%OSDRIVE%\\Program Files (x86)\\Kaspersky Lab\\Kaspersky Security Center\\*": "kaspersky-security-center",
     "%OSDRIVE%\\Program Files (x86)\\Kaspersky Lab\\NetworkAgent\\*": "kaspersky-network-agent",
     "%OSDRIVE%\\Program Files (x86)\\Tencent\\WeChat\\*": "wechat",
     "%OSDRIVE%\\Program Files\\Tencent\\Weixin\\*": "wechat",
@@ -257,7 +264,7 @@ def test_applocker_rules_real_catalog(enabled):
     got = br.applocker_rules(enabled)
     rules = got["rules"]
     assert [(r["collection"], r["type"], r["action"], r["user_or_group_sid"]) for r in rules] == \
-        [("Exe", "FilePathRule", "Deny", "S-1-1-0")] * 6
+        [("Exe", "FilePathRule", "Deny", "S-1-1-0")] * 7
     assert dict((r["conditions"]["path"], r["entries"][0]) for r in rules) == REAL_PATHS
     kea = rules[0]
     assert kea["id"] == "dda83fb2-a179-5143-a91c-58140c84d634"
@@ -272,7 +279,7 @@ def test_applocker_rules_real_catalog(enabled):
                                                "TencentWeChatLimited.forWindows10_sdtnhv12zgd7a"]
     assert appx[0]["reason"] == "publisher subject unknown (give it in appx_publishers); deprovision only"
     assert br.applocker_rules(enabled, "publisher")["rules"] == []
-    assert len(br.applocker_rules(enabled, "path")["rules"]) == 6
+    assert len(br.applocker_rules(enabled, "path")["rules"]) == 7
 
 
 def test_applocker_rule_ids_stable_and_content_derived(enabled):
@@ -280,7 +287,8 @@ def test_applocker_rule_ids_stable_and_content_derived(enabled):
     again = br.applocker_rules(list(reversed(enabled)))["rules"]
     assert [r["id"] for r in first] == [r["id"] for r in again]
     assert sorted(r["id"] for r in first) == [
-        "2b960c9d-05a3-56cf-9227-ab34382f4317", "91f8108a-7d03-5df3-86fd-aaa5a7c6bd81",
+        "2ae733c2-f748-57ae-adf6-0d01f543bf13", "2b960c9d-05a3-56cf-9227-ab34382f4317",
+        "91f8108a-7d03-5df3-86fd-aaa5a7c6bd81",
         "9e06505e-a6f3-5b31-b4a9-f1398982facc", "a5538f90-e32e-50a1-8a14-0fbab5038cdf",
         "bfcb0579-d677-5b13-ab5e-d76251425b58", "dda83fb2-a179-5143-a91c-58140c84d634"]
     assert br.applocker_policy_xml(first, "Enabled", False) == br.applocker_policy_xml(again, "Enabled", False)
@@ -405,9 +413,11 @@ def test_policy_xml_rejects_tampered_id_and_control_chars(enabled):
 
 def test_mdm_export_real_catalog(enabled):
     got = br.mdm_export(enabled)
-    assert sorted(got) == ["kaspersky-macos", "wechat", "wecom"]
+    assert sorted(got) == ["kaspersky-macos", "tiktok", "wechat", "wecom"]
+    assert got["tiktok"]["bundle_ids"] == ["com.zhiliaoapp.musically"]
     assert got["wechat"] == {"product": got["wechat"]["product"], "vendor": "Tencent",
-                             "policies": ["ca-tbs-2023-10-30"], "bundle_ids": ["com.tencent.xinWeChat"],
+                             "policies": ["ca-tbs-2023-10-30", "us-tx-dir-prohibited-technologies"],
+                             "bundle_ids": ["com.tencent.xinWeChat"],
                              "team_ids": [], "santa_rules": [], "not_exportable": []}
     assert got["wecom"]["bundle_ids"] == ["com.tencent.WeWorkMac"]
     assert got["kaspersky-macos"]["bundle_ids"] == []

@@ -347,7 +347,8 @@ def test_jurisdictions_accepted(jurisdiction):
 def test_validate_policy_returns_only_known_fields():
     out = validate_policy(POL, policy(scope="devices", notes=None))
     assert out == {"id": "pol-a", "title": "Policy pol-a", "jurisdiction": "CA", "instrument": "An announcement",
-                   "date": "2023-10-30", "url": "https://example.org/pol-a", "scope": "devices"}
+                   "date": "2023-10-30", "url": "https://example.org/pol-a", "scope": "devices",
+                   "default": True, "application": "required"}
 
 
 def test_packages_alias_expands_to_dpkg_and_rpm():

@@ -127,7 +127,7 @@ def test_sources_subset_and_users_option(image):
     assert [r["scope"] for r in res["records"]["file"]] == ["machine", "user:alice"]
     assert res["warnings"] == [
         "unknown source bogus ignored (known: dpkg, rpm, flatpak, snap, appimage, file, desktop, "
-        "service, process, data, leftover)",
+        "service, process, data, leftover, npm)",
         "user nosuchuser was requested but has no scannable home under root",
     ]
 

@@ -426,7 +426,7 @@ def test_sources_filter_and_unknown_sources(plain):
     res = collect(plain, {"cask": {"names": ["wechat"]}, "bundle": {"names": [WECHAT]}}, sources=["cask", "rpm"])
     assert sorted(res["records"]) == ["cask"]
     assert res["warnings"] == ["unknown source rpm ignored (known: bundle, pkg-receipt, launchd, cask, sysext, "
-                               "process, file, data, leftover)"]
+                               "process, file, data, leftover, npm)"]
 
 
 def test_a_failing_source_never_stops_the_others(plain, monkeypatch):

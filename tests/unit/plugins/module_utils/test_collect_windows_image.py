@@ -210,7 +210,7 @@ def test_services_appx_files_users_and_environment(image, catalog_entries):
          "real_path": "C:\\Users\\bob\\AppData\\Roaming\\Tencent\\WeChat", "scope": "user:bob", "type": "dir"}]
     assert records["process"] == []
     assert collected["available"] == {"registry": True, "appx": True, "service": True, "process": False,
-                                      "file": True, "data": True}
+                                      "file": True, "data": True, "npm": False}
     assert collected["users"] == [
         {"name": "alice", "sid": H.ALICE_SID, "home": "C:\\Users\\alice", "hive_loaded": True},
         {"name": "bob", "sid": H.BOB_SID, "home": "C:\\Users\\bob", "hive_loaded": True}]
@@ -235,7 +235,7 @@ def test_users_and_sources_limit_the_scan(image, catalog_entries):
     assert [r["name"] for r in collected["records"]["file"]] == [
         "%ProgramFiles(x86)%\\Kaspersky Lab\\NetworkAgent", "%ProgramFiles(x86)%\\Tencent\\WeChat"]
     assert collected["warnings"] == [
-        "unknown source nonsense ignored (known: registry, appx, service, process, file, data, leftover)"]
+        "unknown source nonsense ignored (known: registry, appx, service, process, file, data, leftover, npm)"]
 
 
 def test_globs_and_drive_paths_and_unknown_variables(image):
@@ -345,7 +345,13 @@ def test_a_corrupt_user_hive_is_a_warning_not_a_crash(copy_image, catalog_entrie
 def test_a_missing_or_unreadable_software_hive(copy_image, catalog_entries):
     os.remove(str(copy_image / "Windows/System32/config/SOFTWARE"))
     collected, findings, dummy = scan(copy_image, catalog_entries)
-    assert found(findings) == [("kaspersky-network-agent", "file", "%ProgramFiles(x86)%\\Kaspersky Lab\\NetworkAgent",
+    # Without ProfileList the profile folders that hold an NTUSER.DAT are still scanned (as orphaned
+    # profiles, without a SID): the per-user DeepSeek install is found, not silently missed.
+    users = [(u["name"], u["sid"], u.get("orphaned")) for u in collected["users"]]
+    assert users == [("alice", None, True), ("bob", None, True)]
+    assert found(findings) == [("deepseek", "file", "%LocalAppData%\\Programs\\DeepSeek Harness", "user:alice"),
+                               ("deepseek", "registry", "1bf39983-50d0-5fe0-9ef4-cece76f67c5e", "user:alice"),
+                               ("kaspersky-network-agent", "file", "%ProgramFiles(x86)%\\Kaspersky Lab\\NetworkAgent",
                                 "machine"),
                                ("kaspersky-network-agent", "service", "klnagent", "machine"),
                                ("wechat", "appx", "TencentWeChatLimited.forWindows10_sdtnhv12zgd7a", "machine"),

@@ -289,6 +289,7 @@ def test_finding_shape():
         "id": "wechat", "product": "WeChat", "vendor": "Tencent", "source": "dpkg", "name": "wechat",
         "version": "4.0.1.11", "scope": "machine", "path": "/var/lib/dpkg/status", "policies": ["pol-ca"],
         "exempt": False, "key": "dpkg|machine|wechat|/var/lib/dpkg/status", "matched_by": "name=wechat",
+        "required_by": ["pol-ca"], "applied_by_extension": [],
         "details": {"arch": "amd64", "pid": 4, "enabled": True},
     }]
 

@@ -35,14 +35,15 @@ def test_round_trip_equals_the_report():
         entry = report["hosts"][host]
         if not entry["findings"]:
             expected.append((host, entry["status"], entry.get("error", ""), "", "", "", "", "", "", "", "", "", "",
-                             "", "", "", "", ""))
+                             "", "", "", "", "", "", ""))
         for f in entry["findings"]:
             exemption = f.get("exemption") or f.get("exemption_expired") or {}
             expected.append((host, entry["status"], entry.get("error", ""), f["id"], f["product"], f["vendor"],
                              f["source"], f["name"], f["version"], f["scope"], f["path"] or "",
                              ";".join(f["policies"]), "true" if f["exempt"] else "false",
                              exemption.get("reason", ""), exemption.get("expires", ""), f.get("outcome", ""),
-                             f.get("drift", ""), f.get("removed_at", "")))
+                             f.get("drift", ""), f.get("removed_at", ""), ";".join(f.get("required_by", [])),
+                             ";".join(f.get("applied_by_extension", []))))
     got = [tuple(unescape(row[c]) for c in COLUMNS) for row in rows]
     assert got == expected
     # one row per host x finding, plus one per host without findings
@@ -122,7 +123,8 @@ def test_write_csv_counts_rows_and_uses_crlf():
 def test_existing_columns_keep_their_order_and_drift_is_appended():
     assert COLUMNS[:16] == ("host", "status", "error", "finding id", "product", "vendor", "source", "name", "version",
                             "scope", "path", "policies", "exempt", "exemption reason", "exemption expires", "outcome")
-    assert COLUMNS[16:] == ("drift", "removed at")
+    assert COLUMNS[16:18] == ("drift", "removed at")
+    assert COLUMNS[18:] == ("required by", "applied by extension")
 
 
 def test_reinstalled_findings():
@@ -136,3 +138,17 @@ def test_reinstalled_findings():
          "false", "removed"),
     ]
     assert all(r["removed at"] == "" for r in rows if not r["drift"])
+
+
+def test_required_and_extension_columns():
+    report = report_fleet.report()
+    host = sorted(h for h in report["hosts"] if report["hosts"][h]["findings"])[0]
+    finding = report["hosts"][host]["findings"][0]
+    finding["policies"] = ["us-dhs-bod-17-01", "ca-tbs-2023-10-30"]
+    finding["required_by"] = ["us-dhs-bod-17-01"]
+    finding["applied_by_extension"] = ["ca-tbs-2023-10-30"]
+    row = [r for r in read_back(report) if r["host"] == host][0]
+    assert COLUMNS[-2:] == ("required by", "applied by extension")
+    assert row["required by"] == "us-dhs-bod-17-01"
+    assert row["applied by extension"] == "ca-tbs-2023-10-30"
+    assert row["policies"] == "us-dhs-bod-17-01;ca-tbs-2023-10-30"

@@ -17,11 +17,13 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._signature 
 CONTRACT_SOURCES = {
     "linux": {"dpkg": {"name", "arch"}, "rpm": {"name", "arch", "vendor"}, "packages": {"name"},
               "flatpak": {"name"}, "snap": {"name"}, "appimage": {"name", "path"}, "file": {"path"},
-              "desktop": {"name", "exec"}, "service": {"name"}, "process": {"name", "exe"}},
+              "desktop": {"name", "exec"}, "service": {"name"}, "process": {"name", "exe"},
+              "npm": {"name", "path"}},
     "windows": {"registry": {"name", "display_name", "publisher"}, "appx": {"name"},
-                "service": {"name", "path"}, "process": {"name", "exe"}, "file": {"path"}},
+                "service": {"name", "path"}, "process": {"name", "exe"}, "file": {"path"}, "npm": {"name", "path"}},
     "macos": {"bundle": {"name", "path", "team_id"}, "pkg-receipt": {"name"}, "launchd": {"name"},
-              "cask": {"name"}, "sysext": {"name", "team_id"}, "process": {"name", "exe"}, "file": {"path"}},
+              "cask": {"name"}, "sysext": {"name", "team_id"}, "process": {"name", "exe"}, "file": {"path"},
+              "npm": {"name", "path"}},
 }
 
 

@@ -197,10 +197,10 @@ def test_documentation_is_yaml_and_lists_every_source():
     doc = yaml.safe_load(collect.DOCUMENTATION)
     assert doc["options"]["sources"]["choices"] == [
         "dpkg", "rpm", "flatpak", "snap", "appimage", "file", "desktop", "service", "process", "data", "leftover",
-        "bundle", "pkg-receipt", "launchd", "cask", "sysext"]
+        "npm", "bundle", "pkg-receipt", "launchd", "cask", "sysext"]
     assert sorted(yaml.safe_load(collect.RETURN)) == [
         "available", "block_state", "collector_version", "collector_warnings", "counts", "environment", "incomplete",
-        "local_fact", "os", "os_version", "reboot_required", "records", "root", "tools", "users"]
+        "local_fact", "os", "os_version", "reboot_required", "records", "root", "tools", "users", "volume"]
 
 
 def test_linux_sources_on_a_macos_image_are_ignored_with_a_warning(tmp_path, module_env):
@@ -211,7 +211,7 @@ def test_linux_sources_on_a_macos_image_are_ignored_with_a_warning(tmp_path, mod
     assert [r["name"] for r in out.result["records"]["cask"]] == ["wechat"]
     assert out.result["collector_warnings"] == [
         "unknown source dpkg ignored (known: bundle, pkg-receipt, launchd, cask, sysext, process, file, data, "
-        "leftover)"]
+        "leftover, npm)"]
 
 
 def test_windows_image_goes_to_the_windows_image_collector(tmp_path, module_env):
@@ -269,5 +269,5 @@ def test_pseudo_sources_tools_and_reboot(tmp_path, module_env):
     assert res["reboot_required"] is False
     assert module_env == []
     assert collect.DOCUMENTATION.count("choices: [dpkg, rpm, flatpak, snap, appimage, file, desktop, service, "
-                                       "process, data, leftover, bundle,\n              pkg-receipt, launchd, cask, "
+                                       "process, data, leftover, npm, bundle,\n              pkg-receipt, launchd, cask, "
                                        "sysext]") == 1

@@ -98,7 +98,11 @@ def test_real_catalog_validates():
     for policy in catalog.policies.values():
         assert re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", policy["date"]), policy["id"]
         assert policy["origin"] == os.path.join(ROOT, "catalog", "policies.yml")
-    assert catalog.select() == catalog.entries
+    # The default selection is every entry but those of optional policy sets (default: false) only.
+    optional = [e.id for e in catalog.entries if not set(e.policies) - e.optional_policies]
+    assert optional == ["capcut", "wps-office", "webull"]
+    assert catalog.select() == [e for e in catalog.entries if e.id not in optional]
+    assert catalog.select(["all", "us-tx-dir-prohibited-technologies-other"]) == catalog.entries
 
 
 # ------------------------------------------------------------------ errors name the file
