@@ -28,19 +28,12 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from checkout import use_checkout  # pylint: disable=wrong-import-position
 
 
 def _import_collection():
     """Import the executor from this checkout (as conftest does for the unit tests)."""
-    namespace = os.path.join(ROOT, "build", "pytest", "ansible_collections", "govsec")
-    link = os.path.join(namespace, "banned_software")
-    os.makedirs(namespace, exist_ok=True)
-    if not os.path.islink(link):
-        os.symlink(ROOT, link)
-    top = os.path.dirname(os.path.dirname(namespace))
-    if top not in sys.path:
-        sys.path.insert(0, top)
+    use_checkout()
     # pylint: disable=import-outside-toplevel
     from ansible_collections.govsec.banned_software.plugins.module_utils._execute import run_plan
     from ansible_collections.govsec.banned_software.tests.unit.helpers import hostile_fs

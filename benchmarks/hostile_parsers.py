@@ -21,7 +21,7 @@ import os
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from checkout import use_checkout  # pylint: disable=wrong-import-position
 MAX_SECONDS = 2.0
 MAX_RATIO = 50.0
 SLACK_SECONDS = 0.25
@@ -29,14 +29,7 @@ SLACK_SECONDS = 0.25
 
 def _import_collection():
     """Import the parsers from this checkout (as conftest does for the unit tests)."""
-    namespace = os.path.join(ROOT, "build", "pytest", "ansible_collections", "govsec")
-    link = os.path.join(namespace, "banned_software")
-    os.makedirs(namespace, exist_ok=True)
-    if not os.path.islink(link):
-        os.symlink(ROOT, link)
-    top = os.path.dirname(os.path.dirname(namespace))
-    if top not in sys.path:
-        sys.path.insert(0, top)
+    use_checkout()
 
 
 def _fill(unit, size):

@@ -25,7 +25,7 @@ import tempfile
 import time
 import tracemalloc
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from checkout import use_checkout  # pylint: disable=wrong-import-position
 MAX_SECONDS = 60.0
 MAX_HEAP_MB = 512.0
 MAX_RSS_MB = 1024.0
@@ -124,14 +124,7 @@ def synthetic_fleet(hosts=10000, seed=6):
 
 def _import_collection():
     """Import the writers from this checkout (as conftest does for the unit tests)."""
-    namespace = os.path.join(ROOT, "build", "pytest", "ansible_collections", "govsec")
-    link = os.path.join(namespace, "banned_software")
-    os.makedirs(namespace, exist_ok=True)
-    if not os.path.islink(link):
-        os.symlink(ROOT, link)
-    top = os.path.dirname(os.path.dirname(namespace))
-    if top not in sys.path:
-        sys.path.insert(0, top)
+    use_checkout()
     # pylint: disable=import-outside-toplevel
     from ansible_collections.govsec.banned_software.plugins.module_utils import (
         _report, _report_csv, _report_html, _report_junit)
