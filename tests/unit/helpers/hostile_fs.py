@@ -33,6 +33,25 @@ NOBODY = 65534
 _REAL = {"listdir": os.listdir, "stat": os.stat, "lstat": os.lstat, "open": os.open}
 
 
+def executor_options(root, **extra):
+    """The executor's options for a test tree under ``root`` (alice's home under root/home/alice)."""
+    options = {"run_id": "r1", "quarantine_dir": str(root / "q"), "archive_dir": str(root / "a"),
+               "homes": [str(root / "home" / "alice")], "lock_timeout": 5, "default_timeout": 30}
+    options.update(extra)
+    return options
+
+
+def alice_data_tree(tmp_path):
+    """tmp/home/alice/.xwechat/{sub/msg.db, top.txt}; tmp/outside/secret-dir/shadow (root, 0600)."""
+    data = tmp_path / "home" / "alice" / ".xwechat"
+    (data / "sub").mkdir(parents=True)
+    (data / "sub" / "msg.db").write_bytes(b"messages")
+    (data / "top.txt").write_bytes(b"top")
+    (tmp_path / "outside").mkdir()
+    plant_secret(tmp_path / "outside")
+    return tmp_path
+
+
 def plant_secret(base):
     """``base/secret-dir`` (root, 0700) holding ``shadow`` (0600) with SECRET: what a user wants to read."""
     secret_dir = os.path.join(str(base), "secret-dir")

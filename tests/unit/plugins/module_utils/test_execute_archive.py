@@ -25,28 +25,18 @@ from hypothesis import strategies as st_
 from ansible_collections.govsec.banned_software.plugins.module_utils import _execute_limits
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute import run_plan, validate_steps
 from ansible_collections.govsec.banned_software.tests.unit.helpers.hostile_fs import (
-    NOBODY, SECRET, SwapHook, archive_bytes, can_mount, in_child, plant_secret, racer, replace_with, tmpfs)
+    NOBODY, SECRET, SwapHook, alice_data_tree, archive_bytes, can_mount, executor_options, in_child, plant_secret,
+    racer, replace_with, tmpfs)
 
 TIB = 1024 ** 4
 
 
 @pytest.fixture
 def tree(tmp_path):
-    """tmp/home/alice/.xwechat/{sub/msg.db, top.txt}; tmp/outside/secret-dir/shadow (root, 0600)."""
-    data = tmp_path / "home" / "alice" / ".xwechat"
-    (data / "sub").mkdir(parents=True)
-    (data / "sub" / "msg.db").write_bytes(b"messages")
-    (data / "top.txt").write_bytes(b"top")
-    (tmp_path / "outside").mkdir()
-    plant_secret(tmp_path / "outside")
-    return tmp_path
+    return alice_data_tree(tmp_path)
 
 
-def opts(root, **extra):
-    options = {"run_id": "r1", "quarantine_dir": str(root / "q"), "archive_dir": str(root / "a"),
-               "homes": [str(root / "home" / "alice")], "lock_timeout": 5, "default_timeout": 30}
-    options.update(extra)
-    return options
+opts = executor_options
 
 
 def archive(root, paths=None, **fields):

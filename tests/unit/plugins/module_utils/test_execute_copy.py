@@ -21,7 +21,7 @@ import pytest
 from ansible_collections.govsec.banned_software.plugins.module_utils import _execute, _execute_limits
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute import run_plan
 from ansible_collections.govsec.banned_software.tests.unit.helpers.hostile_fs import (
-    SECRET, SwapHook, can_mount, in_child, plant_secret, replace_with, tmpfs)
+    SECRET, SwapHook, alice_data_tree, can_mount, executor_options, in_child, replace_with, tmpfs)
 
 TIB = 1024 ** 4
 MIB = 1024 ** 2
@@ -30,21 +30,11 @@ SMALL_FS = 64 * MIB
 
 @pytest.fixture
 def tree(tmp_path):
-    """tmp/home/alice/.xwechat/{sub/msg.db, top.txt}; tmp/outside/secret-dir/shadow (root, 0600)."""
-    data = tmp_path / "home" / "alice" / ".xwechat"
-    (data / "sub").mkdir(parents=True)
-    (data / "sub" / "msg.db").write_bytes(b"messages")
-    (data / "top.txt").write_bytes(b"top")
-    (tmp_path / "outside").mkdir()
-    plant_secret(tmp_path / "outside")
-    return tmp_path
+    return alice_data_tree(tmp_path)
 
 
 def opts(root, quarantine_dir=None, **extra):
-    options = {"run_id": "r1", "quarantine_dir": quarantine_dir or str(root / "q"), "archive_dir": str(root / "a"),
-               "homes": [str(root / "home" / "alice")], "lock_timeout": 5, "default_timeout": 30}
-    options.update(extra)
-    return options
+    return executor_options(root, quarantine_dir=quarantine_dir or str(root / "q"), **extra)
 
 
 def exdev(monkeypatch):
