@@ -18,6 +18,8 @@
 #   5. the audit of this machine through Python 3.6 and 2.7 (pyenv builds): scanned where the collection and
 #      ansible-core support the interpreter, else failed with the message naming the Python needed;
 # and for the oldest version also a real remediate, a second run with changed=0, and unblock.
+# The venvs are made first, then the versions are checked two at a time (every step above only reads the
+# test host); the oldest version's removal runs last, alone. COMPAT_JOBS=1 checks one at a time.
 #
 # Needs: make collection (the tarball), podman and the images of tests/images/build.sh, .venv (for the
 # containers.podman connection plugin and ansible.windows). Containers: compat-debian12 (removed at the end).
@@ -141,29 +143,32 @@ OLD_INVENTORY="$OUT/old-python.yml"
   done
 } > "$OLD_INVENTORY"
 
-summary=()
-for i in "${!CORES[@]}"; do
+make_venv() {  # make_venv INDEX: build/compat/venv-<core> with ansible-core==<core> only (kept while the pin is the same)
+  local i=$1 core="${CORES[$1]}" venv="$OUT/venv-${CORES[$1]}" py
+  [[ -f $venv/.installed-$core ]] && return 0
+  py="$(controller_python "${PYS[$i]}")"
+  log "$core: venv with $("$py" -V 2>&1) and ansible-core==$core only"
+  rm -rf "$venv"
+  "$py" -m venv "$venv"
+  if ! "$venv/bin/python" -m pip install --no-compile "ansible-core==$core" > "$OUT/venv-$core.log" 2>&1; then
+    tail -n 20 "$OUT/venv-$core.log" >&2
+    return 1
+  fi
+  touch "$venv/.installed-$core"
+}
+
+check_version() {  # check_version INDEX: every read-only check of one ansible-core release
+  local i=$1
   CORE="${CORES[$i]}"
-  [[ " ${SELECTED[*]} " == *" $CORE "* ]] || continue
-  started=$SECONDS
+  local started=$SECONDS
   VENV="$OUT/venv-$CORE"
   LOGDIR="$OUT/logs-$CORE"
   rm -rf "$LOGDIR" "$OUT/collections-$CORE" "$OUT/collections-win-$CORE" "$OUT/reports-$CORE"
   mkdir -p "$LOGDIR"
-  py="$(controller_python "${PYS[$i]}")"
-  if [[ ! -f $VENV/.installed-$CORE ]]; then
-    log "$CORE: venv with $("$py" -V 2>&1) and ansible-core==$CORE only"
-    rm -rf "$VENV"
-    "$py" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet "ansible-core==$CORE"
-    touch "$VENV/.installed-$CORE"
-  fi
   pyver="$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-  log "$CORE: controller Python $pyver"
   B="$VENV/bin"
   COLL="$OUT/collections-$CORE"
   REPORTS="$OUT/reports-$CORE"
-
   # 1. install, as a user does, offline from the tarball
   run install "$B/ansible-galaxy" collection install --offline -p "$COLL" "$TARBALL"
   expect_rc install 0
@@ -189,8 +194,7 @@ EOF
   expect_in_log doc-catalog "us-dhs-bod-17-01"
   run doc-other env ANSIBLE_COLLECTIONS_PATH="$COLL" sh -c "'$B/ansible-doc' -t filter govsec.banned_software.local_fact &&
     '$B/ansible-doc' -t callback govsec.banned_software.summary &&
-    '$B/ansible-doc' -t role govsec.banned_software.detect && '$B/ansible-doc' -t role govsec.banned_software.remediate &&
-    '$B/ansible-doc' -t role govsec.banned_software.report"
+    '$B/ansible-doc' -t role govsec.banned_software.detect govsec.banned_software.remediate govsec.banned_software.report"
   expect_rc doc-other 0
   run syntax env ANSIBLE_COLLECTIONS_PATH="$COLL" "$B/ansible-playbook" -i "$HERE/inventory.yml" --syntax-check "${playbooks[@]}"
   expect_rc syntax 0
@@ -240,34 +244,68 @@ EOF
     expect_in_log old-python "the managed host's Python 3.6."
   fi
 
-  # The oldest release also removes, proves idempotence and unblocks.
-  if [[ $CORE == "$OLDEST" ]]; then
-    export ANSIBLE_COLLECTIONS_PATH="$COLL:$TRANSPORT"
-    run remediate "$B/ansible-playbook" -i "$HERE/inventory.yml" govsec.banned_software.remediate -e "banned_software_report_dir=$REPORTS/remediate"
-    expect_rc remediate 0
-    run remediate-report python3 "$HERE/check_report.py" "$REPORTS/remediate/report.json" "$CONTAINER" remediated
-    expect_rc remediate-report 0
-    if host_exec dpkg-query -W -f '${db:Status-Status}' wechat 2>/dev/null | grep -qx installed; then
-      die "$CORE: wechat is still installed after remediate"
-    fi
-    host_exec test -f /etc/apt/preferences.d/govsec-banned-software || die "$CORE: no APT pin after remediate"
-    run remediate-again "$B/ansible-playbook" -i "$HERE/inventory.yml" govsec.banned_software.remediate
-    expect_rc remediate-again 0
-    grep -Eq "^$CONTAINER +: ok=[0-9]+ +changed=0 " "$LOGDIR/remediate-again.log" \
-      || { tail -n 20 "$LOGDIR/remediate-again.log" >&2; die "$CORE: the second remediate run changed something"; }
-    run unblock "$B/ansible-playbook" -i "$HERE/inventory.yml" govsec.banned_software.unblock
-    expect_rc unblock 0
-    host_exec test ! -e /etc/apt/preferences.d/govsec-banned-software || die "$CORE: the APT pin is still there after unblock"
-    unset ANSIBLE_COLLECTIONS_PATH
-    start_host  # the next version starts from the same host again
-    extra=", remediate + second run changed=0 + unblock"
-  else
-    extra=""
+  printf '  ansible-core %-8s controller Python %-5s passed in %3ds (Windows-capable install: %s)\n' \
+    "$CORE" "$pyver" "$((SECONDS - started))" "$windows_capable" > "$OUT/result-$CORE.txt"
+}
+
+remove_and_unblock() {  # the oldest release: real remediate, a second run with changed=0, unblock
+  CORE="$OLDEST"
+  VENV="$OUT/venv-$CORE"; B="$VENV/bin"; COLL="$OUT/collections-$CORE"; REPORTS="$OUT/reports-$CORE"
+  LOGDIR="$OUT/logs-$CORE"
+  local started=$SECONDS
+  export ANSIBLE_COLLECTIONS_PATH="$COLL:$TRANSPORT"
+  run remediate "$B/ansible-playbook" -i "$HERE/inventory.yml" govsec.banned_software.remediate -e "banned_software_report_dir=$REPORTS/remediate"
+  expect_rc remediate 0
+  run remediate-report python3 "$HERE/check_report.py" "$REPORTS/remediate/report.json" "$CONTAINER" remediated
+  expect_rc remediate-report 0
+  if host_exec dpkg-query -W -f '${db:Status-Status}' wechat 2>/dev/null | grep -qx installed; then
+    die "$CORE: wechat is still installed after remediate"
   fi
-  took=$((SECONDS - started))
-  summary+=("$(printf '  ansible-core %-8s controller Python %-5s passed in %3ds (Windows-capable install: %s%s)' "$CORE" "$pyver" "$took" "$windows_capable" "$extra")")
-  log "$CORE: passed in ${took}s"
+  host_exec test -f /etc/apt/preferences.d/govsec-banned-software || die "$CORE: no APT pin after remediate"
+  run remediate-again "$B/ansible-playbook" -i "$HERE/inventory.yml" govsec.banned_software.remediate
+  expect_rc remediate-again 0
+  grep -Eq "^$CONTAINER +: ok=[0-9]+ +changed=0 " "$LOGDIR/remediate-again.log" \
+    || { tail -n 20 "$LOGDIR/remediate-again.log" >&2; die "$CORE: the second remediate run changed something"; }
+  run unblock "$B/ansible-playbook" -i "$HERE/inventory.yml" govsec.banned_software.unblock
+  expect_rc unblock 0
+  host_exec test ! -e /etc/apt/preferences.d/govsec-banned-software || die "$CORE: the APT pin is still there after unblock"
+  unset ANSIBLE_COLLECTIONS_PATH
+  printf '  ansible-core %-8s remediate, second run changed=0, unblock: passed in %3ds\n' "$CORE" "$((SECONDS - started))" \
+    > "$OUT/result-remove.txt"
+}
+
+for i in "${!CORES[@]}"; do
+  [[ " ${SELECTED[*]} " == *" ${CORES[$i]} "* ]] || continue
+  make_venv "$i" || die "${CORES[$i]}: pip install ansible-core==${CORES[$i]} failed (log: $OUT/venv-${CORES[$i]}.log)"
 done
 
+JOBS=${COMPAT_JOBS:-2}
+rm -f "$OUT"/result-*.txt "$OUT"/out-*.txt
+declare -A PIDS
+for i in "${!CORES[@]}"; do
+  [[ " ${SELECTED[*]} " == *" ${CORES[$i]} "* ]] || continue
+  while (( $(jobs -rp | wc -l) >= JOBS )); do wait -n || true; done
+  log "${CORES[$i]}: checks started"
+  ( check_version "$i" ) > "$OUT/out-${CORES[$i]}.txt" 2>&1 &
+  PIDS[${CORES[$i]}]=$!
+done
+failed=()
+for core in "${!PIDS[@]}"; do
+  if ! wait "${PIDS[$core]}"; then failed+=("$core"); fi
+done
+for core in "${failed[@]}"; do
+  printf '\n----- ansible-core %s\n' "$core" >&2
+  cat "$OUT/out-$core.txt" >&2
+done
+((${#failed[@]} == 0)) || die "ansible-core ${failed[*]}"
+
+if [[ " ${SELECTED[*]} " == *" $OLDEST "* ]]; then
+  log "$OLDEST: remediate, second run, unblock"
+  ( remove_and_unblock ) > "$OUT/out-remove.txt" 2>&1 || { cat "$OUT/out-remove.txt" >&2; die "$OLDEST: remediate / unblock"; }
+fi
+
 printf '\nmake compat summary (collection %s):\n' "$(basename "$TARBALL")"
-printf '%s\n' "${summary[@]}"
+for core in "${CORES[@]}"; do
+  [[ -f $OUT/result-$core.txt ]] && cat "$OUT/result-$core.txt"
+done
+[[ -f $OUT/result-remove.txt ]] && cat "$OUT/result-remove.txt"
