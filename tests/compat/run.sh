@@ -258,6 +258,7 @@ remove_and_unblock() {  # the oldest release: real remediate, a second run with 
   expect_rc remediate 0
   run remediate-report python3 "$HERE/check_report.py" "$REPORTS/remediate/report.json" "$CONTAINER" remediated
   expect_rc remediate-report 0
+  # shellcheck disable=SC2016  # dpkg-query's format, not a shell expansion
   if host_exec dpkg-query -W -f '${db:Status-Status}' wechat 2>/dev/null | grep -qx installed; then
     die "$CORE: wechat is still installed after remediate"
   fi

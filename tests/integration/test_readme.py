@@ -181,7 +181,9 @@ def test_readme_commands_run_as_written(checkout, test_host, tmp_path):
     assert (user_collections / "ansible_collections/govsec/banned_software/MANIFEST.json").exists()
     reports, dummy = run(RUNS[4], user_dir, user)
     assert report(reports)["hosts"][HOST]["status"] == "non_compliant"
-    assert [f["name"] for f in report(reports)["hosts"][HOST]["findings"]] == ["wechat"]
+    findings = report(reports)["hosts"][HOST]["findings"]
+    assert "dpkg|wechat" in ["%s|%s" % (f["source"], f["name"]) for f in findings], findings
+    assert set(f["id"] for f in findings) == {"wechat"}, findings
     reports, out = run(RUNS[5], user_dir, user, want_rc=2)
     assert "banned software on %s (banned_software_fail_on=non_compliant): WeChat" % HOST in out, out[-3000:]
     dummy, out = run(RUNS[6], user_dir, user)
