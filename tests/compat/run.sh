@@ -111,7 +111,12 @@ log "fixture package wechat"
 FIXTURE_ONLY=wechat bash tests/fixtures/packages/build_debs.sh "$OUT/debs" >/dev/null
 FIXTURE_DEB="$OUT/debs/$(head -n1 "$OUT/debs/install-order.txt")"
 
-cleanup() { podman rm -f "$CONTAINER" >/dev/null 2>&1 || true; }
+cleanup() {
+  podman rm -f "$CONTAINER" >/dev/null 2>&1 || true
+  # A run killed while podman created the container can leave storage without a container.
+  if podman container exists "$CONTAINER" 2>/dev/null; then podman rm -f "$CONTAINER" >/dev/null 2>&1 || true; fi
+  podman rm --storage "$CONTAINER" >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 start_host() {
   cleanup
