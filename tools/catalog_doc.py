@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 import difflib
 import os
 import sys
+import textwrap
 
 import yaml
 
@@ -22,9 +23,10 @@ BEGIN = "  # BEGIN policies (generated from catalog/policies.yml by tools/catalo
 END = "  # END policies\n"
 
 
-def quoted(text):
-    """A YAML double-quoted scalar on one line."""
-    return '"%s"' % " ".join(str(text).split()).replace("\\", "\\\\").replace('"', '\\"')
+def item(text):
+    """A YAML list item with a folded scalar, lines of at most 120 characters (pep8's limit is 160)."""
+    lines = textwrap.wrap(" ".join(str(text).split()), 114, break_long_words=False, break_on_hyphens=False)
+    return "  - >-\n" + "".join("    %s\n" % line for line in lines)
 
 
 def generated():
@@ -32,11 +34,11 @@ def generated():
         version = yaml.safe_load(handle)["version"]
     with open(os.path.join(ROOT, "catalog", "policies.yml")) as handle:
         policies = yaml.safe_load(handle)["policies"]
-    lines = [BEGIN, "  - %s\n" % quoted(
+    lines = [BEGIN, item(
         "The built-in policies (catalog %s), for O(policies) and C(banned_software_policies). V(all) selects "
         "every one; docs/catalog.md lists the products each policy bans." % version)]
     for policy in policies:
-        lines.append("  - %s\n" % quoted("V(%s) - %s (%s, %s)." % (
+        lines.append(item("V(%s) - %s (%s, %s)." % (
             policy["id"], policy["title"], policy["jurisdiction"], policy["date"])))
     lines.append(END)
     return "".join(lines)

@@ -18,7 +18,6 @@ from __future__ import absolute_import, division, print_function
 import difflib
 import json
 import os
-import posixpath
 import re
 import shutil
 import sys

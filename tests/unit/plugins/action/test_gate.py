@@ -12,7 +12,6 @@ import pytest
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from ansible_collections.govsec.banned_software.plugins.action import image_scan as image_scan_action
 from ansible_collections.govsec.banned_software.plugins.action import report as report_action
 from ansible_collections.govsec.banned_software.plugins.plugin_utils import _gate
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
