@@ -1,7 +1,8 @@
 # Tooling for govsec.banned_software.  See docs/testing.md.
 #
 #   make audit      scan this machine (read-only) and write reports/report.json
-#   make test       unit -> sanity -> lint -> molecule (what CI runs), stops at the first failure
+#   make test       unit -> integration -> sanity -> lint -> docs-check -> galaxy-import -> compat -> molecule
+#                   (what CI runs), stops at the first failure
 #
 # Every target uses the pinned tools of .venv (requirements-dev.txt) and, where it runs the
 # collection, its INSTALLED form under .collections/ (built with ansible-galaxy like a user gets it).
@@ -29,16 +30,18 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Targets that run the collection see only its installed form (plus the `ansible` package's).
 WITH_COLLECTIONS := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS)
 
-TEST_STEPS ?= unit integration sanity lint molecule
+TEST_STEPS ?= unit integration sanity lint docs-check galaxy-import compat molecule
 
 .PHONY: help host venv collection audit test unit integration sanity lint yamllint ansible-lint molecule bench clean distclean
+.PHONY: docs docs-check galaxy-import compat
 
 help:
 	@echo 'make venv        create .venv with the pinned tools (requirements-dev.txt)'
 	@echo 'make collection  build build/govsec-banned_software-*.tar.gz and install it into .collections/'
 	@echo 'make audit       scan this machine (read-only); report in reports/'
 	@echo 'make test        $(TEST_STEPS) (stops at the first failure)'
-	@echo 'make unit | integration | sanity | lint | molecule   one step of make test'
+	@echo 'make unit | integration | sanity | lint | docs-check | galaxy-import | compat | molecule   one step of make test'
+	@echo 'make docs        regenerate role READMEs, the catalog policy list, the docsite pages and CHANGELOG.md'
 	@echo 'make molecule SCENARIO=<name>           one molecule scenario'
 	@echo 'make bench       fleet benchmark (N podman hosts, BENCH_ARGS="--bench-hosts 20"); not part of make test'
 	@echo 'make clean       remove build output (build/ .collections/ reports/ tests/output/)'
@@ -142,6 +145,47 @@ molecule: venv collection
 	  $(WITH_COLLECTIONS) molecule test -s "$$s"; \
 	  echo "<== molecule scenario $$s passed in $$(( $$(date +%s) - start ))s"; \
 	done
+
+# --- documentation and packaging ------------------------------------------------------------------
+
+# Generated documentation: role READMEs (aar-doc, from meta/argument_specs.yml), the policy list of the
+# catalog module (from catalog/policies.yml), the docsite pages (pandoc, from docs/*.md), CHANGELOG.md
+# (antsibull-changelog, from changelogs/changelog.yaml).
+docs: venv
+	bash tools/role_readmes.sh
+	python tools/catalog_doc.py
+	python tools/docsite.py
+	antsibull-changelog generate
+
+# Fails when a generated file is stale, a changelog fragment is malformed, or antsibull-docs finds an
+# error in the docsite (extra-docs.yml, links.yml, the pages) or in a plugin's documentation.
+docs-check: venv collection
+	bash tools/role_readmes.sh --check
+	python tools/catalog_doc.py --check
+	python tools/docsite.py --check
+	antsibull-changelog lint
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; cp -a CHANGELOG.md changelogs "$$tmp/"; \
+	  antsibull-changelog generate >/dev/null; \
+	  if ! diff -u "$$tmp/CHANGELOG.md" CHANGELOG.md; then cp "$$tmp/CHANGELOG.md" CHANGELOG.md; \
+	    echo "CHANGELOG.md is stale (regenerate with: make docs)" >&2; exit 1; fi
+	$(WITH_COLLECTIONS) antsibull-docs lint-collection-docs --plugin-docs "$(INSTALLED)"
+
+# galaxy-importer (what Galaxy and Automation Hub run on upload) on the built tarball; any error or
+# warning fails. Then ansible-builder creates the execution environment's build context: it must carry the
+# tarball and the first-step check that stops a build without it.
+galaxy-import: venv collection
+	bash tools/galaxy_import.sh build/govsec-banned_software-*.tar.gz
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  ansible-builder create -f execution-environment.yml -c "$$tmp/context" >/dev/null; \
+	  ls "$$tmp"/context/_build/collection/govsec-banned_software-*.tar.gz >/dev/null; \
+	  grep -q 'govsec-banned_software-\*.tar.gz is missing' "$$tmp/context/Containerfile"; \
+	  echo "execution environment: the build context carries the tarball and the check for it"
+
+# The built tarball on every supported ansible-core (tests/compat/versions.txt), each in a venv that holds
+# ansible-core only, against a podman test host (compat-debian12). COMPAT_VERSIONS="2.15.13" for a subset.
+COMPAT_VERSIONS ?=
+compat: venv collection
+	bash tests/compat/run.sh $(COMPAT_VERSIONS)
 
 # --- benchmark ---------------------------------------------------------------------------------
 

@@ -14,8 +14,13 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._plan impor
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
     SELECTION_SPEC, preload_builtin,
 )
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._gate import (
+    FAIL_ON_CHOICES, gate_message, tripping_findings,
+)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, scan_host
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import (
+    VARIABLE_OPTIONS, SelectionAction,
+)
 
 OS_CHOICES = ["auto", "linux", "windows", "macos"]
 ARGUMENT_SPEC = dict(
@@ -24,6 +29,7 @@ ARGUMENT_SPEC = dict(
     os=dict(type="str", choices=OS_CHOICES, default="auto"),
     users=dict(type="list", elements="str"),
     source_timeout=dict(type="int", default=60),
+    fail_on=dict(type="str", choices=list(FAIL_ON_CHOICES), default="never"),
 )
 
 
@@ -56,6 +62,7 @@ preload_builtin()
 class ActionModule(SelectionAction):
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    VARIABLE_OPTIONS = VARIABLE_OPTIONS + ("fail_on",)
 
     def run_selected(self, result, args, selection, task_vars):
         catalog, entries, exemptions = selection
@@ -104,4 +111,9 @@ class ActionModule(SelectionAction):
                       incomplete=facts["incomplete"])
         if facts.get("error"):
             result["error"] = facts["error"]
+        tripping = tripping_findings(findings, args["fail_on"])
+        if tripping:
+            # The pipeline gate: the result keeps every finding, the task fails naming the image and products.
+            result.update(failed=True, msg=gate_message("the image at %s (host %s)" % (
+                facts["root"], task_vars.get("inventory_hostname", "?")), args["fail_on"], tripping))
         return result

@@ -23,6 +23,9 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._report_htm
 from ansible_collections.govsec.banned_software.plugins.module_utils._report_junit import write_junit
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import dump_json, write_atomically
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_catalog
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._gate import (
+    GateError, check_fail_on, gate_message, tripping_findings,
+)
 
 ARGUMENT_SPEC = dict(
     dest=dict(type="path"),
@@ -32,6 +35,8 @@ ARGUMENT_SPEC = dict(
     formats=dict(type="list", elements="str", default=["json", "csv", "html", "junit"],
                  choices=["json", "csv", "html", "junit"]),
     local_fact_default=dict(type="bool", default=False),
+    # Checked after the report is written (_gate), so a wrong value never costs the report.
+    fail_on=dict(type="str", default="never"),
 )
 SCANNED = ("compliant", "non_compliant", "remediated")
 
@@ -83,14 +88,15 @@ class ActionModule(ActionBase):
     _requires_connection = False
 
     def _collect(self, task_vars, hosts, result_var):
-        """``(results, local_fact)``: each host's result variable and its ``banned_software_local_fact``."""
+        """``(results, local_fact, fail_on)``: each host's result variable, its ``banned_software_local_fact`` and
+        its ``banned_software_fail_on`` (where the host's own variables set them)."""
         hostvars = task_vars.get("hostvars") or {}
         if hosts is None:
             hosts = list((task_vars.get("groups") or {}).get("all") or [])
             explicit = False
         else:
             explicit = True
-        results, local_fact = {}, {}
+        results, local_fact, fail_on = {}, {}, {}
         for host in hosts:
             host_vars = raw_host_vars(hostvars, host)
             if host_vars is None:
@@ -103,7 +109,9 @@ class ActionModule(ActionBase):
                 results[host] = None
             if "banned_software_local_fact" in host_vars:
                 local_fact[host] = host_vars["banned_software_local_fact"]
-        return results, local_fact
+            if "banned_software_fail_on" in host_vars:
+                fail_on[host] = host_vars["banned_software_fail_on"]
+        return results, local_fact, fail_on
 
     def _local_fact_hosts(self, task_vars, report, local_fact, default):
         """Scanned hosts whose ``banned_software_local_fact`` (or ``default``) asks for the local fact.
@@ -123,13 +131,40 @@ class ActionModule(ActionBase):
                 wanted.append(name)
         return wanted
 
+    def _gate(self, task_vars, report, fail_on, default):
+        """``(failures, errors)``: {host: message} for the scanned hosts that the pipeline gate
+        (``banned_software_fail_on``: the host's own variable, else ``default``) stops, and the hosts whose
+        value is not a valid choice (one message each)."""
+        failures, errors = {}, []
+        try:
+            default = check_fail_on(default, "banned_software_fail_on (fail_on)")
+        except GateError as exc:
+            errors.append(str(exc))
+            default = "never"
+        for name in sorted(report["hosts"]):
+            host = report["hosts"][name]
+            if host["status"] not in SCANNED:
+                continue  # unreachable and failed hosts fail the play whatever the gate says
+            value = fail_on.get(name, default)
+            if isinstance(value, str) and ("{{" in value or "{%" in value):
+                value = task_vars["hostvars"][name]["banned_software_fail_on"]
+            try:
+                value = check_fail_on(value, "banned_software_fail_on of host %s" % name)
+            except GateError as exc:
+                errors.append(str(exc))
+                continue
+            tripping = tripping_findings(host.get("findings"), value)
+            if tripping:
+                failures[name] = gate_message(name, value, tripping)
+        return failures, errors
+
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
 
-        results, local_fact = self._collect(task_vars, args["hosts"], args["result_var"])
+        results, local_fact, fail_on = self._collect(task_vars, args["hosts"], args["result_var"])
         versions = sorted(set(r.get("catalog_version") for r in results.values()
                               if isinstance(r, dict) and r.get("catalog_version")))
         if not versions:
@@ -147,6 +182,12 @@ class ActionModule(ActionBase):
         result["hosts_by_status"] = by_status
         result["reinstalled_hosts"] = sorted(name for name, host in report["hosts"].items() if host.get("reinstalled"))
         result["local_fact_hosts"] = self._local_fact_hosts(task_vars, report, local_fact, args["local_fact_default"])
+        gate_failures, gate_errors = self._gate(task_vars, report, fail_on, args["fail_on"])
+        result["gate_failures"] = gate_failures
+        result["gate_hosts"] = sorted(gate_failures)
+        if gate_failures:
+            lines = lines + ["GATE (banned_software_fail_on): %d host(s) fail: %s"
+                             % (len(gate_failures), ", ".join(sorted(gate_failures)))]
 
         if args["dest"]:
             dest = args["dest"]
@@ -160,4 +201,7 @@ class ActionModule(ActionBase):
         # The report is a controller-side artifact, not a change to any managed host.
         result.update(changed=False, summary=report["summary"], products=report["products"],
                       table=lines, catalog_version=report["catalog"]["version"])
+        if gate_errors:
+            # After the report is written: the evidence is kept, the run still fails.
+            result.update(failed=True, msg="; ".join(gate_errors))
         return result

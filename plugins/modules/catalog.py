@@ -18,6 +18,60 @@ description:
   - Any error (unknown field, bad regular expression, missing source, duplicate id, unknown policy,
     malformed exemption) fails the task with a message naming the file, the entry and the field.
   - Runs on the controller only; contacts no host. Use it with C(run_once) before scanning.
+  # BEGIN policies (generated from catalog/policies.yml by tools/catalog_doc.py; do not edit)
+  - >-
+    The built-in policies (catalog 2026.11.29), for O(policies) and C(banned_software_policies). V(all) selects every
+    one; docs/catalog.md lists the products each policy bans.
+  - >-
+    V(ca-tbs-2023-10-30) - Canada TBS ban on WeChat and the Kaspersky suite of applications on government mobile
+    devices (CA, 2023-10-30).
+  - >-
+    V(ca-tbs-2023-02-28-tiktok) - Canada TBS removal and blocking of TikTok on government-issued mobile devices (CA,
+    2023-02-28).
+  - >-
+    V(ca-tbs-2025-02-06-deepseek) - Canada TBS restriction of the DeepSeek chatbot on government devices (CA,
+    2025-02-06).
+  - >-
+    V(us-dhs-bod-17-01) - US DHS Binding Operational Directive 17-01, removal of Kaspersky-branded products (US,
+    2017-09-13).
+  - >-
+    V(us-ndaa-fy2018-1634) - US NDAA FY2018 section 1634, prohibition on Kaspersky Lab hardware, software and services
+    (US, 2018-10-01).
+  - >-
+    V(us-no-tiktok-act-omb-m-23-13) - US No TikTok on Government Devices Act and OMB memorandum M-23-13 (US,
+    2023-02-27).
+  - >-
+    V(us-bis-icts-kaspersky-2024-06-20) - US Commerce BIS ICTS Final Determination on Kaspersky Lab (ICTS-2021-002)
+    (US, 2024-06-20).
+  - >-
+    V(us-tx-2025-01-31-deepseek) - Texas ban on DeepSeek and other applications on state-issued devices (US-TX,
+    2025-01-31).
+  - >-
+    V(us-ny-2025-02-10-deepseek) - New York ban on DeepSeek on state devices and networks (US-NY, 2025-02-10).
+  - >-
+    V(us-va-2025-02-11-deepseek) - Virginia Executive Order 46, ban on DeepSeek on state devices and networks (US-VA,
+    2025-02-11).
+  - >-
+    V(us-ia-2025-02-19-deepseek) - Iowa ban on DeepSeek on state devices and networks (US-IA, 2025-02-19).
+  - >-
+    V(au-pspf-001-2023-tiktok) - Australia PSPF Direction 001-2023 on the TikTok application (AU, 2023-04-04).
+  - >-
+    V(au-pspf-001-2025-deepseek) - Australia PSPF Direction 001-2025 on DeepSeek products, applications and web
+    services (AU, 2025-02-04).
+  - >-
+    V(au-pspf-002-2025-kaspersky) - Australia PSPF Direction 002-2025 on Kaspersky Lab products and web services (AU,
+    2025-02-21).
+  - >-
+    V(eu-ec-2023-02-23-tiktok) - European Commission suspension of TikTok on corporate devices (EU, 2023-02-23).
+  - >-
+    V(gb-2023-03-16-tiktok) - United Kingdom ban on TikTok on government devices (GB, 2023-03-16).
+  - >-
+    V(nz-parliament-2023-03-31-tiktok) - New Zealand Parliamentary Service ban on TikTok on devices with access to the
+    parliamentary network (NZ, 2023-03-31).
+  - >-
+    V(tw-moda-2025-01-31-deepseek) - Taiwan ban on DeepSeek in government agencies and critical infrastructure (TW,
+    2025-01-31).
+  # END policies
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes.READ_ONLY

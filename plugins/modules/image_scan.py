@@ -19,8 +19,8 @@ description:
     built from the entries enabled by O(policies) (one module call), matches the records and applies
     O(exemptions) exactly as M(govsec.banned_software.scan) does for a running host, so an image and a
     live host give the same findings.
-  - Linux images and Windows images (an offline Windows system drive; reading its registry hives needs the
-    Python library C(regipy) on the node) are supported; macOS images fail with a clear message.
+  - Linux, macOS (a mounted macOS volume) and Windows images (an offline Windows system drive; reading its
+    registry hives needs the Python library C(regipy) on the node) are supported.
   - Each finding carries RV(findings[].remediation), the steps the removal planner would run for it on the
     live system (command lines as argument lists, quarantine and purge paths), computed on the controller.
     Nothing is ever run or changed. When removal planning is not available for the image's system,
@@ -36,7 +36,7 @@ attributes:
     description: Target OS/families that can be operated against.
     platforms: [posix]
     support: full
-    details: The node that has the image mounted must be a POSIX system (Linux); the image may hold Linux or Windows.
+    details: The node that has the image mounted must be a POSIX system (Linux); the image may hold Linux, macOS or Windows.
   action:
     description: Runs on the controller as an action plugin.
     support: full
@@ -60,6 +60,16 @@ options:
     description: Limit per-user locations to these user names (profile folder names on Windows). Default is every user.
     type: list
     elements: str
+  fail_on:
+    description:
+      - The pipeline gate (golden-image builds, CI jobs). V(never) never fails on findings. V(non_compliant) fails
+        the task when the image holds a finding that is not exempt, V(findings) when it holds any finding, exempt
+        ones included. The message names the image, the host and the products; the result still carries every
+        finding.
+      - When the task does not set it, the variable C(banned_software_fail_on) is used (docs/usage.md).
+    type: str
+    choices: [never, non_compliant, findings]
+    default: never
 notes:
   - Processes are never examined in an image (nothing runs in it); the collector says so in RV(warnings).
   - Removal of packages from a Linux image is planned only where the planner knows the package tool; the
@@ -81,10 +91,11 @@ EXAMPLES = r"""
   delegate_to: localhost
   register: image
 
-- name: Fail the image pipeline when anything banned is in it
-  ansible.builtin.assert:
-    that: image.status == 'compliant'
-    fail_msg: "{{ image.findings | map(attribute='name') | list }}"
+- name: Fail the image pipeline when anything banned (and not exempt) is in it
+  govsec.banned_software.image_scan:
+    root: /mnt/win
+    fail_on: non_compliant
+  delegate_to: localhost
 
 - name: Scan a Linux root file system unpacked under /srv/images/web
   govsec.banned_software.image_scan:
@@ -113,7 +124,7 @@ incomplete:
   type: dict
   sample: {}
 os:
-  description: The system found in the image (V(linux) or V(windows)).
+  description: The system found in the image (V(linux), V(macos) or V(windows)).
   returned: always
   type: str
   sample: windows

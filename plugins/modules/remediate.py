@@ -37,7 +37,8 @@ description:
     listed in RV(blocks) C(not_blockable). Windows - AppLocker deny rules merged into the local policy and
     deprovisioned AppX packages. macOS - reported as needing MDM. The result is in RV(blocks); the
     C(govsec.banned_software.block) action (C(playbooks/unblock.yml)) removes them again.
-  - Linux in this release.
+  - Linux and macOS hosts run M(govsec.banned_software.execute), Windows hosts M(govsec.banned_software.win_execute)
+    (docs/windows.md, docs/macos.md; docs/support.md says what is verified on which system).
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes.SELECTION
@@ -56,9 +57,10 @@ attributes:
       reinstall block writes or removes, before and after.
   platform:
     description: Target OS/families that can be operated against.
-    platforms: [posix]
-    support: partial
-    details: Linux. Windows and macOS are not part of this release.
+    platforms: [posix, windows]
+    support: full
+    details: Linux, macOS and Windows. Snap removal and per-user flatpaks are planned but not run in the tests
+      (docs/support.md).
   action:
     description: Runs on the controller as an action plugin.
     support: full

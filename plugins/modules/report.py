@@ -68,6 +68,17 @@ options:
         RV(local_fact_hosts). The remediate playbook passes V(true), the audit playbook V(false).
     type: bool
     default: false
+  fail_on:
+    description:
+      - The pipeline gate for hosts that do not set the variable C(banned_software_fail_on) themselves (their
+        inventory or facts); decides RV(gate_hosts). The audit playbook passes C(banned_software_fail_on).
+      - V(never) lists no host. V(non_compliant) lists the scanned hosts with a finding that is not exempt.
+        V(findings) lists the scanned hosts with any finding, exempt ones included.
+      - Unreachable and failed hosts are never listed here; the playbooks fail them anyway.
+      - One of V(never), V(non_compliant) or V(findings). Another value here, or in a host's own
+        C(banned_software_fail_on), fails the task after the report files are written.
+    type: str
+    default: never
 """
 
 EXAMPLES = r"""
@@ -132,6 +143,17 @@ local_fact_hosts:
   type: list
   elements: str
   sample: ["desk7", "web1", "web2"]
+gate_hosts:
+  description: Scanned hosts that the pipeline gate (O(fail_on), C(banned_software_fail_on)) stops (sorted names).
+  returned: always
+  type: list
+  elements: str
+  sample: ["desk7"]
+gate_failures:
+  description: For each host of RV(gate_hosts), the failure message naming the host, the products and the findings.
+  returned: always
+  type: dict
+  sample: {"desk7": "banned software on desk7 (banned_software_fail_on=non_compliant): WeChat (Weixin) (wechat); 2 finding(s)"}
 catalog_version:
   description: Catalog version the hosts were scanned with.
   returned: always

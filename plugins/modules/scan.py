@@ -17,7 +17,9 @@ description:
     sends the host's collector a query built from them (one module call per host), matches the
     returned records against the catalog signatures on the controller and applies O(exemptions).
   - Never changes the host. Sets C(ansible_facts.banned_software).
-  - Linux hosts use M(govsec.banned_software.collect). Windows and macOS collectors are not part of this release.
+  - Linux and macOS hosts use M(govsec.banned_software.collect), Windows hosts (a C(winrm) or C(psrp) connection,
+    or gathered facts that say Windows) M(govsec.banned_software.win_collect). See docs/support.md for what is
+    verified on which system.
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
   - govsec.banned_software.attributes.READ_ONLY
@@ -27,9 +29,9 @@ extends_documentation_fragment:
 attributes:
   platform:
     description: Target OS/families that can be operated against.
-    platforms: [posix]
+    platforms: [posix, windows]
     support: full
-    details: Linux through the collect module.
+    details: Linux and macOS through M(govsec.banned_software.collect), Windows through M(govsec.banned_software.win_collect).
   action:
     description: Runs on the controller as an action plugin.
     support: full

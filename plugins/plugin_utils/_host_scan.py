@@ -25,6 +25,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._drift impo
 from ansible_collections.govsec.banned_software.plugins.module_utils._exemptions import apply_exemptions
 from ansible_collections.govsec.banned_software.plugins.module_utils._match import Matcher, host_status
 from ansible_collections.govsec.banned_software.plugins.module_utils._query import build_query
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._interpreter import explain_failure
 
 WINDOWS_CONNECTIONS = frozenset(["winrm", "psrp", "ansible.builtin.winrm", "ansible.builtin.psrp",
                                  "ansible.windows.psrp"])
@@ -96,7 +97,11 @@ def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, fam
     started = now_utc()
     collected = execute_module(module_name=module, module_args=module_args, task_vars=task_vars)
     if collected.get("failed"):
-        raise ScanFailed("collector %s failed: %s" % (module, collected.get("msg", "no message")),
+        # A managed-host Python too old to start the module: say so (one raw command, on failure only).
+        # ``execute_module`` is the action's bound ``_execute_module``; a plain function (tests) has no action.
+        too_old = explain_failure(getattr(execute_module, "__self__", None), task_vars, collected) \
+            if family == "posix" else None
+        raise ScanFailed(too_old or "collector %s failed: %s" % (module, collected.get("msg", "no message")),
                          dict((k, collected[k]) for k in PASSED_THROUGH if k in collected))
     os_name = collected.get("os")
     if os_name not in platforms:

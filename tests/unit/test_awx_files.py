@@ -61,7 +61,7 @@ def test_surveys_are_flat_and_well_formed():
 def test_run_playbook_imports_the_mode():
     play = load("playbooks/run.yml")
     assert play == [{"name": "Run the audit, the remediation, or the reinstall blocks", "ansible.builtin.import_playbook":
-                     "govsec.banned_software.{{ banned_software_mode | default('audit') }}"}]
+                     "{{ banned_software_mode | default('audit') }}.yml"}]
     # Every mode the survey offers is a playbook of the collection.
     modes = dict((q["variable"], q) for q in load("docs/awx/survey_remediate.json")["spec"])["banned_software_mode"]
     for mode in modes["choices"]:
@@ -80,7 +80,14 @@ def test_execution_environment_definitions():
     with open(os.path.join(ROOT, "meta/ee-requirements.txt")) as handle:
         python = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
     # Certification rules: no ansible-core, no pins or upper bounds.
-    assert python == ["pywinrm", "regipy"]
+    assert python == ["pywinrm", "pypsrp", "regipy"]
+    # The build stops at its first step, with a message, when the collection tarball is missing.
+    files = ee["additional_build_files"]
+    assert {"src": "build/govsec-banned_software-*.tar.gz", "dest": "collection"} in files
+    assert {"src": "meta/execution-environment.yml", "dest": "collection"} in files
+    first = ee["additional_build_steps"]["prepend_base"]
+    assert first[0] == "COPY _build/collection/ /tmp/govsec-collection/"
+    assert "make collection" in first[1] and "exit 1" in first[1]
     with open(os.path.join(ROOT, "meta/ee-bindep.txt")) as handle:
         system = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
     assert system == ["openssh-clients [platform:rpm]", "openssh-client [platform:dpkg]"]

@@ -30,12 +30,14 @@ def _collections_path():
     return path
 
 
-def run_playbook(tmp_path, inventory, *extra):
+def run_playbook(tmp_path, inventory, *extra, **kwargs):
+    """ansible-playbook of the audit playbook, or with ``playbook_only=True`` of the playbook in ``extra``."""
     inv = tmp_path / "inventory.yml"
     inv.write_text(inventory)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=_collections_path(), ANSIBLE_NOCOLOR="1",
                ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_RETRY_FILES_ENABLED="False")
-    cmd = [ANSIBLE_PLAYBOOK, "-i", str(inv), "govsec.banned_software.audit"] + list(extra)
+    playbook = [] if kwargs.get("playbook_only") else ["govsec.banned_software.audit"]
+    cmd = [ANSIBLE_PLAYBOOK, "-i", str(inv)] + playbook + list(extra)
     proc = subprocess.run(cmd, cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, timeout=300, check=False)
     return proc
