@@ -20,7 +20,7 @@ description:
   - Runs on the controller only; contacts no host. Use it with C(run_once) before scanning.
   # BEGIN policies (generated from catalog/policies.yml by tools/catalog_doc.py; do not edit)
   - >-
-    The built-in policies (catalog 2026.11.29), for O(policies) and C(banned_software_policies). V(all) selects every
+    The built-in policies (catalog 2026.12.03), for O(policies) and C(banned_software_policies). V(all) selects every
     one; docs/catalog.md lists the products each policy bans.
   - >-
     V(ca-tbs-2023-10-30) - Canada TBS ban on WeChat and the Kaspersky suite of applications on government mobile
@@ -39,13 +39,19 @@ description:
     (US, 2018-10-01).
   - >-
     V(us-no-tiktok-act-omb-m-23-13) - US No TikTok on Government Devices Act and OMB memorandum M-23-13 (US,
-    2023-02-27).
+    2022-12-29).
   - >-
     V(us-bis-icts-kaspersky-2024-06-20) - US Commerce BIS ICTS Final Determination on Kaspersky Lab (ICTS-2021-002)
     (US, 2024-06-20).
   - >-
     V(us-tx-2025-01-31-deepseek) - Texas ban on DeepSeek and other applications on state-issued devices (US-TX,
     2025-01-31).
+  - >-
+    V(us-tx-dir-prohibited-technologies) - Texas covered applications and prohibited technologies (Gov. Code ch. 620
+    and the Governor's directives) (US-TX, 2022-12-07).
+  - >-
+    V(us-tx-dir-prohibited-technologies-other) - Texas prohibited technologies, other listed software (optional set)
+    (US-TX, 2025-01-31).
   - >-
     V(us-ny-2025-02-10-deepseek) - New York ban on DeepSeek on state devices and networks (US-NY, 2025-02-10).
   - >-
