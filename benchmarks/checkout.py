@@ -13,7 +13,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def use_checkout():
-    """Link build/pytest/ansible_collections/govsec/banned_software to the checkout and put it on sys.path."""
+    """Link build/pytest/ansible_collections/govsec/banned_software to the checkout, put the directory that
+    holds ansible_collections/ on sys.path and return it."""
     namespace = os.path.join(ROOT, "build", "pytest", "ansible_collections", "govsec")
     link = os.path.join(namespace, "banned_software")
     os.makedirs(namespace, exist_ok=True)
@@ -22,3 +23,4 @@ def use_checkout():
     top = os.path.dirname(os.path.dirname(namespace))
     if top not in sys.path:
         sys.path.insert(0, top)
+    return top

@@ -4,15 +4,11 @@ import os
 import sys
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_NS = os.path.join(_ROOT, "build", "pytest", "ansible_collections", "govsec")
-_LINK = os.path.join(_NS, "banned_software")
+# The same link the benchmark scripts use (benchmarks/checkout.py).
+sys.path.insert(0, os.path.join(_ROOT, "benchmarks"))
+from checkout import use_checkout  # noqa: E402
 
-os.makedirs(_NS, exist_ok=True)
-if not os.path.islink(_LINK):
-    os.symlink(_ROOT, _LINK)
-_TOP = os.path.dirname(os.path.dirname(_NS))
-if _TOP not in sys.path:
-    sys.path.insert(0, _TOP)
+_TOP = use_checkout()
 
 # Ansible's collection loader serves ansible_collections.* imports; install it so that plugins
 # importing module_utils by their FQCN path resolve to this tree.
