@@ -108,9 +108,13 @@ def _host_entry(result):
         findings = []
     findings = [f for f in findings if isinstance(f, dict)]
     entry = dict((k, result[k]) for k in HOST_KEYS if k in result)
-    if "warnings" not in entry and isinstance(result.get("scan_warnings"), list):
-        # The scan task's own result (registered as the host result) carries them as scan_warnings.
-        entry["warnings"] = result["scan_warnings"]
+    # The scan task's own result (registered as the host result) carries the collector's warnings as
+    # scan_warnings; its "warnings" are Ansible's own for the task (objects, not text, on ansible-core
+    # 2.19). A merged or hand-made result has them as "warnings". Only text is kept.
+    warnings = result.get("scan_warnings") if isinstance(result.get("scan_warnings"), list) else result.get("warnings")
+    entry.pop("warnings", None)
+    if isinstance(warnings, list):
+        entry["warnings"] = [w for w in warnings if isinstance(w, str)]
     entry["findings"] = findings
     for key, kind in (("blocks", dict), ("last_remediation_at", str), ("incomplete", dict)):
         if key in entry and not isinstance(entry[key], kind):

@@ -296,3 +296,20 @@ def test_summary_lines_mark_reinstalls_and_show_blocks():
     assert lines[3].startswith("web2") and lines[3].endswith("  wechat")
     assert lines[4].endswith("  [reinstalled 1] wechat (removed 1)")
     assert lines[-1] == "REINSTALLED 3 finding(s) on 2 host(s) after a remediation removed them: web1, web3"
+
+
+class _WarningObject(object):
+    """What ansible-core 2.19 puts in a task result's "warnings" (a WarningSummary): not text, not JSON."""
+
+
+def test_host_warnings_are_the_collectors_text_never_ansibles_own_objects():
+    import json
+    scanned = {"status": "compliant", "findings": [], "scan_warnings": ["1 process(es) could not be examined", 3],
+               "warnings": [_WarningObject()]}
+    merged = {"status": "compliant", "findings": [], "warnings": ["from a merged report", _WarningObject()]}
+    report = build_report({"a": scanned, "b": merged, "c": {"status": "compliant", "findings": [],
+                                                            "warnings": _WarningObject()}}, "1")
+    assert report["hosts"]["a"]["warnings"] == ["1 process(es) could not be examined"]
+    assert report["hosts"]["b"]["warnings"] == ["from a merged report"]
+    assert "warnings" not in report["hosts"]["c"]
+    json.dumps(report)
