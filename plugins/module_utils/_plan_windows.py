@@ -39,7 +39,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._plan impor
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._winacl import acl_index, writable_reason
 from ansible_collections.govsec.banned_software.plugins.module_utils._wincmd import (
-    ABSENT_RC, BARE_GUID_RE, INNO_NAME_RE, INNO_SILENT, MSI_SILENT, NSIS_NAME_RE, NSIS_SILENT, OK_RC, REBOOT_RC,
+    ABSENT_RC, INNO_NAME_RE, INNO_SILENT, MSI_SILENT, NSIS_NAME_RE, NSIS_SILENT, OK_RC, REBOOT_RC,
     RETRY_RC, classify, expand_variables, has_dot_components, is_trusted_path, join_arguments,
     normalise_windows_path, path_within,
 )

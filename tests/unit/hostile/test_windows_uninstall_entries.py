@@ -139,10 +139,11 @@ def test_user_hive_keys_never_choose_what_system_runs(keys):
     assert "C:\\Program Files (x86)\\Tencent\\WeChat" in quarantined
 
 
+RECORD_FIELDS = st.sampled_from(["name", "scope", "path", "display_name", "publisher", "hive", "uninstall_string"])
+
+
 @settings(deadline=5000, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.dictionaries(st.sampled_from(["name", "scope", "path", "display_name", "publisher", "hive",
-                                                  "uninstall_string"]), ANY_VALUE, max_size=7), max_size=20),
-       st.integers(0, 20))
+@given(st.lists(st.dictionaries(RECORD_FIELDS, ANY_VALUE, max_size=7), max_size=20), st.integers(0, 20))
 def test_malformed_neighbours_never_hide_a_finding(junk, position):
     collected = copy.deepcopy(WORKSTATION)
     records = collected["records"]["registry"]

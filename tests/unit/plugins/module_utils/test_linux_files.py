@@ -204,5 +204,3 @@ def test_desktop_entries(tmp_path):
         {"name": "wechat.desktop", "scope": "user:alice", "type": "file",
          "path": "/home/alice/.local/share/applications/wechat.desktop", "exec": "/home/alice/wechat"},
     ]
-
-

@@ -14,8 +14,9 @@ import copy
 
 import pytest
 
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_catalog
 from ansible_collections.govsec.banned_software.tests.unit.plugins.module_utils.test_plan_windows import (
-    K, KES, MSIEXEC, SID, acl_like, catalog, expected_steps, hku, load, plan_for, reg,  # noqa: F401 (fixture)
+    K, KES, MSIEXEC, SID, acl_like, expected_steps, hku, load, plan_for, reg,
 )
 
 EDR = "{5B2C7A43-1E7D-4C2B-9A4A-1B2C3D4E5F60}"       # an installed product that is not banned
@@ -24,6 +25,11 @@ EDR_REGISTRATION = [{"source": "installer", "sid": "S-1-5-18", "display_name": "
 SECRETS = {"kaspersky_login": True, "kaspersky_password": True}
 WECHAT_DIR = "C:\\Program Files (x86)\\Tencent\\WeChat"
 WECHAT_UNINSTALL = WECHAT_DIR + "\\Uninstall.exe"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
 
 
 def user_key(collected, user_no, name, **values):

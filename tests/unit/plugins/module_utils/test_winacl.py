@@ -36,8 +36,8 @@ def report():
         node("C:\\", True, owner=TI, aces=[ace("S-1-5-11", 4)])]}
 
 
-def reason(rep, program=PROGRAM, env=ENV):
-    return writable_reason(program, env, acl_index([rep]))
+def reason(rep, program=PROGRAM, env=None):
+    return writable_reason(program, env or ENV, acl_index([rep]))
 
 
 def test_windows_defaults_are_admin_only():
