@@ -146,4 +146,3 @@ def test_provisioned_packages_are_named_by_family_only_in_the_util():
     step = function_text(read(EXECUTE), "Invoke-AppxDeprovisionStep")
     assert "$family = Get-ProvisionedFamilyName -PackageName ([string]$_.PackageName)" in step
     assert "$_.PackageName -eq $name -or ($null -ne $family -and $family -eq $name)" in step
-
