@@ -1145,9 +1145,9 @@ function Read-LocalFactText {
         }
         $stream = [System.IO.FileStream]::new($FactPath, 'Open', 'Read', 'ReadWrite')
         try {
-            $reader = [System.IO.StreamReader]::new($stream, [System.Text.UTF8Encoding]::new($false), $true)
+            $textReader = [System.IO.StreamReader]::new($stream, [System.Text.UTF8Encoding]::new($false), $true)
             $buffer = [char[]]::new([int]$fact.Length + 1)
-            $count = $reader.ReadBlock($buffer, 0, $buffer.Length)
+            $count = $textReader.ReadBlock($buffer, 0, $buffer.Length)
         }
         finally {
             $stream.Dispose()
