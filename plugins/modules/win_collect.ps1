@@ -4,10 +4,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell ansible_collections.govsec.banned_software.plugins.module_utils.AppLockerAppxFacts
 
 # Windows collector (docs/design.md, "Windows"): reads uninstall entries, AppX packages, services,
 # processes and paths in one call and returns raw records. It decides nothing and changes nothing;
 # the only write is loading (and always unloading) the NTUSER.DAT of a profile that is not loaded.
+# One function reads each source; $SourceReaders names them, and the run at the end of this file
+# calls the wanted ones through it.
 
 $spec = @{
     options = @{
@@ -28,7 +31,6 @@ $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 $MaxRecords = 10000       # records kept per source
 $MaxDirEntries = 10000    # entries read from one directory for a glob
 $NameSources = @('registry', 'appx', 'service', 'process', 'npm')
-$PathSources = @('file', 'data', 'leftover')
 $UninstallPaths = @(
     @{ path = 'Microsoft\Windows\CurrentVersion\Uninstall'; view = '64' }
     @{ path = 'WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall'; view = '32' }
@@ -42,11 +44,15 @@ $MachineVars = @('ProgramFiles', 'ProgramFiles(x86)', 'ProgramW6432', 'ProgramDa
     'SystemDrive', 'Public')
 $UserVars = @('LocalAppData', 'AppData', 'UserProfile')
 
+# What the sources gather; the run at the end returns it.
 $warnings = [System.Collections.Generic.List[string]]::new()
 $records = @{}
 $counts = @{}
 $available = @{}
 $truncated = @{}
+$installerProducts = @{}
+$programAcls = [System.Collections.Generic.List[object]]::new()
+$unknownVars = @{}        # %Variable% names already warned about (once for file, data and leftover)
 
 function Add-CollectorWarning {
     param([string]$Message)
@@ -62,25 +68,7 @@ function Add-Record {
     $records[$Source].Add($Record)
 }
 
-# --- the query -------------------------------------------------------------------------------------
-# Accept the whole query (keyed by platform) or the Windows part of it (keyed by source).
-$query = $module.Params.query
-if ($query['windows'] -is [System.Collections.IDictionary]) {
-    $query = $query['windows']
-}
-$selected = $module.Params.sources
-$wanted = [System.Collections.Generic.List[string]]::new()
-foreach ($source in ($NameSources + $PathSources)) {
-    if ($null -ne $selected -and $selected -notcontains $source) {
-        continue
-    }
-    if ($query[$source] -is [System.Collections.IDictionary]) {
-        $wanted.Add($source)
-        $records[$source] = [System.Collections.Generic.List[object]]::new()
-        $counts[$source] = 0
-    }
-}
-
+# --- the query's name filters ----------------------------------------------------------------------
 # Pre-filter by name, case-insensitively: exact names, and the query's regular expressions compiled
 # by .NET, anchored at both ends (Python re.fullmatch). A pattern that .NET cannot compile makes the
 # whole source unfiltered (every record returned, bounded by $MaxRecords): the matcher on the
@@ -137,13 +125,6 @@ function Test-Name {
         }
     }
     return $false
-}
-
-$filters = @{}
-foreach ($source in $NameSources) {
-    if ($wanted -contains $source) {
-        $filters[$source] = New-NameFilter -Source $source
-    }
 }
 
 # --- registry helpers ------------------------------------------------------------------------------
@@ -247,145 +228,180 @@ function Invoke-Reg {
 }
 
 # --- users (ProfileList) ---------------------------------------------------------------------------
-$hklm = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine,
-    [Microsoft.Win32.RegistryView]::Registry64)
-$environment = @{ users = @{} }
-foreach ($var in $MachineVars) {
-    $value = [Environment]::GetEnvironmentVariable($var)
-    if ($value) {
-        $environment[$var] = $value
+function Get-MachineEnvironment {
+    # The machine variables the catalog's paths may use; Read-ProfileList adds each user's.
+    $machine = @{ users = @{} }
+    foreach ($var in $MachineVars) {
+        $value = [Environment]::GetEnvironmentVariable($var)
+        if ($value) {
+            $machine[$var] = $value
+        }
+    }
+    $machine
+}
+
+function Add-UserProfile {
+    # One ProfileList entry, added to $profiles and $environment.users when it is a real account that
+    # the users option (if given) names by profile folder, SID or account.
+    param($ProfileList, [string]$Sid, [string[]]$LoadedHives, $UserFilter)
+    # Real accounts only (local and domain S-1-5-21, Entra ID S-1-12-1); no service profiles.
+    if ($Sid -notmatch '^S-1-(5-21|12-1)(-\d+)+$') {
+        return
+    }
+    $sidKey = $ProfileList.OpenSubKey($Sid)
+    if ($null -eq $sidKey) {
+        return
+    }
+    try {
+        $profilePath = Get-RegText -Key $sidKey -Name 'ProfileImagePath'
+    }
+    finally {
+        $sidKey.Dispose()
+    }
+    if (-not $profilePath) {
+        return
+    }
+    $profilePath = [Environment]::ExpandEnvironmentVariables($profilePath)
+    # The profile folder's name: unique per host, known even for deleted accounts.
+    $userName = Split-Path -Path $profilePath -Leaf
+    $account = $null
+    try {
+        $account = ([System.Security.Principal.SecurityIdentifier]::new($Sid)).Translate(
+            [System.Security.Principal.NTAccount]).Value
+    }
+    catch {
+        $account = $null
+    }
+    if ($null -ne $UserFilter -and $UserFilter -notcontains $userName -and $UserFilter -notcontains $Sid -and
+        ($null -eq $account -or $UserFilter -notcontains $account)) {
+        return
+    }
+    $profiles.Add(@{
+            name = $userName
+            sid = $Sid
+            home = $profilePath
+            account = $account
+            hive_loaded = $false
+            loaded_by_system = ($LoadedHives -contains $Sid)
+        })
+    $environment.users[$userName] = @{
+        UserProfile = $profilePath
+        LocalAppData = Join-Path -Path $profilePath -ChildPath 'AppData\Local'
+        AppData = Join-Path -Path $profilePath -ChildPath 'AppData\Roaming'
     }
 }
 
-$profiles = [System.Collections.Generic.List[object]]::new()
-$userFilter = $module.Params.users
-try {
-    $loadedHives = @([Microsoft.Win32.Registry]::Users.GetSubKeyNames())
-    $profileList = $hklm.OpenSubKey('SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList')
+function Read-ProfileList {
+    param($UserFilter)
     try {
-        foreach ($sid in $profileList.GetSubKeyNames()) {
-            # Real accounts only (local and domain S-1-5-21, Entra ID S-1-12-1); no service profiles.
-            if ($sid -notmatch '^S-1-(5-21|12-1)(-\d+)+$') {
-                continue
-            }
-            $sidKey = $profileList.OpenSubKey($sid)
-            if ($null -eq $sidKey) {
-                continue
-            }
-            try {
-                $profilePath = Get-RegText -Key $sidKey -Name 'ProfileImagePath'
-            }
-            finally {
-                $sidKey.Dispose()
-            }
-            if (-not $profilePath) {
-                continue
-            }
-            $profilePath = [Environment]::ExpandEnvironmentVariables($profilePath)
-            # The profile folder's name: unique per host, known even for deleted accounts.
-            $userName = Split-Path -Path $profilePath -Leaf
-            $account = $null
-            try {
-                $account = ([System.Security.Principal.SecurityIdentifier]::new($sid)).Translate(
-                    [System.Security.Principal.NTAccount]).Value
-            }
-            catch {
-                $account = $null
-            }
-            if ($null -ne $userFilter -and $userFilter -notcontains $userName -and $userFilter -notcontains $sid -and
-                ($null -eq $account -or $userFilter -notcontains $account)) {
-                continue
-            }
-            $profiles.Add(@{
-                    name = $userName
-                    sid = $sid
-                    home = $profilePath
-                    account = $account
-                    hive_loaded = $false
-                    loaded_by_system = ($loadedHives -contains $sid)
-                })
-            $environment.users[$userName] = @{
-                UserProfile = $profilePath
-                LocalAppData = Join-Path -Path $profilePath -ChildPath 'AppData\Local'
-                AppData = Join-Path -Path $profilePath -ChildPath 'AppData\Roaming'
+        $loadedHives = @([Microsoft.Win32.Registry]::Users.GetSubKeyNames())
+        $profileList = $hklm.OpenSubKey('SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList')
+        try {
+            foreach ($sid in $profileList.GetSubKeyNames()) {
+                Add-UserProfile -ProfileList $profileList -Sid $sid -LoadedHives $loadedHives -UserFilter $UserFilter
             }
         }
+        finally {
+            $profileList.Dispose()
+        }
     }
-    finally {
-        $profileList.Dispose()
+    catch {
+        Add-CollectorWarning -Message "users: cannot read the profile list: $($_.Exception.Message) (per-user sources are incomplete)"
     }
-}
-catch {
-    Add-CollectorWarning -Message "users: cannot read the profile list: $($_.Exception.Message) (per-user sources are incomplete)"
 }
 
 # --- registry (uninstall entries) ------------------------------------------------------------------
-if ($wanted -contains 'registry') {
+function Read-HiveUninstallKey {
+    # The uninstall entries of one user's hive, opened at $Root; records name it HKU\<SID>.
+    param($Root, [hashtable]$User)
+    foreach ($entry in $UninstallPaths) {
+        Read-UninstallKey -Root $Root -SubPath "Software\$($entry.path)" -Hive 'HKU' -View $entry.view `
+            -Sid $User.sid -Scope "user:$($User.name)" -Shown "HKU\$($User.sid)"
+    }
+}
+
+function Dismount-UserHive {
+    # reg.exe unload, retried five times; a hive left loaded is named in a warning with the command
+    # that unloads it (left loaded, it would give its user a temporary profile at the next logon).
+    param([string]$Mount, [string]$HivePath, [string]$UserName)
+    # Every handle into the hive must be gone before it can be unloaded.
+    [GC]::Collect()
+    [GC]::WaitForPendingFinalizers()
+    $unload = $null
+    for ($attempt = 1; $attempt -le 5; $attempt++) {
+        $unload = Invoke-Reg -Arguments @('unload', "HKU\$Mount")
+        if ($unload.rc -eq 0) {
+            break
+        }
+        Start-Sleep -Milliseconds (500 * $attempt)
+        [GC]::Collect()
+        [GC]::WaitForPendingFinalizers()
+    }
+    if ($unload.rc -ne 0) {
+        Add-CollectorWarning -Message "registry: could not unload HKU\$Mount ($HivePath): $($unload.output); run 'reg.exe unload HKU\$Mount' before $UserName logs on"
+    }
+}
+
+function Read-UserUninstallKey {
+    # A hive that is loaded (its user is logged on, or a process runs as them) is read in place;
+    # any other is loaded under a random name for the read and always unloaded.
+    param([hashtable]$User)
+    if ($User.loaded_by_system) {
+        $root = [Microsoft.Win32.Registry]::Users.OpenSubKey($User.sid)
+        try {
+            Read-HiveUninstallKey -Root $root -User $User
+        }
+        finally {
+            if ($null -ne $root) {
+                $root.Dispose()
+            }
+        }
+        return
+    }
+    $hivePath = Join-Path -Path $User.home -ChildPath 'NTUSER.DAT'
+    if (-not [System.IO.File]::Exists($hivePath)) {
+        Add-CollectorWarning -Message "registry: $hivePath does not exist (per-user uninstall entries of $($User.name) not read)"
+        return
+    }
+    $mount = 'govsec_' + [guid]::NewGuid().ToString('N')
+    $load = Invoke-Reg -Arguments @('load', "HKU\$mount", $hivePath)
+    if ($load.rc -ne 0) {
+        Add-CollectorWarning -Message "registry: cannot load $hivePath (rc $($load.rc): $($load.output)); per-user uninstall entries of $($User.name) not read"
+        return
+    }
+    $User.hive_loaded = $true
+    $root = $null
+    try {
+        $root = [Microsoft.Win32.Registry]::Users.OpenSubKey($mount)
+        Read-HiveUninstallKey -Root $root -User $User
+    }
+    finally {
+        if ($null -ne $root) {
+            $root.Dispose()
+        }
+        Dismount-UserHive -Mount $mount -HivePath $hivePath -UserName $User.name
+    }
+}
+
+function Read-RegistrySource {
+    # Machine and per-user uninstall entries, then what proves them: Windows Installer's own
+    # registrations of the product codes they name, and the ACLs of the programs they run.
+    param([string]$Source)
     $available.registry = $true
     foreach ($entry in $UninstallPaths) {
         Read-UninstallKey -Root $hklm -SubPath "SOFTWARE\$($entry.path)" -Hive 'HKLM' -View $entry.view -Sid '' `
             -Scope 'machine' -Shown 'HKLM'
     }
     foreach ($user in $profiles) {
-        $scope = "user:$($user.name)"
-        if ($user.loaded_by_system) {
-            # Loaded already (the user is logged on, or a process runs as them): read it in place.
-            $root = [Microsoft.Win32.Registry]::Users.OpenSubKey($user.sid)
-            try {
-                foreach ($entry in $UninstallPaths) {
-                    Read-UninstallKey -Root $root -SubPath "Software\$($entry.path)" -Hive 'HKU' -View $entry.view `
-                        -Sid $user.sid -Scope $scope -Shown "HKU\$($user.sid)"
-                }
-            }
-            finally {
-                if ($null -ne $root) {
-                    $root.Dispose()
-                }
-            }
-            continue
-        }
-        $hivePath = Join-Path -Path $user.home -ChildPath 'NTUSER.DAT'
-        if (-not [System.IO.File]::Exists($hivePath)) {
-            Add-CollectorWarning -Message "registry: $hivePath does not exist (per-user uninstall entries of $($user.name) not read)"
-            continue
-        }
-        $mount = 'govsec_' + [guid]::NewGuid().ToString('N')
-        $load = Invoke-Reg -Arguments @('load', "HKU\$mount", $hivePath)
-        if ($load.rc -ne 0) {
-            Add-CollectorWarning -Message "registry: cannot load $hivePath (rc $($load.rc): $($load.output)); per-user uninstall entries of $($user.name) not read"
-            continue
-        }
-        $user.hive_loaded = $true
-        $root = $null
-        try {
-            $root = [Microsoft.Win32.Registry]::Users.OpenSubKey($mount)
-            foreach ($entry in $UninstallPaths) {
-                Read-UninstallKey -Root $root -SubPath "Software\$($entry.path)" -Hive 'HKU' -View $entry.view `
-                    -Sid $user.sid -Scope $scope -Shown "HKU\$($user.sid)"
-            }
-        }
-        finally {
-            if ($null -ne $root) {
-                $root.Dispose()
-            }
-            # Every handle into the hive must be gone before it can be unloaded.
-            [GC]::Collect()
-            [GC]::WaitForPendingFinalizers()
-            $unload = $null
-            for ($attempt = 1; $attempt -le 5; $attempt++) {
-                $unload = Invoke-Reg -Arguments @('unload', "HKU\$mount")
-                if ($unload.rc -eq 0) {
-                    break
-                }
-                Start-Sleep -Milliseconds (500 * $attempt)
-                [GC]::Collect()
-                [GC]::WaitForPendingFinalizers()
-            }
-            if ($unload.rc -ne 0) {
-                Add-CollectorWarning -Message "registry: could not unload HKU\$mount ($hivePath): $($unload.output); run 'reg.exe unload HKU\$mount' before $($user.name) logs on"
-            }
-        }
+        Read-UserUninstallKey -User $user
     }
+    try {
+        Get-InstallerProduct
+    }
+    catch {
+        Add-CollectorWarning -Message "registry: cannot read Windows Installer's registrations: $($_.Exception.Message) (MSI product codes are not proven)"
+    }
+    Add-UninstallerAcl
 }
 
 # --- what proves an uninstall entry (read for the planner, which decides) --------------------------
@@ -402,8 +418,6 @@ $RegistrationFields = @(
     @('display_name', 'DisplayName'), @('publisher', 'Publisher'), @('version', 'DisplayVersion'),
     @('install_location', 'InstallLocation')
 )
-$installerProducts = @{}
-$programAcls = [System.Collections.Generic.List[object]]::new()
 
 function ConvertTo-PackedCode {
     # Windows Installer's packed form of {GUID}: the first three groups reversed, then each byte of
@@ -569,7 +583,8 @@ function Get-ProgramAcl {
     @{ program = $Program; chain = @($chain) }
 }
 
-function Get-ProgramAcls {
+function Add-UninstallerAcl {
+    # The ACL chain of every program (X:\...) that a kept uninstall entry runs, at most $MaxPrograms.
     $seen = @{}
     foreach ($text in (Get-RecordText -Fields @('uninstall_string', 'quiet_uninstall_string'))) {
         $program = Get-UninstallProgram -Text $text
@@ -590,66 +605,94 @@ function Get-ProgramAcls {
     }
 }
 
-if ($wanted -contains 'registry') {
-    try {
-        Get-InstallerProduct
+# --- AppX ------------------------------------------------------------------------------------------
+function Get-AppxUserName {
+    # The profile name of a package's user: from $profiles by SID, else the account name without
+    # its domain, else the SID.
+    param($Info, [hashtable]$SidNames)
+    $sid = [string]$Info.UserSecurityId.Sid
+    $userName = $SidNames[$sid]
+    if (-not $userName) {
+        $userName = [string]$Info.UserSecurityId.Username
+        if ($userName.Contains('\')) {
+            $userName = $userName.Substring($userName.LastIndexOf('\') + 1)
+        }
+        if (-not $userName) {
+            $userName = $sid
+        }
     }
-    catch {
-        Add-CollectorWarning -Message "registry: cannot read Windows Installer's registrations: $($_.Exception.Message) (MSI product codes are not proven)"
-    }
-    Get-ProgramAcls
+    $userName
 }
 
-# --- AppX ------------------------------------------------------------------------------------------
-if ($wanted -contains 'appx') {
-    $available.appx = $false
+function Read-InstalledAppx {
+    # Get-AppxPackage -AllUsers: one record per user of a package (PackageUserInformation), or one
+    # machine record for a package without users.
     $sidNames = @{}
     foreach ($user in $profiles) {
         $sidNames[$user.sid] = $user.name
     }
+    foreach ($package in @(Get-AppxPackage -AllUsers -ErrorAction Stop)) {
+        $counts.appx++
+        $family = [string]$package.PackageFamilyName
+        if (-not (Test-Name -Filter $filters.appx -Value $family)) {
+            continue
+        }
+        $base = @{
+            name = $family
+            package_full_name = [string]$package.PackageFullName
+            version = [string]$package.Version
+            install_location = [string]$package.InstallLocation
+            provisioned = $false
+        }
+        $infos = @($package.PackageUserInformation | Where-Object { $null -ne $_ })
+        if ($infos.Count -eq 0) {
+            $record = $base.Clone()
+            $record.scope = 'machine'
+            Add-Record -Source 'appx' -Record $record
+        }
+        foreach ($info in $infos) {
+            $record = $base.Clone()
+            $userName = Get-AppxUserName -Info $info -SidNames $sidNames
+            $record.scope = "user:$userName"
+            $record.sid = [string]$info.UserSecurityId.Sid
+            $record.install_state = [string]$info.InstallState
+            Add-Record -Source 'appx' -Record $record
+        }
+    }
+}
+
+function Read-ProvisionedAppx {
+    # Get-AppxProvisionedPackage -Online: packages installed again for every new user.
+    foreach ($package in @(Get-AppxProvisionedPackage -Online -ErrorAction Stop)) {
+        $counts.appx++
+        $family = Get-ProvisionedFamilyName -PackageName ([string]$package.PackageName)
+        if ($null -eq $family) {
+            $family = [string]$package.DisplayName
+        }
+        if (-not (Test-Name -Filter $filters.appx -Value $family)) {
+            continue
+        }
+        Add-Record -Source 'appx' -Record @{
+            name = $family
+            package_full_name = [string]$package.PackageName
+            version = [string]$package.Version
+            install_location = [string]$package.InstallLocation
+            provisioned = $true
+            scope = 'machine'
+        }
+    }
+}
+
+function Read-AppxSource {
+    # Installed and provisioned packages; available only when both could be listed.
+    param([string]$Source)
+    $available.appx = $false
     if (-not (Get-Command -Name Get-AppxPackage -ErrorAction SilentlyContinue)) {
         Add-CollectorWarning -Message 'appx: the Appx module is not available on this host (AppX packages not examined)'
     }
     else {
         try {
-            foreach ($package in @(Get-AppxPackage -AllUsers -ErrorAction Stop)) {
-                $counts.appx++
-                $family = [string]$package.PackageFamilyName
-                if (-not (Test-Name -Filter $filters.appx -Value $family)) {
-                    continue
-                }
-                $base = @{
-                    name = $family
-                    package_full_name = [string]$package.PackageFullName
-                    version = [string]$package.Version
-                    install_location = [string]$package.InstallLocation
-                    provisioned = $false
-                }
-                $infos = @($package.PackageUserInformation | Where-Object { $null -ne $_ })
-                if ($infos.Count -eq 0) {
-                    $record = $base.Clone()
-                    $record.scope = 'machine'
-                    Add-Record -Source 'appx' -Record $record
-                }
-                foreach ($info in $infos) {
-                    $record = $base.Clone()
-                    $sid = [string]$info.UserSecurityId.Sid
-                    $userName = $sidNames[$sid]
-                    if (-not $userName) {
-                        $userName = [string]$info.UserSecurityId.Username
-                        if ($userName.Contains('\')) {
-                            $userName = $userName.Substring($userName.LastIndexOf('\') + 1)
-                        }
-                        if (-not $userName) {
-                            $userName = $sid
-                        }
-                    }
-                    $record.scope = "user:$userName"
-                    $record.sid = $sid
-                    $record.install_state = [string]$info.InstallState
-                    Add-Record -Source 'appx' -Record $record
-                }
-            }
+            Read-InstalledAppx
             $available.appx = $true
         }
         catch {
@@ -661,26 +704,7 @@ if ($wanted -contains 'appx') {
     }
     else {
         try {
-            foreach ($package in @(Get-AppxProvisionedPackage -Online -ErrorAction Stop)) {
-                $counts.appx++
-                # PackageName is <name>_<version>_<arch>_<resource>_<publisher id>.
-                $parts = ([string]$package.PackageName).Split('_')
-                $family = [string]$package.DisplayName
-                if ($parts.Count -ge 5) {
-                    $family = $parts[0] + '_' + $parts[$parts.Count - 1]
-                }
-                if (-not (Test-Name -Filter $filters.appx -Value $family)) {
-                    continue
-                }
-                Add-Record -Source 'appx' -Record @{
-                    name = $family
-                    package_full_name = [string]$package.PackageName
-                    version = [string]$package.Version
-                    install_location = [string]$package.InstallLocation
-                    provisioned = $true
-                    scope = 'machine'
-                }
-            }
+            Read-ProvisionedAppx
         }
         catch {
             $available.appx = $false
@@ -690,68 +714,61 @@ if ($wanted -contains 'appx') {
 }
 
 # --- services --------------------------------------------------------------------------------------
-if ($wanted -contains 'service') {
-    try {
-        foreach ($service in @(Get-CimInstance -ClassName Win32_Service -ErrorAction Stop)) {
-            $counts.service++
-            if (-not (Test-Name -Filter $filters.service -Value ([string]$service.Name))) {
-                continue
-            }
-            $record = @{
-                name = [string]$service.Name
-                display_name = [string]$service.DisplayName
-                start_mode = [string]$service.StartMode
-                state = [string]$service.State
-                scope = 'machine'
-            }
-            if ($service.PathName) {
-                $record.path = [string]$service.PathName
-            }
-            Add-Record -Source 'service' -Record $record
+function Read-ServiceSource {
+    # Win32_Service; a failure is reported by the run ($SourceReaders.service.fails).
+    param([string]$Source)
+    foreach ($service in @(Get-CimInstance -ClassName Win32_Service -ErrorAction Stop)) {
+        $counts.service++
+        if (-not (Test-Name -Filter $filters.service -Value ([string]$service.Name))) {
+            continue
         }
-        $available.service = $true
+        $record = @{
+            name = [string]$service.Name
+            display_name = [string]$service.DisplayName
+            start_mode = [string]$service.StartMode
+            state = [string]$service.State
+            scope = 'machine'
+        }
+        if ($service.PathName) {
+            $record.path = [string]$service.PathName
+        }
+        Add-Record -Source 'service' -Record $record
     }
-    catch {
-        $available.service = $false
-        Add-CollectorWarning -Message "service: cannot list services: $($_.Exception.Message)"
-    }
+    $available.service = $true
 }
 
 # --- processes -------------------------------------------------------------------------------------
-if ($wanted -contains 'process') {
-    try {
-        foreach ($process in @(Get-CimInstance -ClassName Win32_Process -ErrorAction Stop)) {
-            $counts.process++
-            $exe = [string]$process.ExecutablePath
-            $leaf = ''
-            if ($exe) {
-                $leaf = $exe.Substring($exe.LastIndexOf('\') + 1)
-            }
-            if (-not (Test-Name -Filter $filters.process -Value ([string]$process.Name)) -and
-                -not (Test-Name -Filter $filters.process -Value $leaf)) {
-                continue
-            }
-            $record = @{ name = [string]$process.Name; pid = [int]$process.ProcessId; scope = 'machine' }
-            if ($exe) {
-                $record.exe = $exe
-            }
-            try {
-                $owner = Invoke-CimMethod -InputObject $process -MethodName GetOwner -ErrorAction Stop
-                if ($owner.ReturnValue -eq 0 -and $owner.User) {
-                    $record.user = "$($owner.Domain)\$($owner.User)"
-                }
-            }
-            catch {
-                $record.user = $null   # the process ended meanwhile, or access was denied
-            }
-            Add-Record -Source 'process' -Record $record
+function Read-ProcessSource {
+    # Win32_Process, matched by image name or executable file name; the owner is read for matching
+    # processes only. A failure is reported by the run ($SourceReaders.process.fails).
+    param([string]$Source)
+    foreach ($process in @(Get-CimInstance -ClassName Win32_Process -ErrorAction Stop)) {
+        $counts.process++
+        $exe = [string]$process.ExecutablePath
+        $leaf = ''
+        if ($exe) {
+            $leaf = $exe.Substring($exe.LastIndexOf('\') + 1)
         }
-        $available.process = $true
+        if (-not (Test-Name -Filter $filters.process -Value ([string]$process.Name)) -and
+            -not (Test-Name -Filter $filters.process -Value $leaf)) {
+            continue
+        }
+        $record = @{ name = [string]$process.Name; pid = [int]$process.ProcessId; scope = 'machine' }
+        if ($exe) {
+            $record.exe = $exe
+        }
+        try {
+            $owner = Invoke-CimMethod -InputObject $process -MethodName GetOwner -ErrorAction Stop
+            if ($owner.ReturnValue -eq 0 -and $owner.User) {
+                $record.user = "$($owner.Domain)\$($owner.User)"
+            }
+        }
+        catch {
+            $record.user = $null   # the process ended meanwhile, or access was denied
+        }
+        Add-Record -Source 'process' -Record $record
     }
-    catch {
-        $available.process = $false
-        Add-CollectorWarning -Message "process: cannot list processes: $($_.Exception.Message)"
-    }
+    $available.process = $true
 }
 
 # --- npm global packages ---------------------------------------------------------------------------
@@ -760,6 +777,30 @@ if ($wanted -contains 'process') {
 # $MaxPackageJson bytes); a folder that is a reparse point (npm link) is recorded, not read.
 # The controller decides (plugins/module_utils/_npm.py describes the record).
 $MaxPackageJson = 524288
+
+function Read-NpmManifest {
+    # version and package_name from the package.json of a package folder that is not a link.
+    param([hashtable]$Record, $Dir, [string]$Name)
+    $manifest = [System.IO.FileInfo]::new((Join-Path -Path $Dir.FullName -ChildPath 'package.json'))
+    try {
+        if ($manifest.Exists -and $manifest.Length -le $MaxPackageJson -and
+            -not ($manifest.Attributes -band [System.IO.FileAttributes]::ReparsePoint)) {
+            $json = [System.IO.File]::ReadAllText($manifest.FullName) | ConvertFrom-Json
+            if ($json.version -is [string]) {
+                $Record.version = $json.version
+            }
+            if ($json.name -is [string] -and $json.name -ne $Name) {
+                $Record.package_name = $json.name
+            }
+        }
+        elseif ($manifest.Exists) {
+            Add-CollectorWarning -Message "npm: $($manifest.FullName) is larger than $MaxPackageJson bytes or a link; not read"
+        }
+    }
+    catch {
+        Add-CollectorWarning -Message "npm: cannot read $($manifest.FullName): $($_.Exception.Message)"
+    }
+}
 
 function Add-NpmFolder {
     param([string]$NodeModules, [string]$Scope)
@@ -798,31 +839,15 @@ function Add-NpmFolder {
             $record.link = $true
         }
         else {
-            $manifest = [System.IO.FileInfo]::new((Join-Path -Path $dir.FullName -ChildPath 'package.json'))
-            try {
-                if ($manifest.Exists -and $manifest.Length -le $MaxPackageJson -and
-                    -not ($manifest.Attributes -band [System.IO.FileAttributes]::ReparsePoint)) {
-                    $json = [System.IO.File]::ReadAllText($manifest.FullName) | ConvertFrom-Json
-                    if ($json.version -is [string]) {
-                        $record.version = $json.version
-                    }
-                    if ($json.name -is [string] -and $json.name -ne $folder[0]) {
-                        $record.package_name = $json.name
-                    }
-                }
-                elseif ($manifest.Exists) {
-                    Add-CollectorWarning -Message "npm: $($manifest.FullName) is larger than $MaxPackageJson bytes or a link; not read"
-                }
-            }
-            catch {
-                Add-CollectorWarning -Message "npm: cannot read $($manifest.FullName): $($_.Exception.Message)"
-            }
+            Read-NpmManifest -Record $record -Dir $dir -Name $folder[0]
         }
         Add-Record -Source 'npm' -Record $record
     }
 }
 
-if ($wanted -contains 'npm') {
+function Read-NpmSource {
+    # Available when at least one global node_modules folder exists.
+    param([string]$Source)
     $available.npm = $false
     if ($environment['ProgramFiles']) {
         Add-NpmFolder -NodeModules (Join-Path -Path $environment['ProgramFiles'] -ChildPath 'nodejs\node_modules') -Scope 'machine'
@@ -834,6 +859,19 @@ if ($wanted -contains 'npm') {
 }
 
 # --- files (file, data, leftover) ------------------------------------------------------------------
+function Get-AttributeKind {
+    # What a file system entry is by its own attributes: any reparse point (junction, symbolic
+    # link) is a link and never followed.
+    param($Attributes)
+    if ($Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+        return 'link'
+    }
+    if ($Attributes -band [System.IO.FileAttributes]::Directory) {
+        return 'dir'
+    }
+    return 'file'
+}
+
 function Get-PathType {
     # Attributes of the path itself (a symbolic link or junction is not followed).
     param([string]$Path)
@@ -851,13 +889,7 @@ function Get-PathType {
         Add-CollectorWarning -Message "file: cannot examine ${Path}: $($_.Exception.Message)"
         return $null
     }
-    if ($attributes -band [System.IO.FileAttributes]::ReparsePoint) {
-        return 'link'
-    }
-    if ($attributes -band [System.IO.FileAttributes]::Directory) {
-        return 'dir'
-    }
-    return 'file'
+    return (Get-AttributeKind -Attributes $attributes)
 }
 
 function Find-QueryPath {
@@ -894,18 +926,11 @@ function Find-QueryPath {
             if (-not $pattern.IsMatch($item.Name)) {
                 continue
             }
-            $type = 'file'
-            if ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
-                $type = 'link'
-            }
-            elseif ($item.Attributes -band [System.IO.FileAttributes]::Directory) {
-                $type = 'dir'
-            }
             Add-Record -Source $Source -Record @{
                 name = "$shownParent\$($item.Name)"
                 path = "$shownParent\$($item.Name)"
                 real_path = "$parent\$($item.Name)"
-                type = $type
+                type = (Get-AttributeKind -Attributes $item.Attributes)
                 scope = $Scope
             }
         }
@@ -915,55 +940,61 @@ function Find-QueryPath {
     }
 }
 
-$unknownVars = @{}
-foreach ($source in $PathSources) {
-    if ($wanted -notcontains $source) {
-        continue
+function Find-CatalogPath {
+    # One of the query's paths: drive-absolute, %Variable%\... (a machine variable, or a user
+    # variable expanded for every profile) or ~\... (every profile's home).
+    param([string]$Source, $Raw)
+    if ($Raw -isnot [string] -or $Raw -eq '') {
+        return
     }
-    $available[$source] = $true
-    foreach ($raw in @($query[$source]['paths'])) {
+    $written = $Raw.Replace('/', '\').TrimEnd('\')
+    if ($written -match '^%([^%\\]+)%(\\.+)?$') {
+        $var = $Matches[1]
+        $rest = [string]$Matches[2]
+    }
+    elseif ($written -match '^~(\\.+)?$') {
+        $var = '~'
+        $rest = [string]$Matches[1]
+    }
+    elseif ($written -match '^[A-Za-z]:\\.') {
+        Find-QueryPath -Source $Source -Real $written -Shown $written -Scope 'machine'
+        return
+    }
+    else {
+        Add-CollectorWarning -Message "${Source}: path '$Raw' is neither absolute nor %Variable%\... nor ~\...; skipped"
+        return
+    }
+    $prefix = $written.Substring(0, $written.Length - $rest.Length)
+    if ($var -eq '~' -or $UserVars -contains $var) {
+        $userVar = $var
+        if ($var -eq '~') {
+            $userVar = 'UserProfile'
+        }
+        foreach ($user in $profiles) {
+            $base = $environment.users[$user.name][$userVar]
+            Find-QueryPath -Source $Source -Real "$base$rest" -Shown "$prefix$rest" -Scope "user:$($user.name)"
+        }
+    }
+    elseif ($environment.Contains($var) -and $var -ne 'users') {
+        Find-QueryPath -Source $Source -Real "$($environment[$var])$rest" -Shown "$prefix$rest" -Scope 'machine'
+    }
+    elseif (-not $unknownVars.Contains($var)) {
+        $unknownVars[$var] = $true
+        Add-CollectorWarning -Message "${Source}: %$var% is not a variable the collector knows (or is not set here); paths using it were skipped"
+    }
+}
+
+function Read-PathSource {
+    # The file, data and leftover sources: the query's paths, each on its own (one that cannot be
+    # examined is a warning, the others are still read).
+    param([string]$Source)
+    $available[$Source] = $true
+    foreach ($raw in @($query[$Source]['paths'])) {
         try {
-            if ($raw -isnot [string] -or $raw -eq '') {
-                continue
-            }
-            $written = $raw.Replace('/', '\').TrimEnd('\')
-            if ($written -match '^%([^%\\]+)%(\\.+)?$') {
-                $var = $Matches[1]
-                $rest = [string]$Matches[2]
-            }
-            elseif ($written -match '^~(\\.+)?$') {
-                $var = '~'
-                $rest = [string]$Matches[1]
-            }
-            elseif ($written -match '^[A-Za-z]:\\.') {
-                Find-QueryPath -Source $source -Real $written -Shown $written -Scope 'machine'
-                continue
-            }
-            else {
-                Add-CollectorWarning -Message "${source}: path '$raw' is neither absolute nor %Variable%\... nor ~\...; skipped"
-                continue
-            }
-            $prefix = $written.Substring(0, $written.Length - $rest.Length)
-            if ($var -eq '~' -or $UserVars -contains $var) {
-                $userVar = $var
-                if ($var -eq '~') {
-                    $userVar = 'UserProfile'
-                }
-                foreach ($user in $profiles) {
-                    $base = $environment.users[$user.name][$userVar]
-                    Find-QueryPath -Source $source -Real "$base$rest" -Shown "$prefix$rest" -Scope "user:$($user.name)"
-                }
-            }
-            elseif ($environment.Contains($var) -and $var -ne 'users') {
-                Find-QueryPath -Source $source -Real "$($environment[$var])$rest" -Shown "$prefix$rest" -Scope 'machine'
-            }
-            elseif (-not $unknownVars.Contains($var)) {
-                $unknownVars[$var] = $true
-                Add-CollectorWarning -Message "${source}: %$var% is not a variable the collector knows (or is not set here); paths using it were skipped"
-            }
+            Find-CatalogPath -Source $Source -Raw $raw
         }
         catch {
-            Add-CollectorWarning -Message "${source}: cannot examine ${raw}: $($_.Exception.Message)"
+            Add-CollectorWarning -Message "${Source}: cannot examine ${raw}: $($_.Exception.Message)"
         }
     }
 }
@@ -971,20 +1002,58 @@ foreach ($source in $PathSources) {
 # --- block state (reinstall blocks) ---------------------------------------------------------------
 # Raw facts for the Python planner (_block_plan_windows.py), which decides everything. Anything that
 # cannot be read becomes a <name>_error field; it never fails the call.
-function Get-TextSha256 {
-    param([string]$Text)
-    $sha = [System.Security.Cryptography.SHA256]::Create()
-    try {
-        $digest = $sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($Text))
+function Add-AppLockerPolicyState {
+    # The local and the effective policy as win_execute reads them (AppLockerAppxFacts.psm1), so that
+    # the hashes compare.
+    param($State)
+    $maxChars = Get-AppLockerPolicyLimit
+    foreach ($scope in @('Local', 'Effective')) {
+        $key = 'applocker_' + $scope.ToLowerInvariant()
+        if (-not $State.applocker_cmdlets) {
+            $State["${key}_error"] = 'the AppLocker cmdlets are not available'
+            continue
+        }
+        try {
+            $text = Get-AppLockerPolicyText -Scope $scope
+            if ($text.Length -gt $maxChars) {
+                $State["${key}_error"] = "the policy has $($text.Length) characters, more than $maxChars; not returned"
+            }
+            else {
+                $State["${key}_xml"] = $text
+                $State["${key}_sha256"] = Get-TextSha256 -Text $text
+            }
+        }
+        catch {
+            $State["${key}_error"] = $_.Exception.Message
+        }
     }
-    finally {
-        $sha.Dispose()
-    }
-    return ([System.BitConverter]::ToString($digest) -replace '-', '').ToLowerInvariant()
 }
 
-if ($module.Params.block_state) {
-    $MaxPolicyChars = 4194304
+function Add-ProvisionedPackageState {
+    param($State)
+    try {
+        $provisioned = @(Get-AppxProvisionedPackage -Online -ErrorAction Stop)
+        if ($provisioned.Count -gt $MaxRecords) {
+            $State.appx_provisioned_error = "more than $MaxRecords provisioned packages; not returned"
+        }
+        else {
+            $State.appx_provisioned = @(foreach ($package in $provisioned) {
+                    @{
+                        display_name = [string]$package.DisplayName
+                        package_name = [string]$package.PackageName
+                        version = [string]$package.Version
+                        publisher_id = [string]$package.PublisherId
+                    }
+                })
+        }
+    }
+    catch {
+        $State.appx_provisioned_error = $_.Exception.Message
+    }
+}
+
+function Get-BlockState {
+    # The edition, the AppLocker cmdlets, AppIDSvc, the policies and the provisioned packages.
     $blockState = [ordered]@{}
     try {
         $version = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' -ErrorAction Stop
@@ -1010,80 +1079,43 @@ if ($module.Params.block_state) {
     catch {
         $blockState.appidsvc_error = $_.Exception.Message
     }
-    foreach ($scope in @('Local', 'Effective')) {
-        $key = 'applocker_' + $scope.ToLowerInvariant()
-        if (-not $blockState.applocker_cmdlets) {
-            $blockState["${key}_error"] = 'the AppLocker cmdlets are not available'
-            continue
-        }
-        try {
-            $policyArgs = @{ Xml = $true; ErrorAction = 'Stop' }
-            $policyArgs[$scope] = $true
-            # Joined the same way as win_execute reads it, so that the hashes compare.
-            $text = [string]::Join("`n", @(Get-AppLockerPolicy @policyArgs))
-            if ($text.Length -gt $MaxPolicyChars) {
-                $blockState["${key}_error"] = "the policy has $($text.Length) characters, more than $MaxPolicyChars; not returned"
-            }
-            else {
-                $blockState["${key}_xml"] = $text
-                $blockState["${key}_sha256"] = Get-TextSha256 -Text $text
-            }
-        }
-        catch {
-            $blockState["${key}_error"] = $_.Exception.Message
-        }
-    }
-    try {
-        $provisioned = @(Get-AppxProvisionedPackage -Online -ErrorAction Stop)
-        if ($provisioned.Count -gt $MaxRecords) {
-            $blockState.appx_provisioned_error = "more than $MaxRecords provisioned packages; not returned"
-        }
-        else {
-            $blockState.appx_provisioned = @(foreach ($package in $provisioned) {
-                    @{
-                        display_name = [string]$package.DisplayName
-                        package_name = [string]$package.PackageName
-                        version = [string]$package.Version
-                        publisher_id = [string]$package.PublisherId
-                    }
-                })
-        }
-    }
-    catch {
-        $blockState.appx_provisioned_error = $_.Exception.Message
-    }
-    $module.Result.block_state = $blockState
+    Add-AppLockerPolicyState -State $blockState
+    Add-ProvisionedPackageState -State $blockState
+    return $blockState
 }
 
 # --- reboot flags ----------------------------------------------------------------------------------
-$rebootReasons = [System.Collections.Generic.List[string]]::new()
-try {
-    foreach ($flag in @(
-            'SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending',
-            'SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired')) {
-        $key = $hklm.OpenSubKey($flag)
-        if ($null -ne $key) {
-            $key.Dispose()
-            $rebootReasons.Add("HKLM\$flag")
-        }
-    }
-    $sessionManager = $hklm.OpenSubKey('SYSTEM\CurrentControlSet\Control\Session Manager')
-    if ($null -ne $sessionManager) {
-        try {
-            $pending = @($sessionManager.GetValue('PendingFileRenameOperations', $null)) | Where-Object { $_ }
-            if (@($pending).Count -gt 0) {
-                $rebootReasons.Add('HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\PendingFileRenameOperations')
+function Get-RebootReason {
+    # The pending reboot flags that are set, by their registry names.
+    $reasons = [System.Collections.Generic.List[string]]::new()
+    try {
+        foreach ($flag in @(
+                'SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending',
+                'SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired')) {
+            $key = $hklm.OpenSubKey($flag)
+            if ($null -ne $key) {
+                $key.Dispose()
+                $reasons.Add("HKLM\$flag")
             }
         }
-        finally {
-            $sessionManager.Dispose()
+        $sessionManager = $hklm.OpenSubKey('SYSTEM\CurrentControlSet\Control\Session Manager')
+        if ($null -ne $sessionManager) {
+            try {
+                $pending = @($sessionManager.GetValue('PendingFileRenameOperations', $null)) | Where-Object { $_ }
+                if (@($pending).Count -gt 0) {
+                    $reasons.Add('HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\PendingFileRenameOperations')
+                }
+            }
+            finally {
+                $sessionManager.Dispose()
+            }
         }
     }
+    catch {
+        Add-CollectorWarning -Message "reboot_required: cannot read the pending reboot flags: $($_.Exception.Message)"
+    }
+    return @($reasons)
 }
-catch {
-    Add-CollectorWarning -Message "reboot_required: cannot read the pending reboot flags: $($_.Exception.Message)"
-}
-$hklm.Dispose()
 
 # --- the local fact (drift check) ------------------------------------------------------------------
 # The raw text of the record the report role keeps; the controller parses it
@@ -1092,41 +1124,110 @@ $hklm.Dispose()
 $FactFolders = @('C:\ProgramData\govsec-banned-software', 'C:\ProgramData\govsec-banned-software\facts.d')
 $FactPath = 'C:\ProgramData\govsec-banned-software\facts.d\banned_software.json'
 $MaxFactBytes = 4MB
-$localFactText = $null
-try {
-    $fact = Get-Item -LiteralPath $FactPath -Force -ErrorAction SilentlyContinue
-    if ($null -ne $fact) {
+
+function Read-LocalFactText {
+    # The fact file's text, or $null (with a warning when it exists but is not read).
+    try {
+        $fact = Get-Item -LiteralPath $FactPath -Force -ErrorAction SilentlyContinue
+        if ($null -eq $fact) {
+            return $null
+        }
         $linked = @(@($FactFolders + $FactPath) | Where-Object {
                 ([System.IO.File]::GetAttributes($_) -band [System.IO.FileAttributes]::ReparsePoint) -ne 0
             })
         if ($linked.Count -gt 0) {
             Add-CollectorWarning -Message "local fact ${FactPath}: $($linked[0]) is a reparse point (link), not read; reinstalls are not reported for this host"
+            return $null
         }
-        elseif ($fact.PSIsContainer -or $fact.Length -gt $MaxFactBytes) {
+        if ($fact.PSIsContainer -or $fact.Length -gt $MaxFactBytes) {
             Add-CollectorWarning -Message "local fact ${FactPath}: not a file of at most $MaxFactBytes bytes, not read; reinstalls are not reported for this host"
+            return $null
         }
-        else {
-            $stream = [System.IO.FileStream]::new($FactPath, 'Open', 'Read', 'ReadWrite')
-            try {
-                $reader = [System.IO.StreamReader]::new($stream, [System.Text.UTF8Encoding]::new($false), $true)
-                $buffer = [char[]]::new([int]$fact.Length + 1)
-                $count = $reader.ReadBlock($buffer, 0, $buffer.Length)
-            }
-            finally {
-                $stream.Dispose()
-            }
-            if ($count -gt $fact.Length) {
-                Add-CollectorWarning -Message "local fact ${FactPath}: changed while it was read, not read; reinstalls are not reported for this host"
-            }
-            else {
-                $localFactText = [string]::new($buffer, 0, $count)
-            }
+        $stream = [System.IO.FileStream]::new($FactPath, 'Open', 'Read', 'ReadWrite')
+        try {
+            $textReader = [System.IO.StreamReader]::new($stream, [System.Text.UTF8Encoding]::new($false), $true)
+            $buffer = [char[]]::new([int]$fact.Length + 1)
+            $count = $textReader.ReadBlock($buffer, 0, $buffer.Length)
         }
+        finally {
+            $stream.Dispose()
+        }
+        if ($count -gt $fact.Length) {
+            Add-CollectorWarning -Message "local fact ${FactPath}: changed while it was read, not read; reinstalls are not reported for this host"
+            return $null
+        }
+        return [string]::new($buffer, 0, $count)
+    }
+    catch {
+        Add-CollectorWarning -Message "local fact ${FactPath}: cannot read it: $($_.Exception.Message); reinstalls are not reported for this host"
+        return $null
     }
 }
-catch {
-    Add-CollectorWarning -Message "local fact ${FactPath}: cannot read it: $($_.Exception.Message); reinstalls are not reported for this host"
+
+# --- the sources -----------------------------------------------------------------------------------
+# The spec's source choices, in the order they are read: the function that reads each one (called
+# with -Source <name>), and what the warning says when it fails. A source that fails is a warning and
+# available.<source> = false; the other sources are still read.
+$SourceReaders = [ordered]@{
+    registry = @{ read = 'Read-RegistrySource'; fails = 'cannot read the uninstall entries' }
+    appx = @{ read = 'Read-AppxSource'; fails = 'cannot list AppX packages' }
+    service = @{ read = 'Read-ServiceSource'; fails = 'cannot list services' }
+    process = @{ read = 'Read-ProcessSource'; fails = 'cannot list processes' }
+    npm = @{ read = 'Read-NpmSource'; fails = 'cannot list global npm packages' }
+    file = @{ read = 'Read-PathSource'; fails = 'cannot examine the paths' }
+    data = @{ read = 'Read-PathSource'; fails = 'cannot examine the paths' }
+    leftover = @{ read = 'Read-PathSource'; fails = 'cannot examine the paths' }
 }
+
+# --- run -------------------------------------------------------------------------------------------
+# The query: the whole query (keyed by platform) or the Windows part of it (keyed by source). A
+# source is read when the sources option (if given) names it and the query has a part for it.
+$query = $module.Params.query
+if ($query['windows'] -is [System.Collections.IDictionary]) {
+    $query = $query['windows']
+}
+$selected = $module.Params.sources
+$wanted = [System.Collections.Generic.List[string]]::new()
+foreach ($source in $SourceReaders.Keys) {
+    if ($null -ne $selected -and $selected -notcontains $source) {
+        continue
+    }
+    if ($query[$source] -is [System.Collections.IDictionary]) {
+        $wanted.Add($source)
+        $records[$source] = [System.Collections.Generic.List[object]]::new()
+        $counts[$source] = 0
+    }
+}
+$filters = @{}
+foreach ($source in $NameSources) {
+    if ($wanted -contains $source) {
+        $filters[$source] = New-NameFilter -Source $source
+    }
+}
+
+$hklm = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine,
+    [Microsoft.Win32.RegistryView]::Registry64)
+$environment = Get-MachineEnvironment
+$profiles = [System.Collections.Generic.List[object]]::new()
+Read-ProfileList -UserFilter $module.Params.users
+
+foreach ($source in $wanted) {
+    $reader = $SourceReaders[$source]
+    $read = $reader.read
+    try {
+        $null = & $read -Source $source
+    }
+    catch {
+        $available[$source] = $false
+        Add-CollectorWarning -Message ("{0}: {1}: {2}" -f $source, $reader.fails, $_.Exception.Message)
+    }
+}
+if ($module.Params.block_state) {
+    $module.Result.block_state = Get-BlockState
+}
+$rebootReasons = @(Get-RebootReason)
+$hklm.Dispose()
+$localFactText = Read-LocalFactText
 
 foreach ($source in $truncated.Keys) {
     Add-CollectorWarning -Message "${source}: more than $MaxRecords records; only the first $MaxRecords are returned"

@@ -5,6 +5,7 @@
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -CSharpUtil ansible_collections.govsec.banned_software.plugins.module_utils.NoFollowTree
+#AnsibleRequires -PowerShell ansible_collections.govsec.banned_software.plugins.module_utils.AppLockerAppxFacts
 
 # Windows executor (docs/design.md, "Executor steps (win_execute)"): runs the plan's steps in order
 # and reports what happened to each. It decides nothing: the steps come from the Python planner.
@@ -53,7 +54,6 @@ $ExePattern = '^[A-Za-z]:\\[^\x00-\x1f"*?<>|:]+\.exe$'
 $ServiceNamePattern = '^[^\x00-\x1f\\/*?\[\]]{1,256}$'
 $PackagePattern = '^[\w.~-]{3,255}$'
 $ArchiveNamePattern = '^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$'
-$MaxPolicyChars = 4194304    # characters of an AppLocker policy (as win_collect's block_state)
 
 $params = $module.Params
 $secrets = $params.secrets
@@ -97,7 +97,166 @@ function Test-IntList {
     return $true
 }
 
+function Test-StepTimeout {
+    # No timeout, or an integer from 1 to $MaxTimeout seconds.
+    param($Step)
+    return (-not $Step.ContainsKey('timeout') -or ((Test-Int -Value $Step['timeout']) -and
+            $Step['timeout'] -gt 0 -and $Step['timeout'] -le $MaxTimeout))
+}
+
+# One validator per step kind ($StepValidators): each returns the problems of a step of its kind,
+# every message starting with the step's label.
+function Get-SecretError {
+    # Secrets go to msiexec.exe only, each declared, given, free of control characters, and each
+    # placeholder a whole MSI property value (NAME={{secret:x}}).
+    param($Step, [string]$Label)
+    $arguments = $Step['arguments']
+    $declared = @($Step['secrets'] | Where-Object { $null -ne $_ })
+    foreach ($name in $declared) {
+        if ($name -isnot [string] -or $name -notmatch $SecretNamePattern) {
+            "${Label}: secret name '$name' must match $SecretNamePattern"
+        }
+    }
+    if ($declared.Count -gt 0 -and [string]$Step['exe'] -notmatch '\\msiexec\.exe$') {
+        "${Label}: secrets are passed to msiexec.exe only (as MSI property values)"
+    }
+    if ($arguments -isnot [string]) {
+        return
+    }
+    foreach ($match in [regex]::Matches($arguments, $SecretPattern)) {
+        $name = $match.Groups[1].Value
+        if ($declared -cnotcontains $name) {
+            "${Label}: placeholder {{secret:$name}} is not listed in the step's secrets"
+        }
+        elseif (-not (Test-Text -Value $secrets[$name])) {
+            "${Label}: secret '$name' was not given (option secrets)"
+        }
+        elseif ($secrets[$name] -match '[\x00-\x1f\x7f]') {
+            "${Label}: secret '$name' contains a control character (a line break, NUL...), which cannot be passed safely"
+        }
+        elseif ($arguments -cnotmatch ('(^|[ \t])[A-Za-z_][A-Za-z0-9_.]*=' + [regex]::Escape($match.Value) + '(?=[ \t]|$)')) {
+            "${Label}: placeholder {{secret:$name}} must be a whole MSI property value (NAME={{secret:$name}})"
+        }
+    }
+}
+
+function Get-CommandStepError {
+    param($Step, [string]$Label)
+    if (-not (Test-CleanPath -Value $Step['exe']) -or $Step['exe'] -notmatch $ExePattern) {
+        "${Label}: exe must be an absolute path to a .exe file (never a script or a shell)"
+    }
+    $arguments = $Step['arguments']
+    if ($null -ne $arguments -and ($arguments -isnot [string] -or $arguments -match '[\x00\r\n]')) {
+        "${Label}: arguments must be a string without NUL or line breaks"
+    }
+    if (-not (Test-StepTimeout -Step $Step)) {
+        "${Label}: timeout must be an integer from 1 to $MaxTimeout (seconds)"
+    }
+    foreach ($key in @('ok_rc', 'absent_rc', 'retry_rc', 'reboot_rc')) {
+        if ($Step.ContainsKey($key) -and -not (Test-IntList -Value $Step[$key])) {
+            "${Label}: $key must be a non-empty list of integers"
+        }
+    }
+    if ($Step.ContainsKey('wait_children') -and $Step['wait_children'] -isnot [bool]) {
+        "${Label}: wait_children must be a boolean"
+    }
+    Get-SecretError -Step $Step -Label $Label
+}
+
+function Get-KillStepError {
+    param($Step, [string]$Label)
+    $pids = $Step['pids']
+    if (-not (Test-IntList -Value $pids) -or @($pids | Where-Object { $_ -le 4 }).Count -gt 0) {
+        "${Label}: pids must be a non-empty list of process ids (greater than 4)"
+    }
+    if (-not (Test-CleanPath -Value $Step['exe'])) {
+        "${Label}: exe must be the absolute executable path the processes must still have"
+    }
+    if ($Step.ContainsKey('grace') -and -not ((Test-Int -Value $Step['grace']) -and $Step['grace'] -ge 0)) {
+        "${Label}: grace must be a non-negative integer (seconds)"
+    }
+}
+
+function Get-ServiceStepError {
+    # service_stop and service_disable.
+    param($Step, [string]$Label)
+    if (-not (Test-Text -Value $Step['name']) -or $Step['name'] -notmatch $ServiceNamePattern) {
+        "${Label}: name must be a service name (no wildcard, slash or control characters)"
+    }
+    if (-not (Test-StepTimeout -Step $Step)) {
+        "${Label}: timeout must be an integer from 1 to $MaxTimeout (seconds)"
+    }
+}
+
+function Get-AppxRemoveStepError {
+    param($Step, [string]$Label)
+    if (-not (Test-Text -Value $Step['package_full_name']) -or $Step['package_full_name'] -notmatch $PackagePattern) {
+        "${Label}: package_full_name must be an AppX package full name"
+    }
+    if ($Step.ContainsKey('all_users') -and $Step['all_users'] -isnot [bool]) {
+        "${Label}: all_users must be a boolean"
+    }
+}
+
+function Get-AppxDeprovisionStepError {
+    param($Step, [string]$Label)
+    if (-not (Test-Text -Value $Step['name']) -or $Step['name'] -notmatch $PackagePattern) {
+        "${Label}: name must be a provisioned package name or a package family name"
+    }
+}
+
+function Get-AppLockerPolicyStepError {
+    param($Step, [string]$Label)
+    $xml = $Step['xml']
+    $maxChars = Get-AppLockerPolicyLimit
+    if (-not (Test-Text -Value $xml) -or $xml.Length -gt $maxChars -or
+        -not $xml.TrimStart().StartsWith('<AppLockerPolicy') -or $xml.Contains('<!')) {
+        "${Label}: xml must be an <AppLockerPolicy> document of at most $maxChars characters without DTD or entities"
+    }
+    if ($Step['expect_sha256'] -isnot [string] -or $Step['expect_sha256'] -cnotmatch '^[0-9a-f]{64}$') {
+        "${Label}: expect_sha256 must be the lower-case sha256 of the local policy the scan read"
+    }
+}
+
+function Get-PathStepError {
+    # quarantine and purge.
+    param($Step, [string]$Label)
+    if (-not (Test-CleanPath -Value $Step['path'])) {
+        "${Label}: path must be a clean drive-absolute path (C:\...)"
+    }
+    if (@('dir', 'file', 'link') -cnotcontains $Step['type']) {
+        "${Label}: type must be dir, file or link"
+    }
+}
+
+function Get-ArchiveStepError {
+    param($Step, [string]$Label)
+    $paths = $Step['paths']
+    if ($paths -isnot [System.Collections.IList] -or $paths.Count -eq 0 -or
+        @($paths | Where-Object { -not (Test-CleanPath -Value $_) }).Count -gt 0) {
+        "${Label}: paths must be a non-empty list of clean drive-absolute paths"
+    }
+    if (-not (Test-Text -Value $Step['name']) -or $Step['name'] -notmatch $ArchiveNamePattern) {
+        "${Label}: name must match $ArchiveNamePattern"
+    }
+}
+
+$StepValidators = @{
+    command = 'Get-CommandStepError'
+    kill = 'Get-KillStepError'
+    service_stop = 'Get-ServiceStepError'
+    service_disable = 'Get-ServiceStepError'
+    appx_remove = 'Get-AppxRemoveStepError'
+    appx_deprovision = 'Get-AppxDeprovisionStepError'
+    applocker_policy = 'Get-AppLockerPolicyStepError'
+    quarantine = 'Get-PathStepError'
+    archive = 'Get-ArchiveStepError'
+    purge = 'Get-PathStepError'
+}
+
 function Get-StepError {
+    # The fields every step has (mapping, unique id, known kind, known fields, earlier requires),
+    # then the validator of its kind.
     param($Step, [int]$Index, [hashtable]$SeenIds)
     $errors = [System.Collections.Generic.List[string]]::new()
     $label = "step $($Index + 1)"
@@ -132,116 +291,9 @@ function Get-StepError {
             }
         }
     }
-    switch ($kind) {
-        'command' {
-            if (-not (Test-CleanPath -Value $Step['exe']) -or $Step['exe'] -notmatch $ExePattern) {
-                $errors.Add("${label}: exe must be an absolute path to a .exe file (never a script or a shell)")
-            }
-            $arguments = $Step['arguments']
-            if ($null -ne $arguments -and ($arguments -isnot [string] -or $arguments -match '[\x00\r\n]')) {
-                $errors.Add("${label}: arguments must be a string without NUL or line breaks")
-            }
-            if ($Step.ContainsKey('timeout') -and -not ((Test-Int -Value $Step['timeout']) -and
-                    $Step['timeout'] -gt 0 -and $Step['timeout'] -le $MaxTimeout)) {
-                $errors.Add("${label}: timeout must be an integer from 1 to $MaxTimeout (seconds)")
-            }
-            foreach ($key in @('ok_rc', 'absent_rc', 'retry_rc', 'reboot_rc')) {
-                if ($Step.ContainsKey($key) -and -not (Test-IntList -Value $Step[$key])) {
-                    $errors.Add("${label}: $key must be a non-empty list of integers")
-                }
-            }
-            if ($Step.ContainsKey('wait_children') -and $Step['wait_children'] -isnot [bool]) {
-                $errors.Add("${label}: wait_children must be a boolean")
-            }
-            $declared = @($Step['secrets'] | Where-Object { $null -ne $_ })
-            foreach ($name in $declared) {
-                if ($name -isnot [string] -or $name -notmatch $SecretNamePattern) {
-                    $errors.Add("${label}: secret name '$name' must match $SecretNamePattern")
-                }
-            }
-            if ($declared.Count -gt 0 -and [string]$Step['exe'] -notmatch '\\msiexec\.exe$') {
-                $errors.Add("${label}: secrets are passed to msiexec.exe only (as MSI property values)")
-            }
-            if ($arguments -is [string]) {
-                foreach ($match in [regex]::Matches($arguments, $SecretPattern)) {
-                    $name = $match.Groups[1].Value
-                    if ($declared -cnotcontains $name) {
-                        $errors.Add("${label}: placeholder {{secret:$name}} is not listed in the step's secrets")
-                    }
-                    elseif (-not (Test-Text -Value $secrets[$name])) {
-                        $errors.Add("${label}: secret '$name' was not given (option secrets)")
-                    }
-                    elseif ($secrets[$name] -match '[\x00-\x1f\x7f]') {
-                        $errors.Add("${label}: secret '$name' contains a control character (a line break, NUL...), which cannot be passed safely")
-                    }
-                    elseif ($arguments -cnotmatch ('(^|[ \t])[A-Za-z_][A-Za-z0-9_.]*=' + [regex]::Escape($match.Value) + '(?=[ \t]|$)')) {
-                        $errors.Add("${label}: placeholder {{secret:$name}} must be a whole MSI property value (NAME={{secret:$name}})")
-                    }
-                }
-            }
-        }
-        'kill' {
-            $pids = $Step['pids']
-            if (-not (Test-IntList -Value $pids) -or @($pids | Where-Object { $_ -le 4 }).Count -gt 0) {
-                $errors.Add("${label}: pids must be a non-empty list of process ids (greater than 4)")
-            }
-            if (-not (Test-CleanPath -Value $Step['exe'])) {
-                $errors.Add("${label}: exe must be the absolute executable path the processes must still have")
-            }
-            if ($Step.ContainsKey('grace') -and -not ((Test-Int -Value $Step['grace']) -and $Step['grace'] -ge 0)) {
-                $errors.Add("${label}: grace must be a non-negative integer (seconds)")
-            }
-        }
-        { $_ -in @('service_stop', 'service_disable') } {
-            if (-not (Test-Text -Value $Step['name']) -or $Step['name'] -notmatch $ServiceNamePattern) {
-                $errors.Add("${label}: name must be a service name (no wildcard, slash or control characters)")
-            }
-            if ($Step.ContainsKey('timeout') -and -not ((Test-Int -Value $Step['timeout']) -and
-                    $Step['timeout'] -gt 0 -and $Step['timeout'] -le $MaxTimeout)) {
-                $errors.Add("${label}: timeout must be an integer from 1 to $MaxTimeout (seconds)")
-            }
-        }
-        'appx_remove' {
-            if (-not (Test-Text -Value $Step['package_full_name']) -or $Step['package_full_name'] -notmatch $PackagePattern) {
-                $errors.Add("${label}: package_full_name must be an AppX package full name")
-            }
-            if ($Step.ContainsKey('all_users') -and $Step['all_users'] -isnot [bool]) {
-                $errors.Add("${label}: all_users must be a boolean")
-            }
-        }
-        'appx_deprovision' {
-            if (-not (Test-Text -Value $Step['name']) -or $Step['name'] -notmatch $PackagePattern) {
-                $errors.Add("${label}: name must be a provisioned package name or a package family name")
-            }
-        }
-        'applocker_policy' {
-            $xml = $Step['xml']
-            if (-not (Test-Text -Value $xml) -or $xml.Length -gt $MaxPolicyChars -or
-                -not $xml.TrimStart().StartsWith('<AppLockerPolicy') -or $xml.Contains('<!')) {
-                $errors.Add("${label}: xml must be an <AppLockerPolicy> document of at most $MaxPolicyChars characters without DTD or entities")
-            }
-            if ($Step['expect_sha256'] -isnot [string] -or $Step['expect_sha256'] -cnotmatch '^[0-9a-f]{64}$') {
-                $errors.Add("${label}: expect_sha256 must be the lower-case sha256 of the local policy the scan read")
-            }
-        }
-        { $_ -in @('quarantine', 'purge') } {
-            if (-not (Test-CleanPath -Value $Step['path'])) {
-                $errors.Add("${label}: path must be a clean drive-absolute path (C:\...)")
-            }
-            if (@('dir', 'file', 'link') -cnotcontains $Step['type']) {
-                $errors.Add("${label}: type must be dir, file or link")
-            }
-        }
-        'archive' {
-            $paths = $Step['paths']
-            if ($paths -isnot [System.Collections.IList] -or $paths.Count -eq 0 -or
-                @($paths | Where-Object { -not (Test-CleanPath -Value $_) }).Count -gt 0) {
-                $errors.Add("${label}: paths must be a non-empty list of clean drive-absolute paths")
-            }
-            if (-not (Test-Text -Value $Step['name']) -or $Step['name'] -notmatch $ArchiveNamePattern) {
-                $errors.Add("${label}: name must match $ArchiveNamePattern")
-            }
-        }
+    $validate = $StepValidators[$kind]
+    foreach ($problem in @(& $validate -Step $Step -Label $label)) {
+        $errors.Add($problem)
     }
     return $errors
 }
@@ -335,12 +387,10 @@ function Update-Descendant {
     return @($Known.Keys | Where-Object { $null -ne $table[$_] -and $table[$_].CreationDate -eq $Known[$_] })
 }
 
-function Invoke-StepProcess {
-    # Runs FileName with the exact Arguments string (no shell), reads stdout and stderr
-    # asynchronously, waits for the process (and, with WaitChildren, its descendants) at most
-    # Timeout seconds, then stops the whole tree.
-    param([string]$FileName, [string]$Arguments, [int]$Timeout, [bool]$WaitChildren)
-    $run = @{ rc = $null; stdout = ''; stderr = ''; timed_out = $false; error = $null }
+function New-StepProcess {
+    # A process for FileName with the exact Arguments string (no shell), its input and output
+    # redirected, in the system folder; not started.
+    param([string]$FileName, [string]$Arguments)
     $info = [System.Diagnostics.ProcessStartInfo]::new()
     $info.FileName = $FileName
     $info.Arguments = $Arguments
@@ -352,6 +402,57 @@ function Invoke-StepProcess {
     $info.WorkingDirectory = [Environment]::GetFolderPath('System')
     $process = [System.Diagnostics.Process]::new()
     $process.StartInfo = $info
+    return $process
+}
+
+function Wait-ProcessTree {
+    # Waits for the process (and, with WaitChildren, its descendants) at most Timeout seconds, then
+    # stops the process and every descendant it knows. Returns $true when the time ran out.
+    param($Process, [int]$RootId, [datetime]$RootStart, [int]$Timeout, [bool]$WaitChildren)
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    $known = @{}
+    $living = @()
+    $timedOut = $false
+    while ($true) {
+        $left = $Timeout * 1000 - $clock.ElapsedMilliseconds
+        if ($left -le 0) {
+            $timedOut = $true
+            break
+        }
+        $exited = $Process.WaitForExit([int][Math]::Min($left, 2000))
+        if (-not $WaitChildren) {
+            if ($exited) {
+                break
+            }
+            continue
+        }
+        # wait_children: follow the tree while it runs, so that orphans are still known.
+        $living = Update-Descendant -RootId $RootId -RootStart $RootStart -Known $known
+        if ($exited -and $living.Count -eq 0) {
+            break
+        }
+        if ($exited) {
+            Start-Sleep -Seconds 1
+        }
+    }
+    if (-not $timedOut) {
+        return $false
+    }
+    $living = Update-Descendant -RootId $RootId -RootStart $RootStart -Known $known
+    foreach ($id in @($RootId) + @($living)) {
+        Stop-Process -Id $id -Force -ErrorAction SilentlyContinue
+    }
+    $null = $Process.WaitForExit(10000)
+    return $true
+}
+
+function Invoke-StepProcess {
+    # Runs FileName with the exact Arguments string (no shell), reads stdout and stderr
+    # asynchronously, waits for the process (and, with WaitChildren, its descendants) at most
+    # Timeout seconds, then stops the whole tree.
+    param([string]$FileName, [string]$Arguments, [int]$Timeout, [bool]$WaitChildren)
+    $run = @{ rc = $null; stdout = ''; stderr = ''; timed_out = $false; error = $null }
+    $process = New-StepProcess -FileName $FileName -Arguments $Arguments
     try {
         $null = $process.Start()
     }
@@ -365,39 +466,9 @@ function Invoke-StepProcess {
         $process.StandardInput.Close()   # a prompt reads end of input instead of waiting
         $stdoutTask = $process.StandardOutput.ReadToEndAsync()
         $stderrTask = $process.StandardError.ReadToEndAsync()
-        $clock = [System.Diagnostics.Stopwatch]::StartNew()
-        $known = @{}
-        $living = @()
-        while ($true) {
-            $left = $Timeout * 1000 - $clock.ElapsedMilliseconds
-            if ($left -le 0) {
-                $run.timed_out = $true
-                break
-            }
-            $exited = $process.WaitForExit([int][Math]::Min($left, 2000))
-            if (-not $WaitChildren) {
-                if ($exited) {
-                    break
-                }
-                continue
-            }
-            # wait_children: follow the tree while it runs, so that orphans are still known.
-            $living = Update-Descendant -RootId $rootId -RootStart $rootStart -Known $known
-            if ($exited -and $living.Count -eq 0) {
-                break
-            }
-            if ($exited) {
-                Start-Sleep -Seconds 1
-            }
-        }
-        if ($run.timed_out) {
-            $living = Update-Descendant -RootId $rootId -RootStart $rootStart -Known $known
-            foreach ($id in @($rootId) + @($living)) {
-                Stop-Process -Id $id -Force -ErrorAction SilentlyContinue
-            }
-            $null = $process.WaitForExit(10000)
-        }
-        else {
+        $run.timed_out = Wait-ProcessTree -Process $process -RootId $rootId -RootStart $rootStart -Timeout $Timeout `
+            -WaitChildren $WaitChildren
+        if (-not $run.timed_out) {
             $process.WaitForExit()   # flushes the asynchronous readers
             $run.rc = $process.ExitCode
         }
@@ -416,8 +487,6 @@ function Invoke-StepProcess {
     }
     return $run
 }
-
-# Quarantine, archive and purge go through no-follow handles (module_utils/NoFollowTree.cs): never
 # a path name of a user's tree, so a junction swapped in mid-walk cannot redirect SYSTEM.
 $Files = New-Object -TypeName 'ansible_collections.govsec.banned_software.plugins.module_utils.NoFollowTree.FileSteps'
 
@@ -545,6 +614,24 @@ function Invoke-CommandStep {
     }
 }
 
+function Wait-ProcessExit {
+    # The pids of Ids that still run Exe after at most Grace seconds.
+    param([int[]]$Ids, [string]$Exe, [int]$Grace)
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    $still = @($Ids)
+    while ($still.Count -gt 0) {
+        $still = @($still | Where-Object {
+                $p = Get-CimInstance -ClassName Win32_Process -Filter "ProcessId = $([int]$_)" -ErrorAction SilentlyContinue
+                $null -ne $p -and $p.ExecutablePath -eq $Exe
+            })
+        if ($still.Count -eq 0 -or $clock.Elapsed.TotalSeconds -ge $Grace) {
+            break
+        }
+        Start-Sleep -Milliseconds 250
+    }
+    return $still
+}
+
 function Invoke-KillStep {
     param($Step, [hashtable]$Result)
     $exe = [string]$Step['exe']
@@ -579,18 +666,7 @@ function Invoke-KillStep {
             $problems.Add("pid ${id}: $($_.Exception.Message)")
         }
     }
-    $clock = [System.Diagnostics.Stopwatch]::StartNew()
-    $still = @($Result.killed)
-    while ($still.Count -gt 0) {
-        $still = @($still | Where-Object {
-                $p = Get-CimInstance -ClassName Win32_Process -Filter "ProcessId = $([int]$_)" -ErrorAction SilentlyContinue
-                $null -ne $p -and $p.ExecutablePath -eq $exe
-            })
-        if ($still.Count -eq 0 -or $clock.Elapsed.TotalSeconds -ge $grace) {
-            break
-        }
-        Start-Sleep -Milliseconds 250
-    }
+    $still = @(Wait-ProcessExit -Ids @($Result.killed) -Exe $exe -Grace $grace)
     $Result.still_running = @($still)
     if ($still.Count -gt 0) {
         $problems.Add("still running: $($still -join ', ')")
@@ -670,8 +746,8 @@ function Invoke-AppxDeprovisionStep {
     $name = [string]$Step['name']
     # The provisioned package name, or a family name (<name>_<publisher id>) for all its versions.
     $matching = @(Get-AppxProvisionedPackage -Online -ErrorAction Stop | Where-Object {
-            $parts = ([string]$_.PackageName).Split('_')
-            $_.PackageName -eq $name -or ($parts.Count -ge 5 -and ($parts[0] + '_' + $parts[$parts.Count - 1]) -eq $name)
+            $family = Get-ProvisionedFamilyName -PackageName ([string]$_.PackageName)
+            $_.PackageName -eq $name -or ($null -ne $family -and $family -eq $name)
         })
     if ($matching.Count -eq 0) {
         return 'absent', "$name is not provisioned"
@@ -682,23 +758,6 @@ function Invoke-AppxDeprovisionStep {
         $Result.removed += [string]$package.PackageName
     }
     return 'changed', "deprovisioned $($Result.removed -join ', ')"
-}
-
-function Get-LocalAppLockerXml {
-    # The same text as win_collect's block_state reads, so that the hashes compare.
-    return [string]::Join("`n", @(Get-AppLockerPolicy -Local -Xml -ErrorAction Stop))
-}
-
-function Get-TextSha256 {
-    param([string]$Text)
-    $sha = [System.Security.Cryptography.SHA256]::Create()
-    try {
-        $digest = $sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($Text))
-    }
-    finally {
-        $sha.Dispose()
-    }
-    return ([System.BitConverter]::ToString($digest) -replace '-', '').ToLowerInvariant()
 }
 
 function Get-PolicySummary {
@@ -739,7 +798,7 @@ function Invoke-AppLockerPolicyStep {
     # rule it did not add), only while the local policy is still the one the scan read.
     param($Step, [hashtable]$Result)
     Import-Module -Name AppLocker -ErrorAction Stop
-    $before = Get-LocalAppLockerXml
+    $before = Get-AppLockerPolicyText -Scope Local
     $Result.sha256_before = Get-TextSha256 -Text $before
     if ($Result.sha256_before -ne $Step['expect_sha256']) {
         return 'failed', "refused: the local AppLocker policy changed since the scan (sha256 $($Result.sha256_before), the plan expected $($Step['expect_sha256'])); nothing was written, run again"
@@ -747,7 +806,7 @@ function Invoke-AppLockerPolicyStep {
     $wanted = Get-PolicySummary -Xml ([string]$Step['xml'])
     $policy = [Microsoft.Security.ApplicationId.PolicyManagement.PolicyModel.AppLockerPolicy]::FromXml([string]$Step['xml'])
     Set-AppLockerPolicy -PolicyObject $policy -ErrorAction Stop
-    $after = Get-LocalAppLockerXml
+    $after = Get-AppLockerPolicyText -Scope Local
     $Result.sha256_after = Get-TextSha256 -Text $after
     $seen = Get-PolicySummary -Xml $after
     if ($seen -ne $wanted) {

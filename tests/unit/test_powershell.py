@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """Every PowerShell module under plugins/: grammar parse and Ansible.Basic conventions.
 
-No pwsh runs here (docs/testing.md), so the .ps1 files are parsed with tree-sitter-powershell
+No pwsh runs here (docs/testing.md), so the .ps1 and .psm1 files are parsed with tree-sitter-powershell
 (pinned in requirements-dev.txt): a parse error fails with the line of the first error node. The
 parse tree is then used to check the conventions of docs and style (shared notes):
 ``#AnsibleRequires -CSharpUtil Ansible.Basic``, ``AnsibleModule::Create`` before any
@@ -35,6 +35,10 @@ PS1_FILES = sorted(
     os.path.relpath(os.path.join(d, f), ROOT)
     for d, _dirs, files in os.walk(PLUGINS) for f in files if f.endswith(".ps1"))
 MODULES = [p for p in PS1_FILES if p.startswith(os.path.join("plugins", "modules") + os.sep)]
+# PowerShell module utils (.psm1), shipped by Ansible with the modules that '#AnsibleRequires -PowerShell' them.
+PSM1_FILES = sorted(
+    os.path.relpath(os.path.join(d, f), ROOT)
+    for d, _dirs, files in os.walk(PLUGINS) for f in files if f.endswith(".psm1"))
 
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 
@@ -117,6 +121,8 @@ def literal(data, node):
                 value = literal(data, pipeline)
                 items.extend(value if isinstance(value, list) else [value])
         return items
+    if node.type == "cast_expression" and text_of(data, node.named_children[0]).lower() == "[ordered]":
+        return literal(data, node.named_children[-1])   # an ordered dictionary: a dict keeps the order
     if node.type == "array_literal_expression" and len(node.named_children) > 1:
         return [literal(data, c) for c in node.named_children]
     if node.type == "string_literal":
@@ -187,7 +193,11 @@ def test_there_are_powershell_modules():
     assert MODULES, "expected .ps1 modules under plugins/modules, found none"
 
 
-@pytest.mark.parametrize("path", PS1_FILES)
+def test_there_is_a_powershell_module_util():
+    assert PSM1_FILES, "expected a .psm1 module util under plugins/module_utils, found none"
+
+
+@pytest.mark.parametrize("path", PS1_FILES + PSM1_FILES)
 def test_parses_without_error(path):
     problem = syntax_problem(read(path))
     assert problem is None, "%s does not parse as PowerShell: %s" % (path, problem)
@@ -324,13 +334,20 @@ def top_level_value(data, name):
     return None
 
 
-def function_text(data, name):
-    """The source of ``function <name> {...}`` in a script, or None."""
+def functions(data):
+    """(name, function_statement node) of every function a script defines, in order."""
     for node in walk(parse(data).root_node):
         if node.type == "function_statement":
             names = [c for c in node.named_children if c.type == "function_name"]
-            if names and text_of(data, names[0]).lower() == name.lower():
-                return text_of(data, node)
+            if names:
+                yield text_of(data, names[0]), node
+
+
+def function_text(data, name):
+    """The source of ``function <name> {...}`` in a script, or None."""
+    for found, node in functions(data):
+        if found.lower() == name.lower():
+            return text_of(data, node)
     return None
 
 
@@ -344,15 +361,6 @@ def test_win_execute_knows_every_field_the_windows_planner_sends():
         known = kinds[kind] if isinstance(kinds[kind], list) else [kinds[kind]]
         assert set(fields) <= set(known), "kind %s: the planner sends %s, win_execute knows %s" % (
             kind, sorted(fields), sorted(known))
-
-
-def test_applocker_policy_is_read_and_hashed_alike_by_collector_and_executor():
-    collect = read(os.path.join("plugins", "modules", "win_collect.ps1"))
-    execute = read(os.path.join("plugins", "modules", "win_execute.ps1"))
-    first, second = function_text(collect, "Get-TextSha256"), function_text(execute, "Get-TextSha256")
-    assert first is not None and first == second, "Get-TextSha256 differs between win_collect and win_execute"
-    read_as = b'[string]::Join("`n", @(Get-AppLockerPolicy '
-    assert read_as in collect and read_as in execute, "both must read the policy as %r" % read_as
 
 
 # --- win_execute's quarantine, archive and purge: no-follow handles only ----------------------------

@@ -33,7 +33,7 @@ def hashtable_keys(source):
 
 def test_program_acls_carry_every_field_the_planner_reads():
     written = hashtable_keys(function_text(COLLECT, "Get-PathAcl") + function_text(COLLECT, "Get-ProgramAcl")
-                             + function_text(COLLECT, "Get-ProgramAcls"))
+                             + function_text(COLLECT, "Add-UninstallerAcl"))
     expected = set(_winacl.REPORT_FIELDS + _winacl.NODE_FIELDS + _winacl.ACE_FIELDS)
     assert expected <= written, "win_collect does not write %s" % sorted(expected - written)
 
@@ -51,6 +51,16 @@ def test_a_link_or_junction_is_reported_before_any_permission_is_read():
     check, read_acl = body.find("if ($node.reparse) {"), body.find("GetAccessControl")
     assert 0 < check < read_acl, "Get-PathAcl must return on a reparse point before GetAccessControl"
     assert "return $node" in body[check:read_acl]
+
+
+def test_the_registry_source_reads_both_facts_after_the_entries_they_prove():
+    # Both read the kept uninstall entries ($records['registry']): they run after every entry is read.
+    reader = function_text(COLLECT, "Read-RegistrySource")
+    entries = max(reader.find("Read-UninstallKey -Root $hklm"), reader.find("Read-UserUninstallKey -User $user"))
+    products, acls = reader.find("Get-InstallerProduct"), reader.find("Add-UninstallerAcl")
+    assert 0 < entries < products < acls, "Read-RegistrySource must read the entries, then the products and ACLs"
+    assert "$records['registry']" in function_text(COLLECT, "Get-RecordText")
+    assert "$programAcls.Add((Get-ProgramAcl -Program $program))" in function_text(COLLECT, "Add-UninstallerAcl")
 
 
 def test_both_facts_are_returned():
