@@ -38,7 +38,7 @@ Paths handed to this class are *virtual* paths: absolute paths as seen from insi
 same path. Names are ``str`` decoded with ``surrogateescape`` (the os module's convention);
 ``safe_text`` turns them into printable, JSON-safe text for records and warnings.
 
-Standard library only; Python >= 3.8 (``os.scandir`` of a descriptor).
+Standard library only; Python >= 3.6 (``os.scandir`` of a descriptor from 3.7, ``os.listdir`` before).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -413,16 +413,12 @@ class RootFS:
         try:
             fd = self.open_dir(vpath)
             try:
-                it = os.scandir(fd)
-                try:
-                    for entry in it:
-                        self.tick()
-                        if len(out) >= limit:
-                            truncated = True
-                            break
-                        out.append((entry.name, _entry_kind(entry)))
-                finally:
-                    it.close()
+                for name, kind in _dir_entries(fd):
+                    self.tick()
+                    if len(out) >= limit:
+                        truncated = True
+                        break
+                    out.append((name, kind))
             finally:
                 os.close(fd)
         except OSError as exc:
@@ -480,6 +476,30 @@ class RootFS:
             self.warnings.append(msg)
         if not isinstance(exc, NotRegularFile) and code not in _ABSENT:
             self.budget.partial(msg)
+
+
+def _dir_entries(fd):
+    """``(name, kind)`` of the entries of the open directory ``fd``, links not followed.
+
+    ``os.scandir`` takes a descriptor from Python 3.7; before, ``os.listdir(fd)`` and an ``lstat``
+    of each name relative to ``fd``."""
+    try:
+        it = os.scandir(fd)
+    except TypeError:
+        for name in os.listdir(fd):
+            try:
+                mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+            except OSError:
+                yield name, "other"
+                continue
+            yield name, ("link" if stat.S_ISLNK(mode) else "dir" if stat.S_ISDIR(mode)
+                         else "file" if stat.S_ISREG(mode) else "other")
+        return
+    try:
+        for entry in it:
+            yield entry.name, _entry_kind(entry)
+    finally:
+        it.close()
 
 
 def _entry_kind(entry):

@@ -127,3 +127,21 @@ def test_vjoin_and_live():
     assert vjoin("/") == "/"
     fs = RootFS("/")
     assert fs.live is True and fs.real("/etc") == "/etc"
+
+
+def test_listdir_without_scandir_of_a_descriptor(tmp_path, monkeypatch):
+    """Python 3.6 (a supported managed-host Python) cannot scandir a descriptor: listdir + lstat instead."""
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / "f").write_text("x")
+    os.symlink("f", str(tmp_path / "d" / "l"))
+    os.mkfifo(str(tmp_path / "d" / "p"))
+    real = os.scandir
+
+    def scandir_36(path="."):
+        if isinstance(path, int):
+            raise TypeError("scandir: path should be string, bytes, os.PathLike or None, not int")
+        return real(path)
+    monkeypatch.setattr(os, "scandir", scandir_36)
+    fs = RootFS(str(tmp_path))
+    assert fs.listdir("/d") == [("f", "file"), ("l", "link"), ("p", "other"), ("sub", "dir")]
+    assert fs.warnings == []
