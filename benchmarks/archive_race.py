@@ -36,7 +36,7 @@ def _import_collection():
     """Import the executor from this checkout (as conftest does for the unit tests)."""
     use_checkout()
     # pylint: disable=import-outside-toplevel
-    from ansible_collections.govsec.banned_software.plugins.module_utils._execute import run_plan
+    from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_plan
     from ansible_collections.govsec.banned_software.tests.unit.helpers import hostile_fs
     return run_plan, hostile_fs
 

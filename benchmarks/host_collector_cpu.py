@@ -24,7 +24,7 @@ debug_dir, repeats, commands = sys.argv[1], int(sys.argv[2]), json.loads(sys.arg
 sys.path.insert(0, debug_dir)
 with open(os.path.join(debug_dir, "args")) as handle:
     query = json.load(handle)["ANSIBLE_MODULE_ARGS"]["query"]["linux"]
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import collect_linux  # noqa: E402
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.linux import collect_linux  # noqa: E402
 
 
 def run_command(argv, environ_update=None, **dummy):

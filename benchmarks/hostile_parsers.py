@@ -43,7 +43,7 @@ class _MemFS(object):
 
     def __init__(self, data):
         # pylint: disable=import-outside-toplevel
-        from ansible_collections.govsec.banned_software.plugins.module_utils._collect_budget import Budget
+        from ansible_collections.govsec.banned_software.plugins.module_utils._collect.budget import Budget
         self.data = data
         self.warnings = []
         self.budget = Budget()
@@ -62,9 +62,15 @@ def cases():
     """``[(name, parse, hostile(size), benign(size))]``; ``parse`` takes the input and returns anything."""
     _import_collection()
     # pylint: disable=import-outside-toplevel
-    from ansible_collections.govsec.banned_software.plugins.module_utils import (
-        _collect_macos, _dnf_conf, _dpkg, _flatpak, _linux_files, _local_fact_read, _rpm, _snap)
-    from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.block import dnf_conf as _dnf_conf
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect import macos as _collect_macos
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect import dpkg as _dpkg
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect import flatpak as _flatpak
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect import linux_files as _linux_files
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect import local_fact as _local_fact_read
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect import rpm as _rpm
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect import snap as _snap
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
 
     query = compile_query({"dpkg": {"names": ["wechat"], "regex": ["(?i).*wechat.*", "kesl(-gui)?(-astra)?"]}})
     dpkg_q = query.sources["dpkg"]

@@ -127,8 +127,10 @@ def _import_collection():
     """Import the writers from this checkout (as conftest does for the unit tests)."""
     use_checkout()
     # pylint: disable=import-outside-toplevel
-    from ansible_collections.govsec.banned_software.plugins.module_utils import (
-        _report, _report_csv, _report_html, _report_junit)
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.report import build as _report
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.report import csv_format as _report_csv
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.report import html_format as _report_html
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.report import junit_format as _report_junit
     return _report, _report_csv, _report_html, _report_junit
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: govsec.banned_software contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fleet benchmark of govsec.banned_software (issue 7).  Entry point: `make bench`.
+"""Fleet benchmark of govsec.banned_software (docs/performance.md).  Entry point: `make bench`.
 
     .venv/bin/python benchmarks/run.py [--bench-hosts 20] [--rounds 5] [--connection ssh|podman]
                                        [--scaling 5,10] [--catalog-rounds 3] [--quick] [--keep]
@@ -21,7 +21,7 @@ ONE run, alternating and repeated (the order of the scenarios is shuffled in eve
 It then measures the cost growth with N (--scaling) and with the catalog size (17 built-in entries
 vs +1,000 synthetic ones, on the fleet and on the engine alone), the host-side CPU of the collector
 against `dpkg-query -W` in one container, and calls benchmarks/report_generation.py when it exists.
-It prints one table and PASS/FAIL per target of issue 7; the exit code is 1 when a target fails.
+It prints one table and PASS/FAIL per target; the exit code is 1 when a target fails.
 Containers are removed at the end (also on Ctrl-C), unless --keep.  See docs/performance.md.
 """
 
@@ -335,9 +335,9 @@ def host_cpu(runner, host, repeats):
 def engine_cost(extra_file, repeats=5):
     """Controller CPU of one host's scan work in the engine (load+select, query, match), no host."""
     sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.govsec.banned_software.plugins.plugin_utils import _catalog_files as cf
-    from ansible_collections.govsec.banned_software.plugins.module_utils._query import build_query
-    from ansible_collections.govsec.banned_software.plugins.module_utils._match import Matcher
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog import files as cf
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.query import build_query
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.matcher import Matcher
     records = {"os": "linux", "root": "/", "available": {"dpkg": True},
                "records": {"dpkg": [{"name": "wechat", "version": "1", "arch": "amd64", "scope": "machine",
                                      "path": "/var/lib/dpkg/status"}]}, "users": []}
@@ -646,7 +646,7 @@ def main():
 
     # --- targets ---
     p("")
-    p("targets (issue 7):")
+    p("targets:")
     targets = [
         ("audit/ping <= 1.2 at N=%d" % args.bench_hosts, ratios["audit/ping"]["median"] <= 1.2,
          "%.2f" % ratios["audit/ping"]["median"]),

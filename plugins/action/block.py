@@ -14,14 +14,15 @@ import datetime
 
 from ansible.utils.display import Display
 
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import (
     SELECTION_SPEC, preload_builtin,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import (
     BLOCK_SPEC, BlockError, HostBlocks, check_block_args,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_execute import execute_plan
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, scan_host
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import (
+    ScanFailed, host_result, scan_host)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import (
     VARIABLE_OPTIONS, SelectionAction,
 )
@@ -59,8 +60,8 @@ class ActionModule(SelectionAction):
         run_id = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
         try:
-            facts, collected = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions,
-                                         block_state=True)
+            facts, collected, dummy = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions,
+                                                block_state=True)
         except ScanFailed as exc:
             result.update(failed=True, msg=str(exc), **exc.details)
             return result
@@ -86,8 +87,8 @@ class ActionModule(SelectionAction):
         facts = dict(facts, blocks=blocks.result())
         for warning in facts["warnings"]:
             display.warning("%s: %s" % (host, warning))
-        result.update(changed=changed, status=facts["status"], findings=facts["findings"], blocks=facts["blocks"],
-                      ansible_facts={"banned_software": facts})
+        # The registered result is the host result (banned_software_host_report), as the scan's.
+        host_result(result, facts)["changed"] = changed
         failed = blocks.failed_items()
         if failed:
             result.update(failed=True, msg="%d reinstall block(s) failed: %s" % (len(failed), "; ".join(

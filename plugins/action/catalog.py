@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import preload_builtin
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import preload_builtin
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
 
 # The catalog task runs first: loading the built-in catalog here, in the controller's main process, also

@@ -12,14 +12,14 @@ import hashlib
 import json
 import os
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._block_plan import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.block.planner import (
     BlockError, blocked_entries,
 )
-from ansible_collections.govsec.banned_software.plugins.module_utils._block_rules import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.block.rules import (
     APPLOCKER_MODES, ENFORCEMENT_MODES, applocker_policy_xml, applocker_rules, mdm_export,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import write_atomically
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import SELECTION_SPEC
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import SELECTION_SPEC
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import check_block_args
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import (
     VARIABLE_OPTIONS, SelectionAction,

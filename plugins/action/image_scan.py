@@ -10,8 +10,8 @@ __metaclass__ = type
 import copy
 import datetime
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._plan import PlanError, plan_removal
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.planner import PlanError, plan_removal
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import (
     SELECTION_SPEC, preload_builtin,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._gate import (
@@ -71,8 +71,8 @@ class ActionModule(SelectionAction):
         try:
             # The image is a directory on the node: the POSIX collector reads it, whatever the host
             # in the inventory is (the task normally runs with delegate_to: localhost).
-            facts, collected = scan_host(self._execute_module, task_vars, scan_args, catalog, entries, exemptions,
-                                         family="posix")
+            facts, collected, records = scan_host(self._execute_module, task_vars, scan_args, catalog, entries,
+                                                  exemptions, family="posix")
         except ScanFailed as exc:
             result.update(failed=True, msg=str(exc), **exc.details)
             return result
@@ -89,7 +89,7 @@ class ActionModule(SelectionAction):
         run_id = "image-" + datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         plan = None
         try:
-            plan = plan_removal(image_os, findings, collected, by_id, {"run_id": run_id})
+            plan = plan_removal(image_os, findings, collected, by_id, {"run_id": run_id}, records)
         except Exception as exc:  # pylint: disable=broad-except  # planning never fails the scan
             reason = str(exc) if isinstance(exc, PlanError) else "planner error %s: %s" % (type(exc).__name__, exc)
             warnings.append("removal planning for %s is not available, findings have no remediation: %s"

@@ -14,8 +14,8 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._merge import MergeError, merge_reports
-from ansible_collections.govsec.banned_software.plugins.module_utils._report import summary_lines
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.merge import MergeError, merge_reports
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import summary_lines
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import write_json_atomically
 
 ARGUMENT_SPEC = dict(

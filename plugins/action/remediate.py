@@ -11,10 +11,10 @@ import datetime
 
 from ansible.utils.display import Display
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._plan import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.planner import (
     PlanError, judge_outcomes, plan_removal, validate_options,
 )
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import (
     SELECTION_SPEC, preload_builtin,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import (
@@ -22,7 +22,7 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_block
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_execute import execute_plan
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import (
-    ScanFailed, final_status, now_utc, scan_host)
+    ScanFailed, final_status, host_result, now_utc, scan_host)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import (
     VARIABLE_OPTIONS, SelectionAction,
 )
@@ -110,15 +110,15 @@ class ActionModule(SelectionAction):
         prevent = args["prevent_reinstall"]
 
         try:
-            facts, collected = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions,
-                                         block_state=prevent)
+            facts, collected, records = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions,
+                                                  block_state=prevent)
         except ScanFailed as exc:
             result.update(failed=True, msg=str(exc), **exc.details)
             return result
         findings = facts["findings"]
         blocks = HostBlocks(facts["os"], "present", args, catalog, entries, exemptions)
         try:
-            plan = plan_removal(facts["os"], findings, collected, by_id, options)
+            plan = plan_removal(facts["os"], findings, collected, by_id, options, records)
             block_plan = blocks.plan(collected, len(plan["steps"]) + 1)
         except (PlanError, BlockError, ValueError) as exc:
             result.update(failed=True, msg="cannot plan the removal and reinstall blocks: %s" % exc)
@@ -151,8 +151,8 @@ class ActionModule(SelectionAction):
             display.warning("%s: %s" % (host, remediation["error"]))
 
         try:
-            after, collected_after = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions,
-                                               block_state=prevent)
+            after, collected_after, dummy = scan_host(self._execute_module, task_vars, args, catalog, entries,
+                                                      exemptions, block_state=prevent)
         except ScanFailed as exc:
             blocks.judge(step_results, None)
             result.update(failed=True, msg="removal ran but the verification scan failed: %s" % exc,
@@ -214,9 +214,9 @@ class ActionModule(SelectionAction):
         for item in blocks.failed_items():
             display.warning("%s: reinstall block %s (%s) failed: %s"
                             % (host, item["mechanism"], item["target"], item.get("detail")))
-        result.update(changed=changed, status=status, findings=findings, remediation=remediation,
-                      blocks=facts["blocks"], reboot_required=remediation["reboot_required"],
-                      incomplete=facts["incomplete"], ansible_facts={"banned_software": facts})
+        # The registered result is the host result (banned_software_host_report), as the scan's.
+        host_result(result, facts)
+        result.update(changed=changed, reboot_required=remediation["reboot_required"])
         plan = remediation["plan"]
         if "machine" in (plan.get("tripped_scopes") or []):
             # Circuit breaker (docs/design.md, "Safety"): nothing machine-wide is removed and the host fails.

@@ -15,14 +15,14 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
-from ansible_collections.govsec.banned_software.plugins.module_utils._report import build_report, summary_lines
-from ansible_collections.govsec.banned_software.plugins.module_utils._report_csv import ENCODING as CSV_ENCODING
-from ansible_collections.govsec.banned_software.plugins.module_utils._report_csv import write_csv
-from ansible_collections.govsec.banned_software.plugins.module_utils._report_html import write_html
-from ansible_collections.govsec.banned_software.plugins.module_utils._report_junit import write_junit
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.schema import CatalogError
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import build_report, summary_lines
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.csv_format import ENCODING as CSV_ENCODING
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.csv_format import write_csv
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.html_format import write_html
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.junit_format import write_junit
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import dump_json, write_atomically
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_catalog
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import load_catalog
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._gate import (
     GateError, check_fail_on, gate_message, tripping_findings,
 )

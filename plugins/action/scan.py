@@ -11,10 +11,11 @@ from ansible.errors import AnsibleConnectionFailure
 from ansible.module_utils.common.text.converters import to_text
 from ansible.utils.display import Display
 
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import (
     SELECTION_SPEC, preload_builtin,
 )
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import ScanFailed, scan_host
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import (
+    ScanFailed, host_result, scan_host)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
 
 display = Display()
@@ -27,9 +28,6 @@ ARGUMENT_SPEC = dict(
     record_failures=dict(type="bool", default=False),
     source_timeout=dict(type="int", default=60),
 )
-# The host result (banned_software_host_report) is the facts' keys at the top level of the task result,
-# except "warnings": Ansible reserves that key for the task's own warnings (it is "scan_warnings" here).
-RESERVED = frozenset(["warnings", "changed", "failed", "msg", "skipped", "ansible_facts"])
 
 
 # Inherited by the forked workers (see preload_builtin).
@@ -44,7 +42,7 @@ class ActionModule(SelectionAction):
         catalog, entries, exemptions = selection
 
         try:
-            facts, dummy = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions)
+            facts = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions).facts
         except ScanFailed as exc:
             if args["record_failures"]:
                 result.update(changed=False, status="failed", findings=[], error=str(exc), **exc.details)
@@ -60,8 +58,7 @@ class ActionModule(SelectionAction):
             return result
         for warning in facts["warnings"]:
             display.warning("%s: %s" % (task_vars.get("inventory_hostname", "host"), warning))
-        result.update((k, v) for k, v in facts.items() if k not in RESERVED)
-        result.update(changed=False, scan_warnings=facts["warnings"], ansible_facts={"banned_software": facts})
+        host_result(result, facts)["changed"] = False
         if facts["status"] == "failed" and not args["record_failures"]:
             # Sources that could hold a banned product were read only in part (facts "incomplete").
             result.update(failed=True, msg=facts["error"])

@@ -32,6 +32,25 @@ attributes:
     support: none
 """
 
+    # Every action plugin of this collection.
+    ACTION = r"""
+options: {}
+attributes:
+  action:
+    description: Runs on the controller as an action plugin.
+    support: full
+"""
+
+    # With ACTION, the actions that contact no managed host (catalog, report, merge_reports, export_block_rules).
+    CONTROLLER = r"""
+options: {}
+attributes:
+  platform:
+    description: Target OS/families that can be operated against.
+    platforms: all
+    support: full
+"""
+
     # Options shared by the actions that read the catalog (with EXEMPTIONS, except export_block_rules).
     SELECTION = r"""
 options:
@@ -50,12 +69,12 @@ options:
   custom_entries:
     description: Additional catalog entries, same schema as C(catalog/entries/*.yml) (see docs/design.md).
     type: list
-    elements: raw
+    elements: dict
     default: []
   custom_policies:
     description: Additional policies, same schema as C(catalog/policies.yml).
     type: list
-    elements: raw
+    elements: dict
     default: []
   catalog_files:
     description: Additional catalog files on the controller (YAML with C(policies) and/or C(entries)).
@@ -81,7 +100,7 @@ options:
       - Exemptions for this host, each with C(entry), C(reason) and C(expires) (YYYY-MM-DD, honoured through that day, UTC).
       - Optional C(source) and C(name) narrow an exemption to one finding; C(approved_by) and C(ticket) are recorded.
     type: list
-    elements: raw
+    elements: dict
     default: []
 """
 

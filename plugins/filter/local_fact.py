@@ -57,7 +57,7 @@ import json
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.six import string_types
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact import fact_record
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.local_fact import fact_record
 
 
 def local_fact(host_report, previous=""):

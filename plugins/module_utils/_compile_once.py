@@ -8,11 +8,13 @@ bytecode for it: every import compiles the source. CPython's zipimporter (3.8 to
 it twice, once to build the module spec (``get_filename``) and again to execute it (``get_code``). For
 the collector's module_utils that is ~15 ms of host CPU per scan thrown away (docs/performance.md).
 
-``install()`` puts a finder before the path-based finder for the submodules of this collection's
-``module_utils`` package only, and only when that package itself was imported from a zip: it reads the
-source through a ``zipimport.zipimporter`` of the package directory, compiles it once under the same file
-name ``zipimport`` would give it (tracebacks and coverage are unchanged) and executes it. Anything else,
-or anything unexpected (no source, a sub-package, an older Python), is left to the normal import system.
+``install()`` puts a finder before the path-based finder for the modules below this collection's
+``module_utils`` package only (its sub-packages ``_fs``, ``_collect``, ``_execute`` included), and only
+when the module's package was itself imported from a zip: it reads the source through a
+``zipimport.zipimporter`` of the package directory, compiles it once under the same file name
+``zipimport`` would give it (tracebacks and coverage are unchanged) and executes it. Anything else, or
+anything unexpected (a package's own ``__init__``, no source, an older Python), is left to the normal
+import system.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -40,23 +42,26 @@ class _SourceLoader(object):
 
 
 class CompileOnceFinder(object):
-    """A meta path finder for ``PACKAGE``'s direct submodules when ``PACKAGE`` came from a zip."""
+    """A meta path finder for the modules below ``PACKAGE`` when their package came from a zip."""
 
     @staticmethod
     def find_spec(fullname, path=None, target=None):  # pylint: disable=unused-argument
         package, dummy, name = fullname.rpartition(".")
-        if package != PACKAGE or not path:
+        if not (package == PACKAGE or package.startswith(PACKAGE + ".")) or not path:
             return None
         try:
             import zipimport
             from importlib.util import spec_from_loader
 
-            parent = sys.modules.get(PACKAGE)
+            parent = sys.modules.get(package)
             if not isinstance(getattr(getattr(parent, "__spec__", None), "loader", None), zipimport.zipimporter):
                 return None
             directory = list(path)[0]
-            source = zipimport.zipimporter(directory).get_source(fullname)
-            if source is None:  # a sub-package, or only bytecode in the zip: the normal import handles it
+            importer = zipimport.zipimporter(directory)
+            if importer.is_package(fullname):  # a sub-package's (empty) __init__: the normal import
+                return None
+            source = importer.get_source(fullname)
+            if source is None:  # only bytecode in the zip: the normal import handles it
                 return None
             filename = "%s/%s.py" % (directory.rstrip("/"), name)
             spec = spec_from_loader(fullname, _SourceLoader(source, filename), origin=filename)

@@ -26,6 +26,7 @@ description:
   - See C(docs/blocking.md) for what each mechanism does and does not stop.
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
+  - govsec.banned_software.attributes.ACTION
   - govsec.banned_software.attributes.SELECTION
   - govsec.banned_software.attributes.SOURCE_TIMEOUT
   - govsec.banned_software.attributes.EXEMPTIONS
@@ -44,9 +45,6 @@ attributes:
     platforms: [posix, windows]
     support: full
     details: Linux (APT, dnf, zypper, flatpak), Windows (AppLocker, AppX); macOS reports C(needs_mdm).
-  action:
-    description: Runs on the controller as an action plugin.
-    support: full
 options:
   state:
     description: V(present) applies the blocks; V(absent) removes every block this collection wrote.
@@ -114,6 +112,15 @@ blocks:
            "items": [{"mechanism": "zypper_lock", "target": "system", "names": ["wechat"], "entries": ["wechat"],
                       "state": "removed", "detail": "remove our lock(s): wechat", "steps": [1, 2]}],
            "not_blockable": [], "skipped": [], "steps": [], "results": []}
+scanned_at:
+  description: >-
+    The other keys of C(ansible_facts.banned_software) (C(scanned_at), C(os), C(catalog_version), C(policies),
+    C(entries_enabled), C(counts), C(available), C(incomplete), C(root), ..., its C(warnings) as C(scan_warnings))
+    are also returned at the top level, as M(govsec.banned_software.scan) returns them: the registered result is
+    the host's result (the remediate role's C(block) entry point registers it as C(banned_software_host_report)).
+  returned: success
+  type: str
+  sample: "2026-11-29T13:31:02Z"
 ansible_facts:
   description: C(banned_software) as set by M(govsec.banned_software.scan), plus C(blocks).
   returned: success

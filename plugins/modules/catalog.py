@@ -80,17 +80,11 @@ description:
   # END policies
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
+  - govsec.banned_software.attributes.ACTION
+  - govsec.banned_software.attributes.CONTROLLER
   - govsec.banned_software.attributes.READ_ONLY
   - govsec.banned_software.attributes.SELECTION
   - govsec.banned_software.attributes.EXEMPTIONS
-attributes:
-  platform:
-    description: Target OS/families that can be operated against.
-    platforms: all
-    support: full
-  action:
-    description: Runs on the controller as an action plugin.
-    support: full
 """
 
 EXAMPLES = r"""

@@ -369,7 +369,7 @@ local_fact:
                          "removed_at": "2026-12-01T09:00:42Z"}]}
 block_state:
   description:
-    - With O(block_state), the reinstall-block state of a Linux host (C(_block_state_linux.py)).
+    - With O(block_state), the reinstall-block state of a Linux host (C(module_utils/_collect/block_state_linux.py)).
     - C(files) maps each file the blocks own or edit (C(/etc/apt/preferences.d/govsec-banned-software),
       C(/etc/dnf/dnf.conf), C(/etc/dnf/libdnf5.conf.d/80-govsec-banned-software.conf),
       C(/var/lib/govsec-banned-software/blocks.json)) to C(exists), C(sha256), C(content) (UTF-8 text, at most
@@ -406,7 +406,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._compile_on
 
 compile_once()
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_sources import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.sources import (
     LINUX_SOURCES as SOURCES, MACOS_SOURCES)
 
 
@@ -453,7 +453,7 @@ def main():
     target = target_os(root)
     if target == "windows" and root != "/":
         # Imported here: a live scan never needs it, and every import costs host CPU (docs/performance.md).
-        from ansible_collections.govsec.banned_software.plugins.module_utils._collect_windows_image import (
+        from ansible_collections.govsec.banned_software.plugins.module_utils._collect.windows_image import (
             MissingLibrary, collect_windows_image)
         query = module.params["query"].get("windows")
         try:
@@ -474,10 +474,10 @@ def main():
         query = {}
     # Only the collector this host runs is imported (docs/performance.md).
     if target == "macos":
-        from ansible_collections.govsec.banned_software.plugins.module_utils._collect_macos import (
+        from ansible_collections.govsec.banned_software.plugins.module_utils._collect.macos import (
             collect_macos as collector)
     else:
-        from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import (
+        from ansible_collections.govsec.banned_software.plugins.module_utils._collect.linux import (
             collect_linux as collector)
     extra = {"block_state": True} if module.params["block_state"] and target == "linux" else {}
     result = collector(root, query, module.run_command,

@@ -232,9 +232,12 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._compile_on
 
 compile_once()
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._execute import (
-    DEFAULT_ARCHIVE_DIR, DEFAULT_LOCK_TIMEOUT, DEFAULT_QUARANTINE_DIR, DEFAULT_TIMEOUT, RUN_ID_RE,
-    STATUSES, run_plan, validate_run_id, validate_steps)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import (
+    DEFAULT_ARCHIVE_DIR, DEFAULT_QUARANTINE_DIR, run_plan)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.schema import (
+    DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT, STATUSES)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.validate import (
+    RUN_ID_RE, validate_run_id, validate_steps)
 
 
 def main():

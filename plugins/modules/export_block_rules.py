@@ -28,6 +28,8 @@ description:
     (temporary file and rename in O(dest)); a symbolic link in place of a file or of O(dest) is refused.
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
+  - govsec.banned_software.attributes.ACTION
+  - govsec.banned_software.attributes.CONTROLLER
   - govsec.banned_software.attributes
   - govsec.banned_software.attributes.SELECTION
 attributes:
@@ -37,13 +39,6 @@ attributes:
   diff_mode:
     support: full
     details: Shows the old and new content of each file that changes.
-  platform:
-    description: Target OS/families that can be operated against.
-    platforms: all
-    support: full
-  action:
-    description: Runs on the controller as an action plugin.
-    support: full
 options:
   dest:
     description: Directory on the controller for the two files; created (mode 0755) if missing.

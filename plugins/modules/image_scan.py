@@ -27,6 +27,7 @@ description:
     RV(findings[].remediation) is V(null) and a warning says so; the scan itself still succeeds.
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
+  - govsec.banned_software.attributes.ACTION
   - govsec.banned_software.attributes.READ_ONLY
   - govsec.banned_software.attributes.SELECTION
   - govsec.banned_software.attributes.SOURCE_TIMEOUT
@@ -37,9 +38,6 @@ attributes:
     platforms: [posix]
     support: full
     details: The node that has the image mounted must be a POSIX system (Linux); the image may hold Linux, macOS or Windows.
-  action:
-    description: Runs on the controller as an action plugin.
-    support: full
 options:
   root:
     description:

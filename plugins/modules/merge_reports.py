@@ -23,15 +23,9 @@ description:
   - Writing the merged report is not a change to any managed host, so the task reports C(changed=false).
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
+  - govsec.banned_software.attributes.ACTION
+  - govsec.banned_software.attributes.CONTROLLER
   - govsec.banned_software.attributes.READ_ONLY
-attributes:
-  platform:
-    description: Target OS/families that can be operated against.
-    platforms: all
-    support: full
-  action:
-    description: Runs on the controller as an action plugin.
-    support: full
 options:
   src:
     description: Report files and directories holding them (controller paths).

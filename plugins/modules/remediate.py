@@ -41,6 +41,7 @@ description:
     (docs/windows.md, docs/macos.md; docs/support.md says what is verified on which system).
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
+  - govsec.banned_software.attributes.ACTION
   - govsec.banned_software.attributes.SELECTION
   - govsec.banned_software.attributes.SOURCE_TIMEOUT
   - govsec.banned_software.attributes.EXEMPTIONS
@@ -61,9 +62,6 @@ attributes:
     support: full
     details: Linux, macOS and Windows. Snap removal and per-user flatpaks are planned but not run in the tests
       (docs/support.md).
-  action:
-    description: Runs on the controller as an action plugin.
-    support: full
 options:
   prevent_reinstall:
     description:
@@ -204,6 +202,15 @@ blocks:
            "not_blockable": [{"entry": "wechat", "source": "appimage", "identifier": "(?i)...AppImage",
                               "reason": "AppImages are plain files with no install step to block"}],
            "skipped": [], "steps": [], "results": []}
+scanned_at:
+  description: >-
+    The other keys of C(ansible_facts.banned_software) (C(scanned_at), C(os), C(catalog_version), C(policies),
+    C(entries_enabled), C(counts), C(available), C(root), ..., its C(warnings) as C(scan_warnings)) are also
+    returned at the top level, as M(govsec.banned_software.scan) returns them: the registered result is the host's
+    result (the remediate role registers it as C(banned_software_host_report)).
+  returned: success
+  type: str
+  sample: "2026-11-29T13:31:02Z"
 ansible_facts:
   description: C(banned_software) as set by M(govsec.banned_software.scan), plus C(remediation) and C(blocks).
   returned: success

@@ -24,15 +24,9 @@ description:
     in check mode too.
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
+  - govsec.banned_software.attributes.ACTION
+  - govsec.banned_software.attributes.CONTROLLER
   - govsec.banned_software.attributes.READ_ONLY
-attributes:
-  platform:
-    description: Target OS/families that can be operated against.
-    platforms: all
-    support: full
-  action:
-    description: Runs on the controller as an action plugin.
-    support: full
 options:
   dest:
     description: Directory on the controller for C(report.json); created if missing. Without it nothing is written.

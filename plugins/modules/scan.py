@@ -22,6 +22,7 @@ description:
     verified on which system.
 author: govsec.banned_software maintainers (@govsec)
 extends_documentation_fragment:
+  - govsec.banned_software.attributes.ACTION
   - govsec.banned_software.attributes.READ_ONLY
   - govsec.banned_software.attributes.SELECTION
   - govsec.banned_software.attributes.SOURCE_TIMEOUT
@@ -32,9 +33,6 @@ attributes:
     platforms: [posix, windows]
     support: full
     details: Linux and macOS through M(govsec.banned_software.collect), Windows through M(govsec.banned_software.win_collect).
-  action:
-    description: Runs on the controller as an action plugin.
-    support: full
 options:
   sources:
     description: Limit the collector to these sources (for example V(dpkg), V(rpm), V(flatpak)). Default is all.

@@ -775,7 +775,7 @@ function Read-ProcessSource {
 # Package folders in npm's global node_modules: %ProgramFiles%\nodejs\node_modules and, per user,
 # %AppData%\npm\node_modules. Reads only folder names and package.json name/version (at most
 # $MaxPackageJson bytes); a folder that is a reparse point (npm link) is recorded, not read.
-# The controller decides (plugins/module_utils/_npm.py describes the record).
+# The controller decides (plugins/module_utils/_collect/npm.py describes the record).
 $MaxPackageJson = 524288
 
 function Read-NpmManifest {
@@ -1000,7 +1000,7 @@ function Read-PathSource {
 }
 
 # --- block state (reinstall blocks) ---------------------------------------------------------------
-# Raw facts for the Python planner (_block_plan_windows.py), which decides everything. Anything that
+# Raw facts for the Python planner (plugins/plugin_utils/block/windows.py), which decides everything. Anything that
 # cannot be read becomes a <name>_error field; it never fails the call.
 function Add-AppLockerPolicyState {
     # The local and the effective policy as win_execute reads them (AppLockerAppxFacts.psm1), so that
@@ -1119,7 +1119,7 @@ function Get-RebootReason {
 
 # --- the local fact (drift check) ------------------------------------------------------------------
 # The raw text of the record the report role keeps; the controller parses it
-# (plugins/module_utils/_local_fact_read.py). A reparse point (link, junction) on the file or its
+# (plugins/module_utils/_collect/local_fact.py). A reparse point (link, junction) on the file or its
 # folders, anything but a file, or more than $MaxFactBytes is refused with a warning.
 $FactFolders = @('C:\ProgramData\govsec-banned-software', 'C:\ProgramData\govsec-banned-software\facts.d')
 $FactPath = 'C:\ProgramData\govsec-banned-software\facts.d\banned_software.json'

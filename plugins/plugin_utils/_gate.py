@@ -8,10 +8,6 @@
 ``findings``: a host or image with any finding fails, exempt ones included.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 FAIL_ON_CHOICES = ("never", "non_compliant", "findings")
 FAIL_ON_DEFAULT = "never"
 

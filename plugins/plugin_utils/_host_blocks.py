@@ -14,11 +14,7 @@ blocked on this host with the reason; ``steps`` the planned executor steps; ``re
 executor reported for them).
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
-from ansible_collections.govsec.banned_software.plugins.module_utils._block_plan import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.block.planner import (
     BlockError, blocked_entries, judge_blocks, plan_blocks, validate_overrides,
 )
 
@@ -35,7 +31,7 @@ def check_block_args(args, catalog):
     validate_overrides(args.get("prevent_reinstall_entries"), set(e.id for e in catalog.entries))
 
 
-class HostBlocks(object):
+class HostBlocks:
 
     def __init__(self, platform, mode, args, catalog, entries, exemptions):
         self.platform = platform

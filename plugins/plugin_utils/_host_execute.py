@@ -3,22 +3,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE: the one executor call of a host's plan, from an action plugin (remediate, block)."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
-from ansible_collections.govsec.banned_software.plugins.module_utils._plan import executor_steps
+from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import ARCHIVE_DIRS, QUARANTINE_DIRS
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.planner import executor_steps
 
 EXECUTORS = {"linux": "govsec.banned_software.execute", "windows": "govsec.banned_software.win_execute",
              "macos": "govsec.banned_software.execute"}
-DEFAULT_DIRS = {
-    "linux": ("/var/lib/govsec-banned-software/quarantine", "/var/lib/govsec-banned-software/archive"),
-    # /private/var/db (what /var/db links to): root-only, outside /Applications and the users' folders,
-    # no symbolic link in the path (docs/macos.md, "Quarantine").
-    "macos": ("/private/var/db/govsec-banned-software/quarantine", "/private/var/db/govsec-banned-software/archive"),
-    "windows": ("C:\\ProgramData\\govsec-banned-software\\quarantine",
-                "C:\\ProgramData\\govsec-banned-software\\archive"),
-}
+# The executors' default directories (module_utils/_host_paths.py), sent with every plan.
+DEFAULT_DIRS = dict((platform, (QUARANTINE_DIRS[platform], ARCHIVE_DIRS[platform])) for platform in QUARANTINE_DIRS)
 
 
 def execute_plan(execute_module, task_vars, platform, steps, run_id, collected, args, secrets=None):

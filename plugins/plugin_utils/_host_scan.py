@@ -15,16 +15,14 @@ its compliance is unknown, and ``failed`` is what every report, summary and play
 "not a pass". Its findings (exempt ones) and ``incomplete`` stay in the result.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
+import collections
 import datetime
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._drift import collected_drift_state, mark_drift
-from ansible_collections.govsec.banned_software.plugins.module_utils._exemptions import apply_exemptions
-from ansible_collections.govsec.banned_software.plugins.module_utils._match import Matcher, host_status
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import build_query
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.drift import (
+    collected_drift_state, mark_drift)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.exemptions import apply_exemptions
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.matcher import Matcher, host_status
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.query import build_query
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._interpreter import explain_failure
 
 WINDOWS_CONNECTIONS = frozenset(["winrm", "psrp", "ansible.builtin.winrm", "ansible.builtin.psrp",
@@ -37,6 +35,15 @@ PASSED_THROUGH = ("rc", "stdout", "stderr", "module_stderr", "module_stdout", "e
 COLLECTOR_OPTIONS = ("sources", "users", "root")
 POSIX_ONLY_OPTIONS = ("source_timeout",)
 MAX_REASON = 1024
+# The host result is the task result (the roles register it as banned_software_host_report): the facts'
+# keys at the top level, except those Ansible reserves ("warnings" is "scan_warnings" there).
+RESERVED = frozenset(["warnings", "changed", "failed", "msg", "skipped", "ansible_facts"])
+
+
+# One scan of one host: ``facts`` (``ansible_facts.banned_software``, the host result), ``collected`` (the
+# collector's raw result: users, tools, environment... for planning) and ``records`` (finding key -> the
+# record the matcher made the finding of: what the planner acts on).
+HostScan = collections.namedtuple("HostScan", ("facts", "collected", "records"))
 
 
 class ScanFailed(Exception):
@@ -72,8 +79,7 @@ def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, fam
     the POSIX collector on the node that has the image mounted). A POSIX scan with ``root`` set may
     find a Windows image there, so its query also carries the ``windows`` part.
 
-    Returns ``(facts, collected)``: the facts dict of ``ansible_facts.banned_software`` and the raw
-    collector result (records, users, tools) that planning needs. Raises ScanFailed.
+    Returns a ``HostScan``. Raises ScanFailed.
     """
     family = family or host_platform_family(task_vars)
     if family == "windows":
@@ -107,7 +113,7 @@ def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, fam
     if os_name not in platforms:
         raise ScanFailed("collector %s reported os %r, expected one of %s" % (module, os_name, ", ".join(platforms)))
 
-    findings, warnings = Matcher(entries, args["policies"]).match(os_name, collected)
+    findings, warnings, records = Matcher(entries, args["policies"]).match_records(os_name, collected)
     # Modules return their own warnings as collector_warnings ("warnings" is reserved by Ansible).
     warnings = [w for w in (collected.get("collector_warnings") or []) if isinstance(w, str)] + warnings
     warnings += apply_exemptions(findings, exemptions)
@@ -135,7 +141,15 @@ def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, fam
     }
     if error:
         facts["error"] = error
-    return facts, collected
+    return HostScan(facts, collected, records)
+
+
+def host_result(result, facts):
+    """Make the task ``result`` the host result: ``facts`` (``ansible_facts.banned_software``) at its top level
+    (``warnings`` as ``scan_warnings``) and as ``ansible_facts.banned_software``. Returns ``result``."""
+    result.update((k, v) for k, v in facts.items() if k not in RESERVED)
+    result.update(scan_warnings=facts["warnings"], ansible_facts={"banned_software": facts})
+    return result
 
 
 def collected_incomplete(collected):

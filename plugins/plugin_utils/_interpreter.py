@@ -10,10 +10,6 @@ command and, when it is too old, replaces the message with one that names the ve
 needed. A successful scan costs nothing extra.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 import shlex
 

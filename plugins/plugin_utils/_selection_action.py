@@ -13,17 +13,13 @@ An option of ``VARIABLE_OPTIONS`` that the task does not give is read from the v
 compiles every argument template again in every forked worker, once per host (docs/performance.md).
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.schema import CatalogError
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import (
     SELECTION_SPEC, load_selection,
 )
 

@@ -352,7 +352,7 @@ def function_text(data, name):
 
 
 def test_win_execute_knows_every_field_the_windows_planner_sends():
-    from ansible_collections.govsec.banned_software.plugins.module_utils._plan_windows import WINDOWS_EXECUTOR_FIELDS
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.windows import WINDOWS_EXECUTOR_FIELDS
     kinds = top_level_value(read(os.path.join("plugins", "modules", "win_execute.ps1")), "KindFields")
     assert isinstance(kinds, dict), "win_execute.ps1: no top-level $KindFields = @{...}"
     assert sorted(kinds) == sorted(WINDOWS_EXECUTOR_FIELDS), "step kinds: win_execute %s, planner %s" % (

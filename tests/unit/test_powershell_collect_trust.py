@@ -12,7 +12,7 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _winacl
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan import winacl as _winacl
 from ansible_collections.govsec.banned_software.tests.unit.test_powershell import (
     function_text, parse, read, text_of, top_level_value, walk,
 )

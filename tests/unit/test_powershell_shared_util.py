@@ -128,7 +128,7 @@ def test_the_collector_reports_what_the_executor_compares():
 
 
 def test_the_policy_limit_is_the_planners():
-    from ansible_collections.govsec.banned_software.plugins.module_utils._block_plan_windows import MAX_POLICY_CHARS
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.block.windows import MAX_POLICY_CHARS
     body = function_text(read(UTIL), "Get-AppLockerPolicyLimit")
     numbers = re.findall(r"^\s+(\d+)\s*$", body, re.M)
     assert numbers == [str(MAX_POLICY_CHARS)], "the util's limit %s, the planner's %d" % (numbers, MAX_POLICY_CHARS)

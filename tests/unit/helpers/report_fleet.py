@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._report import build_report
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import build_report
 
 WHEN = datetime.datetime(2026, 11, 29, 12, 0, 0, tzinfo=datetime.timezone.utc)
 ENABLED = ["deepseek", "kaspersky-endpoint-security-linux", "tiktok", "wechat"]

@@ -22,15 +22,18 @@ import pytest
 
 from ansible_collections.govsec.banned_software.plugins.action import remediate as remediate_action
 from ansible_collections.govsec.banned_software.plugins.action import scan as scan_action
-from ansible_collections.govsec.banned_software.plugins.module_utils import (
-    _collect_budget, _collect_linux, _collect_loop, _procfs, _rootfs)
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_budget import Budget
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import collect_linux
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._report import build_report, summary_lines
-from ansible_collections.govsec.banned_software.plugins.module_utils._report_csv import render_csv
-from ansible_collections.govsec.banned_software.plugins.module_utils._report_html import render_html
-from ansible_collections.govsec.banned_software.plugins.module_utils._report_junit import render_junit
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import budget as _collect_budget
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import linux as _collect_linux
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import loop as _collect_loop
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import procfs as _procfs
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs import rootfs as _rootfs
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.budget import Budget
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.linux import collect_linux
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import build_report, summary_lines
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.csv_format import render_csv
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.html_format import render_html
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.junit_format import render_junit
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -400,7 +403,7 @@ def test_a_remediation_verified_by_an_incomplete_scan_is_not_remediated():
 # -- a Windows image: keys cut at their cap -----------------------------------------------------------
 def test_a_registry_key_cut_at_its_cap_makes_registry_incomplete(tmp_path, monkeypatch):
     pytest.importorskip("regipy")
-    from ansible_collections.govsec.banned_software.plugins.module_utils import _collect_windows_image as cwi
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect import windows_image as cwi
     from ansible_collections.govsec.banned_software.tests.unit.helpers import hive as H
     if H.hivexsh() is None:
         pytest.skip("hivexsh is needed to write test hives")

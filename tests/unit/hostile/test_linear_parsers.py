@@ -71,7 +71,7 @@ def test_hostile_input_parses_in_linear_time(index):
 
 
 def test_the_flatpak_version_is_still_found():
-    from ansible_collections.govsec.banned_software.plugins.module_utils._flatpak import release_version
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect.flatpak import release_version
     assert release_version(b'<releases>\n  <release version="4.0.1.11" date="2025-01-01"/>\n'
                            b'  <release version="3.9"/></releases>') == "4.0.1.11"
     assert release_version(b"<release date='x'>\n<release\n  version = '2.0'>") == "2.0"

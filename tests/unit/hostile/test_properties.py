@@ -15,11 +15,20 @@ import plistlib
 
 from hypothesis import assume, example, given, strategies as st
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import (
-    _block_state_linux, _collect_macos, _collect_windows_image, _dnf_conf, _dpkg, _flatpak, _linux_files,
-    _local_fact_read, _rpm, _snap)
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_budget import Budget
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.block import dnf_conf as _dnf_conf
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import (
+    block_state_linux as _block_state_linux)
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import macos as _collect_macos
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import (
+    windows_image as _collect_windows_image)
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import dpkg as _dpkg
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import flatpak as _flatpak
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import linux_files as _linux_files
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import local_fact as _local_fact_read
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import rpm as _rpm
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import snap as _snap
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.budget import Budget
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
 
 Q = compile_query({"dpkg": {"names": ["wechat"]}, "rpm": {"names": ["wechat"]},
                    "process": {"names": ["WeChat"]}, "launchd": {"names": ["com.tencent.xinWeChat.helper"]}})

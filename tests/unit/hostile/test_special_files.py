@@ -20,11 +20,11 @@ import stat
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import collect_linux
-from ansible_collections.govsec.banned_software.plugins.module_utils._linux_files import list_desktop
-from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact_read import read_local_fact
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.linux import collect_linux
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.linux_files import list_desktop
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.local_fact import read_local_fact
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs import RootFS
 
 QUERY = compile_query({"desktop": {"names": ["wechat.desktop", "ok.desktop", "tiktok.desktop"]}}).sources["desktop"]
 O_PATH = getattr(os, "O_PATH", 0)
@@ -240,7 +240,7 @@ def test_the_whole_linux_collector_opens_no_device(tmp_path, opened, no_hang):
 
 def test_codesign_never_reads_a_bundle_with_a_fifo_inside(tmp_path):
     # A running Mac: codesign opens the bundle's files by name, and nothing would interrupt it on a FIFO.
-    from ansible_collections.govsec.banned_software.plugins.module_utils import _collect_macos as C
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect import macos as C
     from ansible_collections.govsec.banned_software.tests.unit.helpers.macos_tree import build_macos_tree
     root = build_macos_tree(tmp_path / "mac", users=("alice",))
     exe = root / "Applications/WeChat.app/Contents/MacOS/WeChat"

@@ -15,14 +15,14 @@ import ntpath
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._match import Matcher
-from ansible_collections.govsec.banned_software.plugins.module_utils._plan import plan_removal
-from ansible_collections.govsec.banned_software.plugins.module_utils._wincmd import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.matcher import Matcher
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.planner import plan_removal
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.wincmd import (
     INNO_SILENT, MSI_SILENT, NSIS_SILENT, classify, join_arguments, normalise_windows_path, parse_uninstall_string,
     split_arguments, split_command_line,
 )
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_catalog
-from ansible_collections.govsec.banned_software.tests.unit.plugins.module_utils.test_plan_windows import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import load_catalog
+from ansible_collections.govsec.banned_software.tests.unit.plugins.plugin_utils.test_plan_windows import (
     MSIEXEC, load,
 )
 
@@ -30,9 +30,15 @@ CATALOG = load_catalog()
 ENTRIES = dict((e.id, e) for e in CATALOG.entries)
 MATCHER = Matcher(CATALOG.entries)
 WORKSTATION = load("workstation")
-GENUINE = [s for s in plan_removal("windows", MATCHER.match("windows", copy.deepcopy(WORKSTATION))[0],
-                                   copy.deepcopy(WORKSTATION), ENTRIES, {"run_id": "R1"})["steps"]
-           if s["kind"] == "command"]
+
+
+def plan_of(collected):
+    """``(findings, warnings, plan)``: the matcher's findings of ``collected`` and the plan of them."""
+    findings, warnings, records = MATCHER.match_records("windows", collected)
+    return findings, warnings, plan_removal("windows", findings, collected, ENTRIES, {"run_id": "R1"}, records)
+
+
+GENUINE = [s for s in plan_of(copy.deepcopy(WORKSTATION))[2]["steps"] if s["kind"] == "command"]
 ENV = {"ProgramFiles": "C:\\Program Files", "ProgramFiles(x86)": "C:\\Program Files (x86)",
        "ProgramW6432": "C:\\Program Files", "SystemRoot": "C:\\WINDOWS", "ProgramData": "C:\\ProgramData"}
 FAST = settings(deadline=2000, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
@@ -127,8 +133,7 @@ def test_user_hive_keys_never_choose_what_system_runs(keys):
     allowed = allowed_commands(collected) | set((s["exe"], s["arguments"]) for s in genuine)
     for user_no, name, values in keys:
         collected["records"]["registry"].append(hive_record(user_no, name, values))
-    findings, dummy = MATCHER.match("windows", collected)
-    plan = plan_removal("windows", findings, collected, ENTRIES, {"run_id": "R1"})
+    dummy, dummy, plan = plan_of(collected)
     for step in plan["steps"]:
         if step["kind"] == "command":
             assert (step["exe"], step["arguments"]) in allowed, step
@@ -139,17 +144,15 @@ def test_user_hive_keys_never_choose_what_system_runs(keys):
     assert "C:\\Program Files (x86)\\Tencent\\WeChat" in quarantined
 
 
-RECORD_FIELDS = st.sampled_from(["name", "scope", "path", "display_name", "publisher", "hive", "uninstall_string"])
-
-
 @settings(deadline=5000, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.dictionaries(RECORD_FIELDS, ANY_VALUE, max_size=7), max_size=20), st.integers(0, 20))
+@given(st.lists(st.dictionaries(st.sampled_from(["name", "scope", "path", "display_name", "publisher", "hive",
+                                                 "uninstall_string"]), ANY_VALUE, max_size=7), max_size=20),
+       st.integers(0, 20))
 def test_malformed_neighbours_never_hide_a_finding(junk, position):
     collected = copy.deepcopy(WORKSTATION)
     records = collected["records"]["registry"]
     genuine = [r for r in records if r["name"] == "WeChat" and r["hive"] == "HKLM" and
                r["path"].endswith("WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\WeChat")]
     records[:] = junk[:position] + genuine + junk[position:]
-    findings, warnings = MATCHER.match("windows", collected)
+    findings, warnings, dummy = plan_of(collected)
     assert genuine[0]["path"] in [f["path"] for f in findings if f["source"] == "registry"]
-    plan_removal("windows", findings, collected, ENTRIES, {"run_id": "R1"})

@@ -10,7 +10,7 @@ import copy
 import json
 
 from ansible_collections.govsec.banned_software.plugins.action import block as block_action
-from ansible_collections.govsec.banned_software.plugins.module_utils._block_paths import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import (
     APT_PREFERENCES_PATH, DNF_CONF_PATH, STATE_PATH,
 )
 from ansible_collections.govsec.banned_software.tests.unit.helpers.action_runner import run_action

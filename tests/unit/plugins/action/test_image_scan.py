@@ -14,9 +14,9 @@ import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.govsec.banned_software.plugins.action import image_scan as image_scan_action
-from ansible_collections.govsec.banned_software.plugins.module_utils import _plan
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import collect_linux
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_windows_image import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan import planner as _plan
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.linux import collect_linux
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.windows_image import (
     MissingLibrary, collect_windows_image)
 from ansible_collections.govsec.banned_software.plugins.modules import collect as collect_module
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
@@ -223,7 +223,7 @@ def test_bad_catalog_variables_fail_before_the_node_is_contacted(windows_image, 
 
 
 def test_missing_regipy_fails_with_the_package_name(windows_image, monkeypatch):
-    from ansible_collections.govsec.banned_software.plugins.module_utils import _collect_windows_image as cwi
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect import windows_image as cwi
     monkeypatch.setattr(cwi, "HAS_REGIPY", False)
     action, dummy, task_vars = make_action({"root": str(windows_image)}, monkeypatch)
     result = action.run(task_vars=task_vars)

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""The remediate action with reinstall blocks (issue 8): one collector call with block_state, the block steps
+"""The remediate action with reinstall blocks (docs/blocking.md): one collector call with block_state, the block steps
 in the same executor call after the removal steps, check mode and --diff, a second run with changed=0,
 clean hosts, the circuit breaker, options and failures. The host is simulated (records + block_state)."""
 
@@ -11,7 +11,7 @@ import copy
 import json
 
 from ansible_collections.govsec.banned_software.plugins.action import remediate as remediate_action
-from ansible_collections.govsec.banned_software.plugins.module_utils._block_paths import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import (
     APT_PREFERENCES_PATH, STATE_PATH,
 )
 from ansible_collections.govsec.banned_software.tests.unit.helpers.action_runner import run_action

@@ -2,7 +2,7 @@
 """The whole macOS removal run, on a simulated macOS volume inside this Linux machine.
 
 remediate action -> the real macOS collector on the tree (root = the tree, live-only sources off) ->
-the real matcher and MacosPlanner -> the real executor (``_execute.run_plan``) -> the collector again.
+the real matcher and MacosPlanner -> the real executor (``_execute/run.py``) -> the collector again.
 
 What is simulated, and how:
 
@@ -35,9 +35,9 @@ import pytest
 
 
 from ansible_collections.govsec.banned_software.plugins.action import remediate as remediate_action
-from ansible_collections.govsec.banned_software.plugins.module_utils import _execute
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_macos import collect_macos
-from ansible_collections.govsec.banned_software.plugins.module_utils._execute import run_plan
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import process
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.macos import collect_macos
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_plan
 from ansible_collections.govsec.banned_software.tests.unit.helpers import macos_tree as M
 from ansible_collections.govsec.banned_software.tests.unit.helpers.standins import read_calls, write_standin
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
@@ -125,7 +125,7 @@ class Mac(object):
     def runner(self, argv, env=None, cwd=None, timeout=None, preexec_fn=None):
         self.runs.append({"argv": list(argv), "cwd": cwd, "demoted": preexec_fn is not None,
                           "user": (env or {}).get("USER")})
-        return _execute.run_argv(argv, env=env, cwd=cwd, timeout=timeout)
+        return process.run_argv(argv, env=env, cwd=cwd, timeout=timeout)
 
     def collect(self, module_args):
         query = copy.deepcopy(module_args["query"].get("macos") or {})
@@ -164,7 +164,7 @@ class Mac(object):
 def mac(tmp_path, monkeypatch):
     if os.geteuid() != 0:
         # run_as needs root in the executor; the recording runner never demotes
-        monkeypatch.setattr(_execute.os, "geteuid", lambda: 0)
+        monkeypatch.setattr(process.os, "geteuid", lambda: 0)
     return Mac(tmp_path)
 
 
@@ -275,7 +275,7 @@ def test_whole_removal_run_on_a_simulated_mac(mac):
 
 def test_check_mode_predicts_exactly_the_calls(tmp_path, monkeypatch):
     if os.geteuid() != 0:
-        monkeypatch.setattr(_execute.os, "geteuid", lambda: 0)
+        monkeypatch.setattr(process.os, "geteuid", lambda: 0)
     checked = Mac(tmp_path / "one")
     before = sorted(os.listdir(checked.map("/Applications")))
     result = remediate(checked, check_mode=True)
@@ -325,13 +325,13 @@ def test_kill_reads_the_executable_with_ps_when_there_is_no_proc(tmp_path, monke
         state.write_text(json.dumps(procs))
 
     monkeypatch.setattr(os, "kill", fake_kill)
-    monkeypatch.setattr(_execute, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(process, "_sleep", lambda seconds: None)
     runs = []
 
     def runner(argv, **kwargs):
         runs.append(list(argv))
         assert argv[0] == "/bin/ps"
-        return _execute.run_argv([ps] + argv[1:], **kwargs)
+        return process.run_argv([ps] + argv[1:], **kwargs)
 
     step = {"id": 1, "kind": "kill", "action": "stop_process", "pids": [4242, 4250, 4300, 4999], "exe": exe, "grace": 1}
     options = {"run_id": "r1", "quarantine_dir": str(tmp_path / "q"), "archive_dir": str(tmp_path / "a"),

@@ -17,7 +17,7 @@ import os
 import yaml
 
 from ansible_collections.govsec.banned_software.plugins.action import remediate as remediate_action
-from ansible_collections.govsec.banned_software.plugins.module_utils._plan_windows import WINDOWS_EXECUTOR_FIELDS
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.windows import WINDOWS_EXECUTOR_FIELDS
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data", "windows")

@@ -18,7 +18,7 @@ from ansible.errors import AnsibleActionFail
 from lxml import etree
 
 from ansible_collections.govsec.banned_software.plugins.action import report as report_action
-from ansible_collections.govsec.banned_software.plugins.module_utils._report import build_report
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import build_report
 from ansible_collections.govsec.banned_software.tests.unit.helpers import report_fleet
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 

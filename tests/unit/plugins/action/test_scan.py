@@ -16,7 +16,7 @@ import pytest
 
 from ansible_collections.govsec.banned_software.plugins.action import scan as scan_action
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import host_platform_family
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import collect_linux
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.linux import collect_linux
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 
 TODAY = datetime.date.today()

@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.govsec.banned_software.plugins.action import image_scan as image_scan_action
 from ansible_collections.govsec.banned_software.plugins.action import scan as scan_action
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_macos import collect_macos
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.macos import collect_macos
 from ansible_collections.govsec.banned_software.plugins.modules import collect as collect_module
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
 from ansible_collections.govsec.banned_software.tests.unit.helpers import macos_tree as M

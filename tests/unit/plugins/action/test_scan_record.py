@@ -15,7 +15,7 @@ import pytest
 from ansible.errors import AnsibleConnectionFailure
 
 from ansible_collections.govsec.banned_software.plugins.action import scan as scan_action
-from ansible_collections.govsec.banned_software.plugins.module_utils._report import build_report
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import build_report
 from ansible_collections.govsec.banned_software.tests.unit.helpers.action_runner import make_action
 from ansible_collections.govsec.banned_software.tests.unit.plugins.action import test_scan
 
@@ -89,3 +89,17 @@ def test_an_ansible_unreachable_result_counts_as_unreachable():
     report = build_report({"lost": {"unreachable": True, "msg": "timed out", "changed": False}}, "x")
     assert report["hosts"]["lost"] == {"status": "unreachable", "findings": [], "error": "timed out"}
     assert report["summary"]["unreachable"] == 1
+
+
+def test_the_report_takes_the_hosts_warnings_not_ansibles():
+    """ansible-core 2.19 records a task's own warnings in its result as objects; the host's are scan_warnings."""
+    import json
+
+    class WarningSummary(object):  # what ansible-core 2.19 puts in a registered result's "warnings"
+        pass
+
+    registered = {"status": "compliant", "findings": [], "scan_warnings": ["1 process(es) could not be examined"],
+                  "warnings": [WarningSummary()], "changed": False}
+    host = build_report({"h1": registered}, "x")["hosts"]["h1"]
+    assert host["warnings"] == ["1 process(es) could not be examined"]
+    json.dumps(host)

@@ -15,7 +15,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.govsec.banned_software.plugins.filter.local_fact import FilterModule, local_fact
-from ansible_collections.govsec.banned_software.plugins.module_utils._local_fact import MAX_REMOVALS
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.local_fact import MAX_REMOVALS
 
 
 def finding(eid, **kw):

@@ -13,12 +13,12 @@ import subprocess
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _block_state_linux as bs
-from ansible_collections.govsec.banned_software.plugins.module_utils._block_paths import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import block_state_linux as bs
+from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import (
     APT_PREFERENCES_PATH, DNF_CONF_PATH, STATE_PATH,
 )
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import collect_linux
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.linux import collect_linux
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs import RootFS
 
 ZYPP_LOCKS = """# zypper locks
 type: package

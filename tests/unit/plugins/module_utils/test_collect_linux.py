@@ -10,8 +10,8 @@ import shutil
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _collect_linux
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import collect_linux
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import linux as _collect_linux
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.linux import collect_linux
 
 PASSWD = """root:x:0:0:root:/root:/bin/bash
 daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin

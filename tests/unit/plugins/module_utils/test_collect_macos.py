@@ -10,9 +10,9 @@ import plistlib
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _collect_macos as C
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import macos as C
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs import RootFS
 from ansible_collections.govsec.banned_software.tests.unit.helpers import macos_tree as M
 
 WECHAT = "com.tencent.xinWeChat"

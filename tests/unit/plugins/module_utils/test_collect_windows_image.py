@@ -18,12 +18,13 @@ import subprocess
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _collect_windows_image as cwi
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_windows_image import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import windows_image as cwi
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.windows_image import (
     MissingLibrary, collect_windows_image)
-from ansible_collections.govsec.banned_software.plugins.module_utils._match import Matcher
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import build_query, compile_query
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_catalog
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.matcher import Matcher
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.query import build_query
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import load_catalog
 from ansible_collections.govsec.banned_software.tests.unit.helpers import hive as H
 
 from regipy.registry import RegistryHive

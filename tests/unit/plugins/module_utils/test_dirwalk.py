@@ -10,10 +10,10 @@ import stat
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _dirwalk
-from ansible_collections.govsec.banned_software.plugins.module_utils._dirwalk import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs import dirwalk as _dirwalk
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.dirwalk import (
     EntryChanged, lstat_at, open_verified, walk_at)
-from ansible_collections.govsec.banned_software.plugins.module_utils._execute import run_plan
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_plan
 from ansible_collections.govsec.banned_software.tests.unit.helpers.hostile_fs import (
     SECRET, SwapHook, plant_secret, replace_with)
 

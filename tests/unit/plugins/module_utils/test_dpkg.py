@@ -9,10 +9,10 @@ import os
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _dpkg
-from ansible_collections.govsec.banned_software.plugins.module_utils._dpkg import list_dpkg, parse_status
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import dpkg as _dpkg
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.dpkg import list_dpkg, parse_status
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs import RootFS
 
 
 def stanza(name, version, arch="amd64", status="install ok installed", extra=""):

@@ -17,8 +17,10 @@ import time
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _execute, _execute_copy
-from ansible_collections.govsec.banned_software.plugins.module_utils._execute import run_plan, validate_steps
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import process
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import copy as _execute_copy
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_plan
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.validate import validate_steps
 
 SH = "/bin/sh"
 ODD = os.fsdecode(b"we\nchat\xff")  # a name with a newline and a byte that is not UTF-8
@@ -218,7 +220,7 @@ def counter_script(counter, locked_times, message):
 ])
 def test_command_lock_retry_with_backoff(tmp_path, monkeypatch, lock, message):
     sleeps = []
-    monkeypatch.setattr(_execute, "_sleep", sleeps.append)
+    monkeypatch.setattr(process, "_sleep", sleeps.append)
     counter = tmp_path / "count"
     res = run_one({"kind": "command", "argv": counter_script(counter, 2, message), "lock": lock},
                   opts(tmp_path, lock_timeout=5))
@@ -229,7 +231,7 @@ def test_command_lock_retry_with_backoff(tmp_path, monkeypatch, lock, message):
 
 def test_command_lock_gives_up_after_lock_timeout(tmp_path, monkeypatch):
     sleeps = []
-    monkeypatch.setattr(_execute, "_sleep", sleeps.append)
+    monkeypatch.setattr(process, "_sleep", sleeps.append)
     lock_file = tmp_path / "lock-frontend"
     lock_file.write_text("")
     counter = tmp_path / "count"
@@ -245,7 +247,7 @@ def test_command_lock_gives_up_after_lock_timeout(tmp_path, monkeypatch):
 
 def test_command_lock_messages_of_the_other_manager_do_not_retry(tmp_path, monkeypatch):
     sleeps = []
-    monkeypatch.setattr(_execute, "_sleep", sleeps.append)
+    monkeypatch.setattr(process, "_sleep", sleeps.append)
     counter = tmp_path / "count"
     res = run_one({"kind": "command", "argv": counter_script(counter, 2, "RPM database is locked"), "lock": "dpkg"},
                   opts(tmp_path))
@@ -322,7 +324,7 @@ def procs(tmp_path, monkeypatch):
     root.mkdir()
     fake = FakeProcs(root)
     monkeypatch.setattr(os, "kill", fake.kill)
-    monkeypatch.setattr(_execute, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(process, "_sleep", lambda seconds: None)
     return fake
 
 
@@ -739,9 +741,9 @@ def test_result_keys(tree):
 
 
 def test_truncate_helper():
-    assert _execute._truncate(None) == ""
-    assert _execute._truncate(b"caf\xc3\xa9") == u"caf\xe9"
-    assert _execute._truncate(b"\xff") == u"\ufffd"
+    assert process._truncate(None) == ""
+    assert process._truncate(b"caf\xc3\xa9") == u"caf\xe9"
+    assert process._truncate(b"\xff") == u"\ufffd"
 
 
 def test_run_as_with_a_missing_home_runs_nothing(tmp_path, monkeypatch):

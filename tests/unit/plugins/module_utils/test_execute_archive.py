@@ -22,8 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st_
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _execute_limits
-from ansible_collections.govsec.banned_software.plugins.module_utils._execute import run_plan, validate_steps
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import limits as _execute_limits
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.schema import DEFAULT_MAX_BYTES
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_plan
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.validate import validate_steps
 from ansible_collections.govsec.banned_software.tests.unit.helpers.hostile_fs import (
     NOBODY, SECRET, SwapHook, alice_data_tree, archive_bytes, can_mount, executor_options, in_child, plant_secret,
     racer, replace_with, tmpfs)
@@ -247,7 +249,7 @@ def test_archive_does_not_enter_an_archived_path_that_is_a_mount_point(tree):
 
 
 def test_archive_fails_on_a_tree_deeper_than_the_limit_and_keeps_the_data(tree, monkeypatch):
-    from ansible_collections.govsec.banned_software.plugins.module_utils import _dirwalk
+    from ansible_collections.govsec.banned_software.plugins.module_utils._fs import dirwalk as _dirwalk
     monkeypatch.setattr(_dirwalk, "MAX_DEPTH", 3)
     data = tree / "home" / "alice" / ".xwechat"
     (data / "a" / "b" / "c" / "d").mkdir(parents=True)
@@ -291,7 +293,7 @@ def test_archive_of_a_huge_sparse_file_fails_at_once_without_reading_it(tree):
     assert time.monotonic() - started < 20
     assert res["status"] == "failed"
     assert res["msg"].endswith("huge.db (%d bytes) makes it more than the size limit of %d bytes (max_bytes)"
-                               % (10 * TIB, _execute_limits.DEFAULT_MAX_BYTES))
+                               % (10 * TIB, DEFAULT_MAX_BYTES))
     assert os.listdir(str(tree / "a")) == []
     assert os.stat(str(data / "sub" / "huge.db")).st_size == 10 * TIB
 

@@ -18,8 +18,10 @@ import time
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _execute, _execute_limits
-from ansible_collections.govsec.banned_software.plugins.module_utils._execute import run_plan
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import paths
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import limits as _execute_limits
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.schema import DEFAULT_MAX_BYTES
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_plan
 from ansible_collections.govsec.banned_software.tests.unit.helpers.hostile_fs import (
     SECRET, SwapHook, alice_data_tree, can_mount, executor_options, in_child, replace_with, tmpfs)
 
@@ -147,7 +149,7 @@ def test_quarantine_copy_without_seek_data_refuses_a_huge_sparse_file_at_once(tr
     assert res["status"] == "failed"
     assert res["msg"] == ("copy across file systems failed, original left in place: %s (%d bytes) makes it more "
                           "than the size limit of %d bytes (max_bytes)"
-                          % (src, 10 * TIB, _execute_limits.DEFAULT_MAX_BYTES))
+                          % (src, 10 * TIB, DEFAULT_MAX_BYTES))
     assert os.stat(str(src)).st_size == 10 * TIB
     assert (src.parent / "msg.db").read_bytes() == b"messages"
     assert partials(tree / "q") == []
@@ -269,14 +271,14 @@ def test_quarantine_copy_of_a_file_that_changes_while_read_keeps_the_original(tr
 def test_quarantine_copy_keeps_the_original_when_it_is_replaced_before_removal(tree, monkeypatch):
     exdev(monkeypatch)
     data = tree / "home" / "alice" / ".xwechat"
-    real_copy_tree = _execute.copy_tree
+    real_copy_tree = paths.copy_tree
 
     def copy_then_swap(*args, **kwargs):
         real_copy_tree(*args, **kwargs)
         os.rename(str(data), str(data) + ".moved")
         os.symlink(str(tree / "outside" / "secret-dir"), str(data))
 
-    monkeypatch.setattr(_execute, "copy_tree", copy_then_swap)
+    monkeypatch.setattr(paths, "copy_tree", copy_then_swap)
     res = quarantine(tree, data)
     assert res["status"] == "failed"
     assert res["msg"] == ("copy across file systems failed, original left in place: %s was replaced while it was "

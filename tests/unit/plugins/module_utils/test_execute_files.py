@@ -12,8 +12,9 @@ import stat
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _execute_files
-from ansible_collections.govsec.banned_software.plugins.module_utils._execute import run_plan, validate_steps
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import files as _execute_files
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_plan
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.validate import validate_steps
 
 
 def sha(data):

@@ -7,10 +7,10 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._flatpak import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.flatpak import (
     extra_installations, list_flatpak)
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs import RootFS
 
 Q = compile_query({"flatpak": {"names": ["com.tencent.WeChat"], "regex": ["com\\.qq\\..*"]}}).sources["flatpak"]
 

@@ -9,10 +9,10 @@ import os
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._linux_files import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.linux_files import (
     is_appimage, list_appimages, list_desktop, list_files, parse_desktop)
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs import RootFS
 
 ALICE = {"name": "alice", "vhome": "/home/alice", "rhome": "/home/alice"}
 BOB = {"name": "bob", "vhome": "/data/bob", "rhome": "/home/bob"}  # /home/bob -> /data/bob

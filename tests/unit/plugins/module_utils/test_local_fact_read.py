@@ -11,8 +11,9 @@ import os
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _local_fact_read as R
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import local_fact as R
+from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import WINDOWS_FACT
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs import RootFS
 
 KEY = "dpkg|machine|wechat|/var/lib/dpkg/status"
 REMOVAL = {"key": KEY, "id": "wechat", "source": "dpkg", "name": "wechat", "scope": "machine",
@@ -135,11 +136,11 @@ def test_a_record_written_before_the_history_counts_its_last_removals(tmp_path):
 
 def test_text_parsing_windows_raw_text():
     text = u"\ufeff" + json.dumps(RECORD)
-    state, warnings = R.parse_fact_text(text, R.WINDOWS_FACT)
-    assert warnings == [] and state["path"] == R.WINDOWS_FACT and state["removals"] == [REMOVAL]
-    assert R.parse_fact_text(None, R.WINDOWS_FACT) == (None, [])
-    not_text = "local fact %s: int instead of text; %s" % (R.WINDOWS_FACT, SKIPPED)
-    assert R.parse_fact_text(5, R.WINDOWS_FACT) == (None, [not_text])
+    state, warnings = R.parse_fact_text(text, WINDOWS_FACT)
+    assert warnings == [] and state["path"] == WINDOWS_FACT and state["removals"] == [REMOVAL]
+    assert R.parse_fact_text(None, WINDOWS_FACT) == (None, [])
+    not_text = "local fact %s: int instead of text; %s" % (WINDOWS_FACT, SKIPPED)
+    assert R.parse_fact_text(5, WINDOWS_FACT) == (None, [not_text])
     huge = " " * (R.MAX_FACT_BYTES + 1)
     too_large = "local fact x: larger than %d bytes, not read; %s" % (R.MAX_FACT_BYTES, SKIPPED)
     assert R.parse_fact_text(huge, "x")[1] == [too_large]

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-"""Global npm packages read from the file system (_npm.py): prefixes, scopes, nvm, hostile trees."""
+"""Global npm packages read from the file system (module_utils/_collect/npm.py): prefixes, scopes, nvm, hostile
+trees."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -8,10 +9,10 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._npm import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.npm import (
     MAX_PACKAGE_JSON, list_npm, node_modules_records)
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs import RootFS
 
 DSH = "@deepseek-ai/dsh"
 

@@ -8,8 +8,8 @@ __metaclass__ = type
 import errno
 import os
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _procfs
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import procfs as _procfs
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
 
 Q = compile_query({"process": {"names": ["wechat", "kesl"], "regex": ["(?i)deepseek.*", "klnagent.*"]}})
 UIDS = {0: "root", 1000: "alice"}

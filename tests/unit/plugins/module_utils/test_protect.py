@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-"""_protect: what remediation never removes (paths, packages) and the name patterns for argv."""
+"""What remediation never removes: paths (module_utils/_execute/protect.py, both sides), packages and the name
+patterns for argv (plugin_utils/plan/protect.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -7,9 +8,10 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._protect import (
-    DPKG_NAME_RE, FLATPAK_ID_RE, RPM_NAME_RE, SNAP_NAME_RE, UNIT_NAME_RE, USER_NAME_RE,
-    is_protected_package, normalise_path, path_protection,
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.protect import (
+    USER_NAME_RE, normalise_path, path_protection)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.protect import (
+    DPKG_NAME_RE, FLATPAK_ID_RE, RPM_NAME_RE, SNAP_NAME_RE, UNIT_NAME_RE, is_protected_package,
 )
 
 HOMES = ["/home/alice", "/srv/users/bob/"]

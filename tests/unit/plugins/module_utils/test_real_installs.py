@@ -17,14 +17,14 @@ import shutil
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import collect_linux
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_macos import collect_macos
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_windows_image import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.linux import collect_linux
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.macos import collect_macos
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.windows_image import (
     collect_windows_image)
-from ansible_collections.govsec.banned_software.plugins.module_utils._match import Matcher
-from ansible_collections.govsec.banned_software.plugins.module_utils._plan import plan_removal
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import build_query
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_catalog
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.matcher import Matcher
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.planner import plan_removal
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.query import build_query
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import load_catalog
 from ansible_collections.govsec.banned_software.tests.unit.helpers import hive as H
 from ansible_collections.govsec.banned_software.tests.unit.helpers import macos_tree as M
 
@@ -60,6 +60,11 @@ def scan(catalog, platform, collect, policies=None):
     findings, warnings = Matcher(entries, policies or ["all"]).match(platform, collected)
     assert warnings == []
     return collected, findings
+
+
+def matched(catalog, platform, collected):
+    """The records of the findings, by finding key, as the matcher hands them to the planner."""
+    return Matcher(catalog.select(["all"]), ["all"]).match_records(platform, collected)[2]
 
 
 def triples(findings):
@@ -151,7 +156,8 @@ def test_linux_installs_are_found(catalog, linux):
 def test_npm_findings_are_report_only(catalog, linux):
     collected, findings = scan(catalog, "linux", lambda q: collect_linux(str(linux), q, no_commands))
     npm = [f for f in findings if f["source"] == "npm"]
-    plan = plan_removal("linux", npm, collected, dict((e.id, e) for e in catalog.entries), {"run_id": "R1"})
+    plan = plan_removal("linux", npm, collected, dict((e.id, e) for e in catalog.entries), {"run_id": "R1"},
+                        matched(catalog, "linux", collected))
     assert plan["steps"] == []
     reasons = sorted(u["reason"] for u in plan["unplanned"])
     assert len(reasons) == 2 and all(r.startswith("npm global packages are reported, not removed: run "
@@ -324,7 +330,8 @@ def test_kvrt_traces_are_report_only(catalog, windows):
     collected, findings = win_scan(catalog, windows)
     kvrt = [f for f in findings if f["id"] == "kaspersky-virus-removal-tool"]
     assert kvrt and all(f.get("report_only") is True for f in kvrt)
-    plan = plan_removal("windows", kvrt, collected, dict((e.id, e) for e in catalog.entries), {"run_id": "R1"})
+    plan = plan_removal("windows", kvrt, collected, dict((e.id, e) for e in catalog.entries), {"run_id": "R1"},
+                        matched(catalog, "windows", collected))
     assert plan["steps"] == []
     assert [u["reason"].split(":")[0] for u in plan["unplanned"]] == [
         "report only (catalog entry kaspersky-virus-removal-tool)"]

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import (
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs import (
     RootFS, quote, safe_text, vjoin)
 
 
@@ -97,6 +97,22 @@ def test_listdir_is_sorted_typed_and_bounded(tmp_path):
     assert fs2.warnings == []
 
 
+def test_listdir_without_scandir_of_a_descriptor_lists_the_same(tmp_path, monkeypatch):
+    """Python 3.6's os.scandir takes no descriptor: the listing then uses listdir and lstat by the descriptor."""
+    d = tmp_path / "r" / "d"
+    d.mkdir(parents=True)
+    (d / "file").write_text("x")
+    (d / "dir").mkdir()
+    (d / "link").symlink_to("/etc/passwd")
+    os.mkfifo(str(d / "fifo"))
+    expected = RootFS(str(tmp_path / "r")).listdir("/d")
+    monkeypatch.setattr(os, "supports_fd", set(f for f in os.supports_fd if f is not os.scandir))
+    fs = RootFS(str(tmp_path / "r"), max_entries=3)
+    assert RootFS(str(tmp_path / "r")).listdir("/d") == expected == [
+        ("dir", "dir"), ("fifo", "other"), ("file", "file"), ("link", "link")]
+    assert len(fs.listdir("/d")) == 3 and fs.warnings == ["/d has more than 3 entries: only the first 3 were examined"]
+
+
 def test_read_bytes_caps_and_refuses_non_regular(tmp_path):
     r = tmp_path / "r"
     r.mkdir()
@@ -128,20 +144,3 @@ def test_vjoin_and_live():
     fs = RootFS("/")
     assert fs.live is True and fs.real("/etc") == "/etc"
 
-
-def test_listdir_without_scandir_of_a_descriptor(tmp_path, monkeypatch):
-    """Python 3.6 (a supported managed-host Python) cannot scandir a descriptor: listdir + lstat instead."""
-    (tmp_path / "d" / "sub").mkdir(parents=True)
-    (tmp_path / "d" / "f").write_text("x")
-    os.symlink("f", str(tmp_path / "d" / "l"))
-    os.mkfifo(str(tmp_path / "d" / "p"))
-    real = os.scandir
-
-    def scandir_36(path="."):
-        if isinstance(path, int):
-            raise TypeError("scandir: path should be string, bytes, os.PathLike or None, not int")
-        return real(path)
-    monkeypatch.setattr(os, "scandir", scandir_36)
-    fs = RootFS(str(tmp_path))
-    assert fs.listdir("/d") == [("f", "file"), ("l", "link"), ("p", "other"), ("sub", "dir")]
-    assert fs.warnings == []

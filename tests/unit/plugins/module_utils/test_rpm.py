@@ -9,9 +9,9 @@ import os
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _rpm
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import rpm as _rpm
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs import RootFS
 
 QFMT = "%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{VENDOR}\\n"
 Q = compile_query({"rpm": {"names": ["wechat", "klnagent64"], "regex": ["kesl(-gui)?"]}}).sources["rpm"]

@@ -7,9 +7,9 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
-from ansible_collections.govsec.banned_software.plugins.module_utils._snap import list_snap
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs import RootFS
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.snap import list_snap
 
 Q = compile_query({"snap": {"names": ["wechat", "tiktok"], "regex": ["deepseek.*"]}}).sources["snap"]
 

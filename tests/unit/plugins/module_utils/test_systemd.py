@@ -7,9 +7,9 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._query import compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._rootfs import RootFS
-from ansible_collections.govsec.banned_software.plugins.module_utils._systemd import list_systemd, list_sysv
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import compile_query
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs import RootFS
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.systemd import list_systemd, list_sysv
 
 Q = compile_query({"service": {"names": ["kesl.service", "klnagent64", "wechat.service"],
                                "regex": ["kesl-supervisor\\..*", "klnagent64(\\.service)?", "ksn@.*"]}}

@@ -13,7 +13,8 @@ import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.govsec.banned_software.plugins.module_utils import _collect_loop, _rpm
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import loop as _collect_loop
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect import rpm as _rpm
 from ansible_collections.govsec.banned_software.plugins.modules import collect
 from ansible_collections.govsec.banned_software.tests.unit.helpers.macos_tree import build_macos_tree
 

@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._catalog import CatalogError
-from ansible_collections.govsec.banned_software.plugins.plugin_utils import _catalog_files
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import (
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.schema import CatalogError
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog import files as _catalog_files
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import (
     BUILTIN_DIR, builtin_files, load_catalog, load_selection,
 )
 

@@ -9,9 +9,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_catalog
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import load_catalog
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_blocks import BLOCK_SPEC, HostBlocks
-from ansible_collections.govsec.banned_software.tests.unit.plugins.module_utils.test_block_plan_windows import host
+from ansible_collections.govsec.banned_software.tests.unit.plugins.plugin_utils.test_block_plan_windows import host
 
 
 @pytest.mark.parametrize("all_editions, expected", [(False, "unavailable"), (True, "would_apply")])

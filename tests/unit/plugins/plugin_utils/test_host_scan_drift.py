@@ -9,8 +9,8 @@ __metaclass__ = type
 import datetime
 import json
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect_linux import collect_linux
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._catalog_files import load_selection
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.linux import collect_linux
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import load_selection
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import scan_host
 
 WECHAT = "dpkg|machine|wechat|/var/lib/dpkg/status"
@@ -55,8 +55,8 @@ def scan(root, exemptions=None, windows_text=None):
 
     a = args(root, exemptions)
     catalog, entries, exemption_list = load_selection(a)
-    facts, dummy = scan_host(execute_module, {"ansible_connection": "local"}, a, catalog, entries, exemption_list,
-                             family="posix")
+    facts = scan_host(execute_module, {"ansible_connection": "local"}, a, catalog, entries, exemption_list,
+                      family="posix").facts
     assert calls == ["govsec.banned_software.collect"], "one collector call reads records and the fact"
     return facts
 

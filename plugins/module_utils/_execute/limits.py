@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: the size and time limits of the executor's bulk copies (archive, quarantine across file systems).
+
+The data root copies there belongs to users, who can make it as large (a ``truncate -s 10T`` file), as
+numerous or as slow to read as they like. A ``Limits`` object is asked before and while bytes are read:
+
+* ``max_bytes``: the bytes read from the data (an archive counts each file's size, a copy the data it
+  actually reads, holes excluded); more fails the step;
+* ``timeout``: seconds from the start; checked between entries and between chunks;
+* free space: the file system written to keeps at least ``FREE_RESERVE_PERCENT`` of its size available
+  (``df``'s "Avail"), checked at the start and every ``SPACE_CHECK_EVERY`` bytes.
+
+Standard library only; Python >= 3.6.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import time
+
+FREE_RESERVE_PERCENT = 5
+SPACE_CHECK_EVERY = 64 * 1024 ** 2
+
+
+class LimitExceeded(Exception):
+    """A limit was reached; the caller removes what it wrote and leaves the data as it was."""
+
+
+def _monotonic():
+    """Indirection so that tests can move time on."""
+    return time.monotonic()
+
+
+class Limits(object):
+    """Size, time and free-space limits of one step (see the module's docstring)."""
+
+    def __init__(self, max_bytes, timeout, space_of=None):
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.deadline = _monotonic() + timeout
+        self.taken = 0
+        self.space_of = space_of
+        self._unchecked = 0
+        self.check_space()
+
+    def tick(self):
+        """Raise LimitExceeded once the time limit is over."""
+        if _monotonic() > self.deadline:
+            raise LimitExceeded("stopped after the time limit of %s s (timeout)" % self.timeout)
+
+    def fits(self, nbytes, what=""):
+        """Raise LimitExceeded when ``nbytes`` more would go over ``max_bytes`` (``what`` names them)."""
+        if self.taken + nbytes > self.max_bytes:
+            raise LimitExceeded("%smore than the size limit of %d bytes (max_bytes)"
+                                % ("%s (%d bytes) makes it " % (what, nbytes) if what else "", self.max_bytes))
+
+    def claim(self, nbytes, what=""):
+        """Count ``nbytes`` more against ``max_bytes`` (before reading them)."""
+        self.fits(nbytes, what)
+        self.taken += nbytes
+
+    def progress(self, nbytes):
+        """``nbytes`` were read (and written): check the time and, now and then, the free space."""
+        self._unchecked += nbytes
+        if self._unchecked >= SPACE_CHECK_EVERY:
+            self._unchecked = 0
+            self.check_space()
+        self.tick()
+
+    def take(self, nbytes):
+        """``claim`` and ``progress``: ``nbytes`` read now."""
+        self.claim(nbytes)
+        self.progress(nbytes)
+
+    def check_space(self):
+        if self.space_of is None:
+            return
+        vfs = os.statvfs(self.space_of)
+        if vfs.f_blocks and vfs.f_bavail * 100 < vfs.f_blocks * FREE_RESERVE_PERCENT:
+            raise LimitExceeded("stopped: less than %d%% of the file system of %s is free (%d of %d MiB)"
+                                % (FREE_RESERVE_PERCENT, self.space_of,
+                                   vfs.f_bavail * vfs.f_frsize // (1024 * 1024),
+                                   vfs.f_blocks * vfs.f_frsize // (1024 * 1024)))

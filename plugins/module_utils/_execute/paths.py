@@ -1,0 +1,393 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: the executor's path steps: ``quarantine``, ``archive`` and ``purge``.
+
+* Each path is checked again here: not protected (``protect.py``), no symbolic link in a component of its
+  parent; then reached through directory file descriptors opened with ``O_NOFOLLOW``, so a parent swapped
+  for a link after the check is not followed either. Nothing follows links.
+* Trees (archive, quarantine copies across file systems, purge) are walked by descriptors
+  (``_fs/dirwalk.py``, ``walk_at``): each entry is opened relative to its directory's descriptor and
+  checked with ``fstat`` against its ``lstat``, so a user swapping a sub-folder for a link while root walks
+  it gets nothing from outside their files. Archives and copies are bounded in size, time and free space
+  (``limits.py``; ``max_bytes`` and ``timeout`` of the step).
+
+Standard library only; Python >= 3.6.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import hashlib
+import json
+import os
+import stat
+import tarfile
+import time
+
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.archive import ArchiveError, Archiver
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.copy import CopyError, copy_tree
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.limits import LimitExceeded, Limits
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.protect import (
+    normalise_path, path_protection)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.schema import DEFAULT_MAX_BYTES
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.steps import StepError, shown
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.dirwalk import (
+    NotADirectory, lstat_at, open_dir_nofollow, type_name, walk_at)
+
+HASH_LIMIT = 1 << 30          # files larger than this are not hashed in the manifest
+MAX_SUFFIX = 1000
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _utc(epoch):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _open_dir_nofollow(path):
+    """Open directory ``path`` component by component, never following a symbolic link.
+
+    Raises StepError when a component is a link or not a directory; returns an fd.
+    """
+    try:
+        return open_dir_nofollow(path)
+    except NotADirectory as exc:
+        raise StepError("%s is not a directory or is a symbolic link" % shown(exc.path))
+
+
+def _check_path(path, homes):
+    """Return the normalised path after the refusals common to quarantine, archive and purge."""
+    clean = normalise_path(path)
+    reason = path_protection(path, homes)
+    if clean is None or reason is not None:
+        raise StepError("refused: %s is protected (%s)" % (shown(path), reason or "not a clean absolute path"))
+    parent = os.path.dirname(clean)
+    real = os.path.realpath(parent)
+    if real != parent:
+        raise StepError("refused: a component of the parent of %s is a symbolic link (%s resolves to %s)"
+                        % (shown(clean), shown(parent), shown(real)))
+    return clean
+
+
+def _open_parent(clean):
+    """fd of the parent directory of ``clean``, or None when it does not exist."""
+    try:
+        return _open_dir_nofollow(os.path.dirname(clean))
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+
+
+def _free_name(path, ext=""):
+    """``path + ext`` or, when that exists, ``path.N + ext`` for the first free N."""
+    candidate = path + ext
+    number = 0
+    while os.path.lexists(candidate):
+        number += 1
+        if number > MAX_SUFFIX:
+            raise StepError("no free name for %s%s (%d taken)" % (shown(path), ext, MAX_SUFFIX))
+        candidate = "%s.%d%s" % (path, number, ext)
+    return candidate
+
+
+def _makedirs_private(path):
+    """Create ``path`` and its missing parents, each with mode 0700 (owned by the caller).
+
+    Returns ``realpath(path)``. Existing directories are left as they are.
+    """
+    missing = []
+    probe = os.path.normpath(path)
+    while not os.path.lexists(probe):
+        missing.append(probe)
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise
+        else:
+            os.chmod(directory, 0o700)
+    if not os.path.isdir(path):
+        raise StepError("%s is not a directory" % shown(path))
+    return os.path.realpath(path)
+
+
+def _makedirs_inside(base_real, relative):
+    """Create ``relative`` (0700 each) under the real directory ``base_real``; refuse links."""
+    target = os.path.join(base_real, relative) if relative else base_real
+    _makedirs_private(target)
+    real = os.path.realpath(target)
+    if real != os.path.normpath(target):
+        raise StepError("refused: %s resolves to %s (symbolic link in the destination)"
+                        % (shown(target), shown(real)))
+    return target
+
+
+def _sha256_fd(fd, limit=None):
+    digest = hashlib.sha256()
+    total = 0
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        total += len(chunk)
+        if limit is not None and total > limit:
+            return None
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sha256_path(path, limit=None):
+    fd = os.open(path, _FILE_FLAGS)
+    try:
+        if limit is not None and os.fstat(fd).st_size > limit:
+            return None
+        return _sha256_fd(fd, limit)
+    finally:
+        os.close(fd)
+
+
+def _tree_size(path):
+    """Total size of the regular files under directory ``path`` (links not followed)."""
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in filenames + dirnames:
+            try:
+                st = os.lstat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                total += st.st_size
+    return total
+
+
+# --- tree operations through directory fds (no link is ever followed) -------------------------------
+
+def _remove_at(parent_fd, name, st, errors):
+    """Remove ``name`` in ``parent_fd``: unlink, or a depth-first delete of a real directory.
+
+    Walks with ``dirwalk.walk_at`` (files are not opened): never follows a link, enters a directory
+    only once its descriptor is verified against its ``lstat``, never descends into another file
+    system (a mount point inside the tree is left alone and reported). Errors are appended to
+    ``errors``; it carries on past them.
+    """
+    for node in walk_at(parent_fd, name, st, open_files=False):
+        kind = node.kind
+        label = shown("/".join((name,) + node.parts))
+        try:
+            if kind in ("file", "link", "special"):
+                os.unlink(node.name, dir_fd=node.parent_fd)
+            elif kind == "leave":
+                os.rmdir(node.name, dir_fd=node.parent_fd)
+            elif kind == "mount":
+                errors.append("%s: another file system is mounted there; not descended" % label)
+            elif kind in ("changed", "error"):
+                errors.append("%s: %s" % (label, node.reason))
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                errors.append("%s: %s" % (label, exc.strerror))
+
+
+def _checked_entry(step, homes):
+    """Refusals common to quarantine and purge: ``(clean, parent_fd, name, st)``; st None = absent."""
+    clean = _check_path(step["path"], homes)
+    parent_fd = _open_parent(clean)
+    if parent_fd is None:
+        return clean, None, None, None
+    name = os.path.basename(clean)
+    try:
+        st = lstat_at(parent_fd, name)
+        if st is not None:
+            actual = type_name(st.st_mode)
+            if actual != step["type"]:
+                raise StepError("refused: %s is a %s, the plan expects a %s; nothing was touched"
+                                % (shown(clean), actual, step["type"]))
+    except BaseException:
+        os.close(parent_fd)
+        raise
+    return clean, parent_fd, name, st
+
+
+def run_quarantine(step, options, result, clock):
+    clean, parent_fd, name, st = _checked_entry(step, options["homes"])
+    if st is None:
+        if parent_fd is not None:
+            os.close(parent_fd)
+        return "absent", "%s does not exist" % shown(clean)
+    try:
+        run_dir = _makedirs_private(os.path.join(options["quarantine_dir"], options["run_id"]))
+        dest_parent = _makedirs_inside(run_dir, os.path.dirname(clean).lstrip("/"))
+        dest = _free_name(os.path.join(dest_parent, name))
+        try:
+            os.rename(name, dest, src_dir_fd=parent_fd)
+            how = "renamed"
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            how = "copied across file systems and removed"
+            _move_across(step, options, parent_fd, name, st, clean, dest, result)
+    finally:
+        os.close(parent_fd)
+    result["dest"] = dest
+    entry = {"original": clean, "quarantined": dest, "type": step["type"],
+             "mode": "%04o" % stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid,
+             "size": st.st_size, "sha256": None, "time": _utc(clock())}
+    try:
+        if step["type"] == "file":
+            entry["sha256"] = _sha256_path(dest, HASH_LIMIT)
+        elif step["type"] == "dir":
+            entry["size"] = _tree_size(dest)
+        manifest = os.path.join(run_dir, "MANIFEST.jsonl")
+        fd = os.open(manifest, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode("ascii"))
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise StepError("%s moved to %s, but the manifest was not written: %s"
+                        % (shown(clean), shown(dest), exc.strerror))
+    result["manifest"] = entry
+    return "changed", "%s %s to %s" % (shown(clean), how, shown(dest))
+
+
+def _move_across(step, options, parent_fd, name, st, clean, dest, result):
+    """EXDEV fallback: copy to ``dest.partial`` by descriptors, rename it to ``dest``, remove the original.
+
+    The original is removed only once the copy is complete (every file read to its end, unchanged
+    while read, within the step's limits), the original is still the object that was copied, and the
+    copy is on disk (``sync``). On any failure the partial copy is removed and the original stays.
+    """
+    partial = _free_name(dest + ".partial")
+    out_dir, out_name = os.path.dirname(partial), os.path.basename(partial)
+    not_copied = []
+    out_fd = _open_dir_nofollow(out_dir)
+    try:
+        limits = Limits(step.get("max_bytes", DEFAULT_MAX_BYTES), step.get("timeout") or options["default_timeout"],
+                        out_dir)
+        copy_tree(parent_fd, name, st, out_fd, out_name, limits, clean, not_copied)
+        now = lstat_at(parent_fd, name)
+        if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            raise CopyError("%s was replaced while it was copied" % shown(clean))
+        os.sync()
+        os.rename(partial, dest)
+    except (OSError, CopyError, LimitExceeded) as exc:
+        leftovers = []
+        pst = lstat_at(out_fd, out_name)
+        if pst is not None:
+            _remove_at(out_fd, out_name, pst, leftovers)
+        raise StepError("copy across file systems failed, original left in place: %s"
+                        % (getattr(exc, "strerror", None) or exc))
+    finally:
+        os.close(out_fd)
+    if not_copied:
+        result["not_copied"] = not_copied
+    errors = []
+    _remove_at(parent_fd, name, st, errors)
+    if errors:
+        raise StepError("copied to %s but the original could not be fully removed: %s"
+                        % (shown(dest), "; ".join(errors[:5])))
+
+
+def run_purge(step, options, result):
+    clean, parent_fd, name, st = _checked_entry(step, options["homes"])
+    if st is None:
+        if parent_fd is not None:
+            os.close(parent_fd)
+        return "absent", "%s does not exist" % shown(clean)
+    errors = []
+    try:
+        _remove_at(parent_fd, name, st, errors)
+    finally:
+        os.close(parent_fd)
+    if errors:
+        result["errors"] = errors[:20]
+        raise StepError("%s partly removed, %d error(s): %s" % (shown(clean), len(errors), "; ".join(errors[:5])))
+    return "changed", "%s deleted" % shown(clean)
+
+
+def _archive_entries(step, homes):
+    """``(entries, missing)``: ``entries`` = ``(clean, parent_fd, name, lstat)`` of each path that exists."""
+    entries, missing = [], []
+    try:
+        for path in step["paths"]:
+            clean = _check_path(path, homes)
+            parent_fd = _open_parent(clean)
+            st = None
+            if parent_fd is not None:
+                try:
+                    st = lstat_at(parent_fd, os.path.basename(clean))
+                finally:
+                    if st is None:
+                        os.close(parent_fd)
+            if st is None:
+                missing.append(clean)
+            else:
+                entries.append((clean, parent_fd, os.path.basename(clean), st))
+    except BaseException:
+        for entry in entries:
+            os.close(entry[1])
+        raise
+    return entries, missing
+
+
+def run_archive(step, options, result):
+    entries, missing = _archive_entries(step, options["homes"])
+    try:
+        result.update(archived=[e[0] for e in entries], missing=missing)
+        if not entries:
+            return "absent", "none of the paths exists"
+        return _write_archive(step, options, result, entries)
+    finally:
+        for entry in entries:
+            os.close(entry[1])
+
+
+def _write_archive(step, options, result, entries):
+    archive_dir = _makedirs_private(options["archive_dir"])
+    dest = _free_name(os.path.join(archive_dir, step["name"]), ".tar.gz")
+    sums = dest + ".sha256"
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with tarfile.open(fileobj=handle, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+                limits = Limits(step.get("max_bytes", DEFAULT_MAX_BYTES),
+                                step.get("timeout") or options["default_timeout"], archive_dir)
+                archiver = Archiver(tar, limits)
+                for clean, parent_fd, name, st in entries:
+                    archiver.add_tree(parent_fd, name, st, clean)
+        with tarfile.open(dest, mode="r:gz") as tar:
+            names = tar.getnames()
+        if names != archiver.added:
+            raise StepError("archive %s reads back %d members, %d were written"
+                            % (shown(dest), len(names), len(archiver.added)))
+        digest = _sha256_path(dest)
+        sfd = os.open(sums, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(sfd, "wb") as handle:
+            handle.write(("%s  %s\n" % (digest, os.path.basename(dest))).encode("utf-8", "surrogateescape"))
+    except BaseException as exc:
+        for leftover in (dest, sums):
+            try:
+                os.unlink(leftover)
+            except OSError:
+                pass
+        if isinstance(exc, (OSError, tarfile.TarError, ArchiveError, LimitExceeded)):
+            raise StepError("archive not written, the data is left as it was: %s"
+                            % (getattr(exc, "strerror", None) or exc))
+        raise
+    added = archiver.added
+    result.update(dest=dest, sha256=digest, sha256_file=sums, members=len(added),
+                  not_archived=archiver.not_archived, not_archived_count=archiver.not_archived_count,
+                  bytes_read=limits.taken)
+    skipped = ""
+    if archiver.not_archived_count:
+        skipped = ", %d entr%s not archived (not_archived)" % (
+            archiver.not_archived_count, "y" if archiver.not_archived_count == 1 else "ies")
+    return "changed", "%d path(s), %d member(s) archived to %s (read back)%s" % (
+        len(entries), len(added), shown(dest), skipped)

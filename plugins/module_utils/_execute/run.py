@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: run a remediation plan's steps on the host. Decides nothing.
+
+The planner (controller) decides what to remove; this module only carries out the steps it is
+given, in order, and reports what happened to each one (docs/design.md, "Remediation").
+
+* The plan is checked first (``validate.py`` against ``schema.py``); a malformed plan runs nothing.
+* A failed step never stops the others: every finding's outcome is decided later by a re-scan.
+  The one exception is ``requires``: a step that requires a step which failed (or was skipped) is
+  skipped, so user data is never purged when its archive failed.
+* The steps: ``process.py`` (command, kill), ``paths.py`` (quarantine, archive, purge: through
+  descriptors, never following a link), ``files.py`` (write_file, remove_file: reinstall blocks).
+
+Standard library only; Python >= 3.6.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import shutil
+import tarfile
+import time
+
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.files import (
+    run_remove_file, run_write_file)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.paths import (
+    run_archive, run_purge, run_quarantine)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.process import (
+    run_argv, run_command, run_kill)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.schema import (
+    DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.steps import StepError
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.validate import (
+    RUN_ID_RE, validate_run_id, validate_steps)
+from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import ARCHIVE_DIRS, QUARANTINE_DIRS
+
+
+DEFAULT_QUARANTINE_DIR = QUARANTINE_DIRS["linux"]
+DEFAULT_ARCHIVE_DIR = ARCHIVE_DIRS["linux"]
+
+
+def _options(options):
+    options = dict(options or {})
+    options.setdefault("lock_timeout", DEFAULT_LOCK_TIMEOUT)
+    options.setdefault("default_timeout", DEFAULT_TIMEOUT)
+    options.setdefault("quarantine_dir", DEFAULT_QUARANTINE_DIR)
+    options.setdefault("archive_dir", DEFAULT_ARCHIVE_DIR)
+    options.setdefault("check_mode", False)
+    for key in ("lock_timeout", "default_timeout", "quarantine_dir", "archive_dir"):
+        if options[key] is None:
+            options[key] = {"lock_timeout": DEFAULT_LOCK_TIMEOUT, "default_timeout": DEFAULT_TIMEOUT,
+                            "quarantine_dir": DEFAULT_QUARANTINE_DIR, "archive_dir": DEFAULT_ARCHIVE_DIR}[key]
+    options["homes"] = list(options.get("homes") or ())
+    return options
+
+
+def run_plan(steps, options, runner=None, now=None):
+    """Run ``steps`` in order and return one result per step (see the module's RETURN).
+
+    ``options``: ``lock_timeout``, ``default_timeout``, ``quarantine_dir``, ``archive_dir``,
+    ``run_id``, ``check_mode``, ``homes`` (and ``proc_dir`` for tests). ``runner`` replaces
+    ``run_argv``; ``now`` replaces ``time.time``. Raises ValueError when the plan is malformed
+    (nothing is run then).
+    """
+    errors = validate_steps(steps)
+    options = _options(options)
+    if not validate_run_id(options.get("run_id")):
+        errors.append("run_id: must match %s" % RUN_ID_RE.pattern)
+    if errors:
+        raise ValueError("; ".join(errors))
+    runner = runner or run_argv
+    clock = now or time.time
+    results = []
+    statuses = {}
+    for step in steps:
+        result = {"id": step["id"], "kind": step["kind"], "action": step.get("action"),
+                  "status": "skipped", "msg": "", "duration": 0.0}
+        if step["kind"] == "command":
+            result.update(cmd=list(step["argv"]), rc=None, stdout="", stderr="", attempts=0)
+        results.append(result)
+        if options["check_mode"]:
+            result["msg"] = "check mode"
+            statuses[step["id"]] = "skipped"
+            continue
+        blocked = [r for r in step.get("requires") or () if statuses.get(r) in ("failed", "skipped", None)]
+        if blocked:
+            result["msg"] = "skipped: required step %s %s" % (
+                blocked[0], "failed" if statuses.get(blocked[0]) == "failed" else "did not run")
+            statuses[step["id"]] = "skipped"
+            continue
+        start = clock()
+        try:
+            kind = step["kind"]
+            if kind == "command":
+                status, msg = run_command(step, options, runner, result)
+            elif kind == "kill":
+                status, msg = run_kill(step, options, result, runner)
+            elif kind == "quarantine":
+                status, msg = run_quarantine(step, options, result, clock)
+            elif kind == "archive":
+                status, msg = run_archive(step, options, result)
+            elif kind == "write_file":
+                status, msg = run_write_file(step, options, result)
+            elif kind == "remove_file":
+                status, msg = run_remove_file(step, options, result)
+            else:
+                status, msg = run_purge(step, options, result)
+        except StepError as exc:
+            status, msg = "failed", str(exc)
+        except (OSError, shutil.Error, tarfile.TarError) as exc:
+            status, msg = "failed", "%s: %s" % (type(exc).__name__, getattr(exc, "strerror", None) or exc)
+        except RecursionError:
+            status, msg = "failed", "directory tree too deep"
+        result.update(status=status, msg=msg, duration=round(max(0.0, clock() - start), 3))
+        statuses[step["id"]] = status
+    return results

@@ -1,0 +1,438 @@
+# -*- coding: utf-8 -*-
+# Copyright: govsec.banned_software contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: write the fleet report (the dict of ``build.build_report``) as one self-contained HTML page.
+
+No external asset of any kind (no CDN, font, image or script URL): inline CSS, a small inline script
+and inline SVG charts drawn here in Python. A Content-Security-Policy in the page only lets the one
+inline script run (by its SHA-256) and forbids every network load.
+
+* Summary counts (``data-key`` attributes carry the report's summary keys), generated time, catalog
+  version.
+* Charts: hosts by status; per product and per policy the hosts with a finding still present, removed,
+  or only exempt (stacked bars, SVG).
+* Hosts: a sortable, filterable, paginated table rendered by the script from an embedded JSON blob
+  (``<script type="application/json">``, with ``<``, ``>``, ``&``, U+2028 and U+2029 escaped), problem
+  hosts first; a click on a host shows its findings. Usable at 10,000 hosts: only one page of rows is
+  in the DOM at a time.
+* Exemptions (reason, expiry, approver; expired ones flagged) in the same kind of table.
+* Drift: a "reinstalled" badge on the host row and on each finding a remediation removed before (with
+  when), a summary card and a note listing those hosts, and a "reinstalled only" filter on the host
+  table. A host's reinstall blocks, when it reports them, are one line in its details.
+
+Everything from hosts is escaped (``html.escape``) in markup, and set with ``textContent`` by the
+script, so a hostile name such as ``<script>`` shows as text. Standard library only.
+"""
+
+import base64
+import hashlib
+import html
+import json
+
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import (
+    GONE, block_summary, policy_labels, reinstalled_findings)
+
+STATUS_ORDER = ("unreachable", "failed", "non_compliant", "remediated", "compliant")
+STATUS_COLOURS = {"unreachable": "#6c3483", "failed": "#7b241c", "non_compliant": "#c0392b",
+                  "remediated": "#2e86c1", "compliant": "#1e8449"}
+CATEGORIES = (("present", "still present", "#c0392b"), ("removed", "removed", "#2e86c1"),
+              ("exempt", "only exempt", "#b7950b"))
+SUMMARY_KEYS = ("hosts", "compliant", "non_compliant", "remediated", "unreachable", "failed", "findings",
+                "exempt_findings", "reinstalled_hosts", "reinstalled_findings")
+MAX_CHART_ROWS = 40
+FINDING_FIELDS = ("id", "product", "source", "name", "version", "scope", "path", "outcome")
+# Host rows of the embedded JSON: host, status, findings, exempt, products, outcomes, reboot, error,
+# warnings, os, finding rows (FINDING_FIELDS + exempt, policies, drift, removed_at), reinstalled
+# findings, block summary. Indices 0-10 are read by tests and by the page's script: append only.
+
+
+def esc(value):
+    """Text for HTML markup and attribute values."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def embed_json(data):
+    """JSON that is safe inside a <script> element: no ``</``, ``<!--``, or JS line terminators."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         (u"\u2028", "\\u2028"), (u"\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text
+
+
+def _text(value):
+    return "" if value is None else str(value)
+
+
+def _remediation_ran(entry):
+    remediation = entry.get("remediation")
+    return isinstance(remediation, dict) and not remediation.get("checked_only")
+
+
+def _category(findings, ran):
+    """present | removed | exempt for the findings one host has of one product or policy."""
+    live = [f for f in findings if f.get("exempt") is not True]
+    if any(not (ran and f.get("outcome") in GONE) for f in live):
+        return "present"
+    return "removed" if live else "exempt"
+
+
+def chart_data(report):
+    """({product_label: {category: hosts}}, {policy: {category: hosts}}) from the report."""
+    by_product = {}
+    by_policy = {}
+    for entry in report["hosts"].values():
+        findings = [f for f in entry.get("findings") or [] if isinstance(f, dict)]
+        if not findings or entry.get("status") in ("unreachable", "failed"):
+            continue
+        ran = _remediation_ran(entry)
+        products = {}
+        policies = {}
+        for finding in findings:
+            label = _text(finding.get("product") or finding.get("id") or "?")
+            products.setdefault(label, []).append(finding)
+            for policy in finding.get("policies") or []:
+                policies.setdefault(_text(policy), []).append(finding)
+        for groups, target in ((products, by_product), (policies, by_policy)):
+            for label, group in groups.items():
+                counts = target.setdefault(label, dict((c[0], 0) for c in CATEGORIES))
+                counts[_category(group, ran)] += 1
+    return by_product, by_policy
+
+
+def svg_bars(title, rows, legend):
+    """A horizontal stacked bar chart: rows = [(label, [(value, colour, name), ...])]."""
+    label_w, bar_w, row_h, top = 260, 420, 22, 30
+    rows = rows[:MAX_CHART_ROWS]
+    height = top + row_h * max(len(rows), 1) + 10
+    biggest = max([sum(v for v, dummy, dummy2 in parts) for dummy3, parts in rows] + [1])
+    width = label_w + bar_w + 70
+    out = ['<svg class="chart" role="img" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+           'viewBox="0 0 %d %d"><title>%s</title>' % (width, height, width, height, esc(title))]
+    x = label_w
+    for name, colour in legend:
+        out.append('<rect x="%d" y="6" width="12" height="12" fill="%s"/><text x="%d" y="16" class="lg">%s</text>'
+                   % (x, colour, x + 16, esc(name)))
+        x += 24 + 7 * len(name)
+    if not rows:
+        out.append('<text x="0" y="%d" class="lb">none</text>' % (top + 15))
+    for index, (label, parts) in enumerate(rows):
+        y = top + index * row_h
+        shown = label if len(label) <= 40 else label[:39] + u"\u2026"
+        out.append('<text x="%d" y="%d" class="lb" text-anchor="end">%s<title>%s</title></text>'
+                   % (label_w - 8, y + 15, esc(shown), esc(label)))
+        x = float(label_w)
+        total = 0
+        for value, colour, part in parts:
+            if not value:
+                continue
+            width = bar_w * value / float(biggest)
+            out.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %d %s</title></rect>'
+                       % (x, y + 3, max(width, 1.0), row_h - 6, colour, esc(label), value, esc(part)))
+            x += width
+            total += value
+        out.append('<text x="%.1f" y="%d" class="lb">%d</text>' % (x + 5, y + 15, total))
+    out.append("</svg>")
+    if len(rows) == MAX_CHART_ROWS:
+        out.append('<p class="note">Only the first %d rows are drawn.</p>' % MAX_CHART_ROWS)
+    return "".join(out)
+
+
+def _category_rows(data):
+    rows = []
+    for label, counts in data.items():
+        rows.append((label, [(counts[c[0]], c[2], "host(s) " + c[1]) for c in CATEGORIES]))
+    rows.sort(key=lambda r: (-sum(p[0] for p in r[1]), r[0]))
+    return rows
+
+
+def charts(report):
+    summary = report["summary"]
+    status_row = [("hosts", [(summary.get(s, 0), STATUS_COLOURS[s], s) for s in STATUS_ORDER])]
+    by_product, by_policy = chart_data(report)
+    legend = [(c[1], c[2]) for c in CATEGORIES]
+    return "".join([
+        '<figure><figcaption>Hosts by status</figcaption>',
+        svg_bars("Hosts by status", status_row, [(s, STATUS_COLOURS[s]) for s in STATUS_ORDER]), "</figure>",
+        '<figure><figcaption>Hosts by product</figcaption>',
+        svg_bars("Hosts by product", _category_rows(by_product), legend), "</figure>",
+        '<figure><figcaption>Hosts by policy</figcaption>',
+        svg_bars("Hosts by policy", _category_rows(by_policy), legend), "</figure>",
+    ])
+
+
+def table_data(report):
+    """Compact rows for the script: hosts (problems first) and exemptions."""
+    rank = dict((s, i) for i, s in enumerate(STATUS_ORDER))
+    hosts = []
+    exemptions = []
+    for name in sorted(report["hosts"], key=lambda h: (rank.get(report["hosts"][h].get("status"), 9), h)):
+        entry = report["hosts"][name]
+        findings = [f for f in entry.get("findings") or [] if isinstance(f, dict)]
+        outcomes = {}
+        rows = []
+        for finding in findings:
+            outcome = finding.get("outcome")
+            if isinstance(outcome, str):
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            texts = [_text(finding.get(k)) for k in FINDING_FIELDS]
+            rows.append(texts + [finding.get("exempt") is True,
+                                 ";".join(_text(p) for p in policy_labels(finding)),
+                                 _text(finding.get("drift")), _text(finding.get("removed_at"))])
+            for key, expired in (("exemption", False), ("exemption_expired", True)):
+                exemption = finding.get(key)
+                if isinstance(exemption, dict):
+                    exemptions.append([name, _text(finding.get("id")), _text(finding.get("product")),
+                                       _text(finding.get("source")) + " " + _text(finding.get("name")),
+                                       _text(exemption.get("reason")), _text(exemption.get("expires")),
+                                       _text(exemption.get("approved_by")), "expired" if expired else "honoured"])
+        warnings = entry.get("warnings") if isinstance(entry.get("warnings"), list) else []
+        hosts.append([name, _text(entry.get("status")), len(findings),
+                      sum(1 for f in findings if f.get("exempt") is True),
+                      ", ".join(sorted(set(_text(f.get("id")) for f in findings))),
+                      ", ".join("%s %d" % (k, outcomes[k]) for k in sorted(outcomes)),
+                      "yes" if entry.get("reboot_required") else "",
+                      _text(entry.get("error")), len(warnings), _text(entry.get("os")), rows,
+                      len(reinstalled_findings(findings)), block_summary(entry.get("blocks"))])
+    return {"hosts": hosts, "exemptions": exemptions}
+
+
+CSS = """
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1c2833;background:#f4f6f7}
+header{background:#1c2833;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}
+header p{margin:4px 0 0;color:#d5dbdb}main{padding:16px 24px}
+section{background:#fff;border:1px solid #d5dbdb;border-radius:6px;padding:12px 16px;margin:0 0 16px}
+h2{font-size:16px;margin:0 0 10px}.cards{display:flex;flex-wrap:wrap;gap:10px}
+.card{border:1px solid #d5dbdb;border-radius:6px;padding:8px 14px;min-width:96px;background:#fbfcfc}
+.card .n{display:block;font-size:24px;font-weight:600}.card .l{color:#566573;font-size:12px}
+.card.bad .n{color:#c0392b}.card.good .n{color:#1e8449}.figs{display:flex;flex-wrap:wrap;gap:16px}
+figure{margin:0}figcaption{font-weight:600;margin-bottom:4px}.chart text{font-size:12px;fill:#1c2833}
+.note{color:#566573;font-size:12px}.tools{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin-bottom:8px}
+.tools input,.tools select,.tools button{font:inherit;padding:3px 6px}
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #e5e8e8;padding:4px 6px;text-align:left;
+vertical-align:top;overflow-wrap:anywhere}th{background:#eaeded;cursor:pointer;user-select:none;white-space:nowrap}
+th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
+tr.host{cursor:pointer}tr.host:hover{background:#f2f4f4}tr.detail td{background:#fbfcfc}
+.st{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;color:#fff;font-size:12px}
+.st-unreachable{background:#6c3483}.st-failed{background:#7b241c}.st-non_compliant{background:#c0392b}
+.st-remediated{background:#2e86c1}.st-compliant{background:#1e8449}
+.sub{width:100%;font-size:12px}.sub th{cursor:default}
+.badge{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;font-size:12px;color:#fff;
+background:#a04000;margin-left:4px}.tools label{white-space:nowrap}
+"""
+
+JS = r"""
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("report-data").textContent);
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    if (cls) { node.className = cls; }
+    return node;
+  }
+  function Table(opts) {
+    var self = this;
+    self.opts = opts; self.rows = opts.rows; self.view = opts.rows.slice(); self.page = 0;
+    self.size = 100; self.sortCol = -1; self.sortDir = 1; self.open = {};
+    var root = document.getElementById(opts.id);
+    var tools = el("div", null, "tools");
+    self.filter = el("input"); self.filter.type = "search"; self.filter.placeholder = "filter";
+    self.filter.setAttribute("aria-label", "filter " + opts.id);
+    tools.appendChild(self.filter);
+    if (opts.statusCol !== undefined) {
+      self.status = el("select"); self.status.setAttribute("aria-label", "status");
+      ["all statuses"].concat(opts.statuses).forEach(function (s, i) {
+        var o = el("option", s); o.value = i ? s : ""; self.status.appendChild(o);
+      });
+      tools.appendChild(self.status);
+      self.status.addEventListener("change", function () { self.apply(); });
+    }
+    if (opts.flagCol !== undefined) {
+      var label = el("label", null, "note"); self.flag = el("input"); self.flag.type = "checkbox";
+      self.flag.id = opts.id + "-flag"; label.appendChild(self.flag); label.appendChild(el("span", " " + opts.flagLabel));
+      tools.appendChild(label);
+      self.flag.addEventListener("change", function () { self.apply(); });
+    }
+    self.prev = el("button", "\u2039 previous"); self.next = el("button", "next \u203A");
+    self.info = el("span", "", "note");
+    tools.appendChild(self.prev); tools.appendChild(self.next); tools.appendChild(self.info);
+    root.appendChild(tools);
+    var table = el("table"); var thead = el("thead"); var hr = el("tr");
+    self.ths = opts.columns.map(function (c, i) {
+      var th = el("th", c[0]); th.scope = "col"; th.tabIndex = 0;
+      th.addEventListener("click", function () { self.sort(i); });
+      th.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { self.sort(i); } });
+      hr.appendChild(th); return th;
+    });
+    thead.appendChild(hr); table.appendChild(thead);
+    self.tbody = el("tbody"); table.appendChild(self.tbody); root.appendChild(table);
+    self.filter.addEventListener("input", function () { self.apply(); });
+    self.prev.addEventListener("click", function () { if (self.page > 0) { self.page--; self.render(); } });
+    self.next.addEventListener("click", function () {
+      if ((self.page + 1) * self.size < self.view.length) { self.page++; self.render(); }
+    });
+    self.render();
+  }
+  Table.prototype.apply = function () {
+    var q = this.filter.value.toLowerCase(), st = this.status ? this.status.value : "", o = this.opts;
+    var flag = this.flag ? this.flag.checked : false;
+    this.view = this.rows.filter(function (r) {
+      if (st && r[o.statusCol] !== st) { return false; }
+      if (flag && !r[o.flagCol]) { return false; }
+      if (!q) { return true; }
+      return o.columns.some(function (c) { return String(r[c[1]]).toLowerCase().indexOf(q) >= 0; });
+    });
+    this.page = 0; this.sortView(); this.render();
+  };
+  Table.prototype.sort = function (i) {
+    if (this.sortCol === i) { this.sortDir = -this.sortDir; } else { this.sortCol = i; this.sortDir = 1; }
+    var self = this;
+    this.ths.forEach(function (th, j) {
+      if (j === i) { th.setAttribute("aria-sort", self.sortDir > 0 ? "ascending" : "descending"); }
+      else { th.removeAttribute("aria-sort"); }
+    });
+    this.sortView(); this.page = 0; this.render();
+  };
+  Table.prototype.sortView = function () {
+    if (this.sortCol < 0) { return; }
+    var k = this.opts.columns[this.sortCol][1], d = this.sortDir;
+    var rank = this.opts.rank;
+    this.view.sort(function (a, b) {
+      var x = a[k], y = b[k];
+      if (rank && k === 1) { x = rank[x]; y = rank[y]; }
+      if (typeof x === "number" && typeof y === "number") { return (x - y) * d || (a[0] < b[0] ? -1 : 1); }
+      x = String(x); y = String(y);
+      return (x < y ? -1 : x > y ? 1 : 0) * d;
+    });
+  };
+  Table.prototype.render = function () {
+    var self = this, o = this.opts, start = this.page * this.size;
+    var rows = this.view.slice(start, start + this.size);
+    var body = el("tbody");
+    rows.forEach(function (r) {
+      var tr = el("tr", null, o.details ? "host" : "");
+      o.columns.forEach(function (c) {
+        var td = el("td");
+        if (c[2] === "status") { td.appendChild(el("span", r[c[1]], "st st-" + r[c[1]])); }
+        else if (c[2] === "badge") { if (r[c[1]]) { td.appendChild(el("span", "reinstalled " + r[c[1]], "badge")); } }
+        else { td.textContent = String(r[c[1]]); }
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+      if (o.details) {
+        tr.tabIndex = 0; tr.setAttribute("aria-expanded", self.open[r[0]] ? "true" : "false");
+        var toggle = function () { self.open[r[0]] = !self.open[r[0]]; self.render(); };
+        tr.addEventListener("click", toggle);
+        tr.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { toggle(); } });
+        if (self.open[r[0]]) { body.appendChild(o.details(r, o.columns.length)); }
+      }
+    });
+    this.tbody.parentNode.replaceChild(body, this.tbody); this.tbody = body;
+    var end = Math.min(start + this.size, this.view.length);
+    this.info.textContent = (this.view.length ? (start + 1) + "\u2013" + end : "0") + " of " + this.view.length +
+      (this.view.length !== this.rows.length ? " (filtered from " + this.rows.length + ")" : "");
+    this.prev.disabled = this.page === 0; this.next.disabled = end >= this.view.length;
+  };
+  function findingsRow(r, span) {
+    var tr = el("tr", null, "detail"), td = el("td"); td.colSpan = span;
+    if (r[7]) { td.appendChild(el("p", "Error: " + r[7])); }
+    if (r[12]) { td.appendChild(el("p", "Reinstall " + r[12], "note")); }
+    if (!r[10].length) { td.appendChild(el("p", "No findings.", "note")); }
+    else {
+      var t = el("table", null, "sub"), h = el("tr");
+      ["entry", "product", "source", "name", "version", "scope", "path", "outcome", "exempt", "policies", "drift"]
+        .forEach(function (c) { h.appendChild(el("th", c)); });
+      t.appendChild(h);
+      r[10].forEach(function (f) {
+        var fr = el("tr");
+        f.slice(0, 10).forEach(function (v) { fr.appendChild(el("td", v === true ? "yes" : v === false ? "no" : v)); });
+        var dt = el("td");
+        if (f[10]) { dt.appendChild(el("span", f[10], "badge")); dt.appendChild(el("span", " removed " + f[11])); }
+        fr.appendChild(dt);
+        t.appendChild(fr);
+      });
+      td.appendChild(t);
+    }
+    tr.appendChild(td); return tr;
+  }
+  var rank = {unreachable: 0, failed: 1, non_compliant: 2, remediated: 3, compliant: 4};
+  new Table({id: "hosts-table", rows: data.hosts, statusCol: 1, rank: rank, flagCol: 11,
+    flagLabel: "reinstalled only",
+    statuses: ["unreachable", "failed", "non_compliant", "remediated", "compliant"], details: findingsRow,
+    columns: [["host", 0], ["status", 1, "status"], ["drift", 11, "badge"], ["findings", 2], ["exempt", 3],
+              ["products", 4], ["outcomes", 5], ["reboot", 6], ["error", 7], ["warnings", 8], ["os", 9]]});
+  new Table({id: "exemptions-table", rows: data.exemptions,
+    columns: [["host", 0], ["entry", 1], ["product", 2], ["finding", 3], ["reason", 4], ["expires", 5],
+              ["approved by", 6], ["state", 7]]});
+  document.documentElement.setAttribute("data-ready", "true");
+}());
+"""
+
+
+def _script_hash(script):
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+
+
+def _card(key, label, value, cls=""):
+    return ('<div class="card %s" data-key="%s"><span class="n">%s</span><span class="l">%s</span></div>'
+            % (cls, esc(key), esc(value), esc(label)))
+
+
+def render_html(report):
+    """The page as text."""
+    summary = report["summary"]
+    data = table_data(report)
+    labels = {"hosts": "hosts", "compliant": "compliant", "non_compliant": "non-compliant",
+              "remediated": "remediated", "unreachable": "unreachable", "failed": "failed",
+              "findings": "findings", "exempt_findings": "exempt findings",
+              "reinstalled_hosts": "hosts with reinstalls", "reinstalled_findings": "reinstalled findings"}
+    cards = []
+    for key in SUMMARY_KEYS:
+        value = summary.get(key, 0)
+        cls = "bad" if key in ("non_compliant", "unreachable", "failed", "reinstalled_hosts",
+                               "reinstalled_findings") and value else (
+            "good" if key in ("compliant", "remediated") else "")
+        cards.append(_card(key, labels[key], value, cls))
+    reboot = summary.get("reboot_required") or []
+    cards.append(_card("reboot_required", "reboot required", len(reboot), "bad" if reboot else ""))
+    again = [h[0] for h in data["hosts"] if h[11]]
+    outcomes = summary.get("outcomes") or {}
+    outcome_text = ", ".join("%s %d" % (k, outcomes[k]) for k in sorted(outcomes))
+    catalog = (report.get("catalog") or {}).get("version")
+    csp = ("default-src 'none'; script-src '%s'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+           "form-action 'none'" % _script_hash(JS))
+    parts = [
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
+        '<meta http-equiv="Content-Security-Policy" content="%s">' % esc(csp),
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>Banned software compliance report %s</title>" % esc(report.get("generated_at")),
+        "<style>%s</style></head><body>" % CSS,
+        "<header><h1>Banned software compliance report</h1><p>generated <time id=\"generated-at\">%s</time>"
+        " &middot; catalog <span id=\"catalog-version\">%s</span> &middot; report schema %s</p></header><main>"
+        % (esc(report.get("generated_at")), esc(catalog), esc(report.get("schema"))),
+        '<section id="summary"><h2>Summary</h2><div class="cards">%s</div>' % "".join(cards),
+        '<p class="note">Unreachable and failed hosts are never counted as compliant.%s%s%s</p></section>' % (
+            (" Remediation outcomes: " + esc(outcome_text) + ".") if outcome_text else "",
+            (" Reboot required on: " + esc(", ".join(reboot[:10]))
+             + (" and %d more (filter the table by reboot)" % (len(reboot) - 10) if len(reboot) > 10 else "") + ".")
+            if reboot else "",
+            (" Reinstalled after a remediation removed it, on: " + esc(", ".join(again[:10]))
+             + (" and %d more (filter the table: reinstalled only)" % (len(again) - 10) if len(again) > 10 else "")
+             + ".") if again else ""),
+        '<section id="charts"><h2>Charts</h2><div class="figs">%s</div></section>' % charts(report),
+        '<section><h2>Hosts</h2><p class="note">Problem hosts first. Click a column header to sort, a host to '
+        'see its findings.</p><noscript><p>The host table needs JavaScript; report.csv has the same '
+        'rows.</p></noscript><div id="hosts-table" data-rows="%d"></div></section>' % len(data["hosts"]),
+        '<section><h2>Exemptions</h2><p class="note">Findings accepted by an exemption (reason, expiry); '
+        'expired exemptions are not honoured.</p><div id="exemptions-table" data-rows="%d"></div></section>'
+        % len(data["exemptions"]),
+        '</main><script type="application/json" id="report-data">%s</script>' % embed_json(data),
+        "<script>%s</script></body></html>\n" % JS,
+    ]
+    return "".join(parts)
+
+
+def write_html(report, handle):
+    """Write the page to a text ``handle``."""
+    handle.write(render_html(report))
