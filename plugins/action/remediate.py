@@ -21,6 +21,8 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_block
     BLOCK_SPEC, BlockError, HostBlocks, check_block_args,
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_execute import execute_plan
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_fact import (
+    EXECUTOR_PLATFORMS, corrected, fact_step, predicted_report)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import (
     ScanFailed, final_status, host_result, now_utc, scan_host)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import (
@@ -44,6 +46,8 @@ ARGUMENT_SPEC = dict(
     lock_timeout=dict(type="int", default=300),
     step_timeout=dict(type="int", default=900),
     source_timeout=dict(type="int", default=60),
+    # The local fact (docs/awx.md): kept by the executor call that removes (banned_software_local_fact).
+    local_fact=dict(type="bool", default=True),
 )
 ARGUMENT_SPEC.update(BLOCK_SPEC)   # prevent_reinstall, prevent_reinstall_entries, applocker_enforcement
 PLAN_OPTIONS = ("data_policy", "data_policies", "purge_packages", "remove_leftovers", "max_removals",
@@ -139,11 +143,21 @@ class ActionModule(SelectionAction):
         if self._task.check_mode or not steps:
             judge_outcomes(findings, plan, [], None if self._task.check_mode else set(f["key"] for f in findings))
             remediation["checked_only"] = bool(self._task.check_mode)
-            return self._finish(result, facts, remediation, changed, host, blocks, entries, facts)
+            self._finish(result, facts, remediation, changed, host, blocks, entries, facts)
+            return self._keep_fact(result, args, task_vars, collected, run_id)
 
+        # The local fact the run leaves, written in the same executor call, after every step it predicts
+        # (docs/awx.md, "Local fact"); corrected after the verification scan when the run went otherwise.
+        remediation["executed_at"] = now_utc()
+        sent = None
+        if args["local_fact"] and "machine" not in (plan.get("tripped_scopes") or []):
+            sent = fact_step(facts["os"], predicted_report(facts, plan, remediation, collected), collected,
+                             max(s["id"] for s in steps) + 1, requires=[s["id"] for s in steps]).step
         # Secret values go to the executor only (a no_log option there); the plan names them.
-        step_results, error = execute_plan(self._execute_module, task_vars, facts["os"], steps, run_id, collected,
-                                           args, secrets=args["uninstall_secrets"])
+        step_results, error = execute_plan(self._execute_module, task_vars, facts["os"], steps + ([sent] if sent else []),
+                                           run_id, collected, args, secrets=args["uninstall_secrets"])
+        sent_result = next((r for r in step_results if sent and isinstance(r, dict) and r.get("id") == sent["id"]), None)
+        step_results = [r for r in step_results if r is not sent_result]
         removal_ids = set(s["id"] for s in plan["steps"])
         remediation["steps"] = [r for r in step_results if isinstance(r, dict) and r.get("id") in removal_ids]
         if error:
@@ -157,7 +171,7 @@ class ActionModule(SelectionAction):
             blocks.judge(step_results, None)
             result.update(failed=True, msg="removal ran but the verification scan failed: %s" % exc,
                           changed=True, remediation=remediation, blocks=blocks.result(), **exc.details)
-            return result
+            return self._correct_fact(facts["os"], result, task_vars, collected, run_id, args, sent, sent_result)
         try:
             blocks.judge(step_results, collected_after)
         except (BlockError, ValueError) as exc:
@@ -183,7 +197,57 @@ class ActionModule(SelectionAction):
                     finding["outcome"] = "failed"
                     finding["outcome_detail"] = "found by the verification scan only"
                 findings.append(finding)
-        return self._finish(result, facts, remediation, changed, host, blocks, entries, after)
+        self._finish(result, facts, remediation, changed, host, blocks, entries, after)
+        return self._correct_fact(facts["os"], result, task_vars, collected, run_id, args, sent, sent_result)
+
+    def _keep_fact(self, result, args, task_vars, collected, run_id):
+        """A run that sent no executor call for removal (check mode, nothing to remove): the local fact in one
+        call of its own when it changes; under check mode, only whether it would."""
+        if not args["local_fact"] or result.get("failed") or result.get("os") not in EXECUTOR_PLATFORMS:
+            return result
+        fact = fact_step(result["os"], result, collected, 1)
+        if fact.warning:
+            display.warning("%s: %s" % (task_vars.get("inventory_hostname", "host"), fact.warning))
+        if fact.step is None:
+            result["local_fact"] = {"changed": False}
+        elif self._task.check_mode:
+            result["local_fact"] = {"changed": True, "path": fact.step["path"]}
+            result["changed"] = True
+        else:
+            self._write_fact(result, task_vars, collected, run_id, args, fact.step)
+        return result
+
+    def _correct_fact(self, platform, result, task_vars, collected, run_id, args, sent, sent_result):
+        """After a real run: the local fact written with the removal (``sent``), corrected to what the
+        verification scan found by one more call only when the run did not go as predicted."""
+        if not args["local_fact"]:
+            return result
+        if sent is None:
+            return self._keep_fact(result, args, task_vars, collected, run_id)
+        status = "failed" if result.get("failed") else result.get("status")
+        fix = corrected(platform, dict(result, status=status), collected, sent, sent_result, sent["id"] + 1)
+        if fix is not None:
+            self._write_fact(result, task_vars, collected, run_id, args, fix, platform)
+            return result
+        sent_status = sent_result.get("status") if isinstance(sent_result, dict) else None
+        result["local_fact"] = {"changed": sent_status == "changed", "path": sent["path"]}
+        if sent_status == "failed":
+            result["local_fact"]["error"] = sent_result.get("msg")
+        result["changed"] = bool(result.get("changed") or sent_status == "changed")
+        return result
+
+    def _write_fact(self, result, task_vars, collected, run_id, args, step, platform=None):
+        """One executor call that writes (or removes) the local fact."""
+        step_results, error = execute_plan(self._execute_module, task_vars, platform or result["os"], [step], run_id,
+                                           collected, args)
+        outcome = step_results[0] if step_results and isinstance(step_results[0], dict) else {}
+        fact = {"changed": outcome.get("status") == "changed", "path": step["path"]}
+        if outcome.get("status") not in ("changed", "ok", "absent"):
+            fact["error"] = error or outcome.get("msg") or "the executor did not run the step"
+            display.warning("%s: local fact %s not updated: %s"
+                            % (task_vars.get("inventory_hostname", "host"), step["path"], fact["error"]))
+        result["local_fact"] = fact
+        result["changed"] = bool(result.get("changed") or fact["changed"])
 
     def _finish(self, result, facts, remediation, changed, host, blocks, entries, final_scan):
         """``final_scan``: the scan that decides the host's state (the verification scan after a real run)."""

@@ -113,8 +113,9 @@ class ActionModule(ActionBase):
                 fail_on[host] = host_vars["banned_software_fail_on"]
         return results, local_fact, fail_on
 
-    def _local_fact_hosts(self, task_vars, report, local_fact, default):
-        """Scanned hosts whose ``banned_software_local_fact`` (or ``default``) asks for the local fact.
+    def _local_fact_hosts(self, task_vars, report, results, local_fact, default):
+        """Scanned hosts whose ``banned_software_local_fact`` (or ``default``) asks for the local fact and, on Linux
+        and macOS, whose scan found that the record changes (``local_fact_step`` in its result).
 
         The playbooks run their last play on these hosts and on the failed ones only, so a large fleet
         does not pay a skipped task per host (docs/performance.md).
@@ -122,6 +123,10 @@ class ActionModule(ActionBase):
         wanted = []
         for name in sorted(report["hosts"]):
             if report["hosts"][name]["status"] not in SCANNED:
+                continue
+            host_result = results.get(name) if isinstance(results.get(name), dict) else {}
+            # Linux and macOS: only when the scan planned a write; Windows: the report role's own tasks decide.
+            if not host_result.get("local_fact_step") and host_result.get("os") != "windows":
                 continue
             value = local_fact.get(name, default)
             if isinstance(value, str) and ("{{" in value or "{%" in value):
@@ -181,7 +186,7 @@ class ActionModule(ActionBase):
             names.sort()
         result["hosts_by_status"] = by_status
         result["reinstalled_hosts"] = sorted(name for name, host in report["hosts"].items() if host.get("reinstalled"))
-        result["local_fact_hosts"] = self._local_fact_hosts(task_vars, report, local_fact, args["local_fact_default"])
+        result["local_fact_hosts"] = self._local_fact_hosts(task_vars, report, results, local_fact, args["local_fact_default"])
         gate_failures, gate_errors = self._gate(task_vars, report, fail_on, args["fail_on"])
         result["gate_failures"] = gate_failures
         result["gate_hosts"] = sorted(gate_failures)

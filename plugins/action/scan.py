@@ -14,6 +14,7 @@ from ansible.utils.display import Display
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import (
     SELECTION_SPEC, preload_builtin,
 )
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_fact import EXECUTOR_PLATFORMS, fact_step
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import (
     ScanFailed, host_result, scan_host)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import SelectionAction
@@ -27,6 +28,8 @@ ARGUMENT_SPEC = dict(
     root=dict(type="path"),
     record_failures=dict(type="bool", default=False),
     source_timeout=dict(type="int", default=60),
+    # Opt-in (banned_software_local_fact): the step that keeps the local fact, for the local_fact task.
+    local_fact=dict(type="bool", default=False),
 )
 
 
@@ -37,12 +40,13 @@ preload_builtin()
 class ActionModule(SelectionAction):
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    VARIABLE_OPTIONS = SelectionAction.VARIABLE_OPTIONS + ("local_fact",)
 
     def run_selected(self, result, args, selection, task_vars):
         catalog, entries, exemptions = selection
 
         try:
-            facts = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions).facts
+            facts, collected, dummy = scan_host(self._execute_module, task_vars, args, catalog, entries, exemptions)
         except ScanFailed as exc:
             if args["record_failures"]:
                 result.update(changed=False, status="failed", findings=[], error=str(exc), **exc.details)
@@ -59,6 +63,14 @@ class ActionModule(SelectionAction):
         for warning in facts["warnings"]:
             display.warning("%s: %s" % (task_vars.get("inventory_hostname", "host"), warning))
         host_result(result, facts)["changed"] = False
+        if args["local_fact"] and not args.get("root") and facts["os"] in EXECUTOR_PLATFORMS:
+            # What the local_fact task writes (audit, opt-in): nothing here, the scan never changes the host.
+            fact = fact_step(facts["os"], facts, collected, 1)
+            if fact.warning:
+                display.warning("%s: %s" % (task_vars.get("inventory_hostname", "host"), fact.warning))
+            result["local_fact"] = {"changed": fact.changed, "path": fact.step["path"] if fact.step else None}
+            if fact.step:
+                result["local_fact_step"] = fact.step
         if facts["status"] == "failed" and not args["record_failures"]:
             # Sources that could hold a banned product were read only in part (facts "incomplete").
             result.update(failed=True, msg=facts["error"])

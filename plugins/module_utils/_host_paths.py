@@ -39,9 +39,14 @@ QUARANTINE_DIRS = dict((platform, _below(platform, "quarantine")) for platform i
 ARCHIVE_DIRS = dict((platform, _below(platform, "archive")) for platform in STATE_DIRS)
 
 POSIX_FACT = "/etc/ansible/facts.d/banned_software.fact"
+# What the executor writes on macOS: /etc is a symbolic link there (to private/etc), and file steps never
+# follow one.
+MACOS_FACT = "/private" + POSIX_FACT
 WINDOWS_FACT = _below("windows", "facts.d\\banned_software.json")
 # The same file in a mounted Windows image: /ProgramData/govsec-banned-software/facts.d/banned_software.json
 WINDOWS_IMAGE_FACT = "/" + WINDOWS_FACT.split("\\", 1)[1].replace("\\", "/")
+# The record each platform's executor writes (a write_file step, plugin_utils/_host_fact.py).
+FACT_PATHS = {"linux": POSIX_FACT, "macos": MACOS_FACT, "windows": WINDOWS_FACT}
 
 APT_PREFERENCES_PATH = "/etc/apt/preferences.d/govsec-banned-software"
 DNF_DROPIN_PATH = "/etc/dnf/libdnf5.conf.d/80-govsec-banned-software.conf"

@@ -363,6 +363,14 @@ local_fact:
     - V(null) when there is no usable record.
   returned: success
   type: dict
+local_fact_file:
+  description:
+    - What the remediate and scan actions need to replace the local fact (a hash-checked C(write_file) step of
+      the executor). V(null) when there is no file; C(sha256) of its bytes and C(record) (the parsed schema 1
+      record, or V(null)) when it was read; C(refused) (the reason) when it exists but was not read (a
+      symbolic link, not a regular file, larger than 4 MiB), in which case it is never replaced.
+  returned: success
+  type: dict
   sample: {"path": "/etc/ansible/facts.d/banned_software.fact", "last_remediation_at": "2026-12-01T09:00:42Z",
            "removals": [{"key": "dpkg|machine|wechat|/var/lib/dpkg/status", "id": "wechat", "source": "dpkg",
                          "name": "wechat", "scope": "machine", "path": "/var/lib/dpkg/status",

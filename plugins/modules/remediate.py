@@ -63,6 +63,17 @@ attributes:
     details: Linux, macOS and Windows. Snap removal and per-user flatpaks are planned but not run in the tests
       (docs/support.md).
 options:
+  local_fact:
+    description:
+      - Keep the host's last status as a local fact (docs/awx.md, "Local fact"). The record is written by the
+        executor call that removes (a hash-checked C(write_file) step after the removal's steps), so the
+        remediation stays three module calls per host (scan, execute, verify). When the run does not go as
+        planned (a step failed, the verification scan disagrees), one more call corrects the record.
+        A host with nothing to remove gets one executor call, only when its record changes.
+      - Under check mode the task reports V(changed) when the record would change; nothing is written.
+      - The remediate role sets it from C(banned_software_local_fact) (default V(true) there).
+    type: bool
+    default: true
   prevent_reinstall:
     description:
       - Apply the reinstall blocks of the entries to block (docs/blocking.md) in the same run. V(false) plans no
@@ -148,6 +159,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+local_fact:
+  description: With O(local_fact), whether the local fact was (under check mode, would be) written (C(changed)),
+    its C(path), and C(error) when it could not be.
+  returned: with O(local_fact), on a scanned host
+  type: dict
+  sample: {"changed": true, "path": /etc/ansible/facts.d/banned_software.fact}
 status:
   description:
     - V(compliant) (nothing found), V(remediated) (everything banned is gone) or V(non_compliant).

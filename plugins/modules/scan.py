@@ -58,6 +58,15 @@ options:
       - Errors in the catalog or the variables always fail the task.
     type: bool
     default: false
+  local_fact:
+    description:
+      - When V(true), the scan also works out the host's local fact (docs/awx.md, "Local fact") from the record it
+        read in its collector call, and returns RV(local_fact) and, when the record changes, RV(local_fact_step),
+        which M(govsec.banned_software.local_fact) writes in one executor call. The scan itself never writes.
+      - Ignored with O(root) (an image keeps no local fact of this run).
+      - The detect role sets it from C(banned_software_local_fact).
+    type: bool
+    default: false
 seealso:
   - module: govsec.banned_software.collect
   - module: govsec.banned_software.report
@@ -85,6 +94,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+local_fact:
+  description: With O(local_fact), whether the local fact changes (C(changed)) and its C(path) when it does.
+  returned: with O(local_fact), on a scanned host
+  type: dict
+  sample: {"changed": true, "path": /etc/ansible/facts.d/banned_software.fact}
+local_fact_step:
+  description: The executor step that writes the local fact (for M(govsec.banned_software.local_fact)).
+  returned: with O(local_fact), when the record changes
+  type: dict
 status:
   description:
     - V(compliant) when every finding is exempt (or there is none), else V(non_compliant).

@@ -1118,50 +1118,65 @@ function Get-RebootReason {
 }
 
 # --- the local fact (drift check) ------------------------------------------------------------------
-# The raw text of the record the report role keeps; the controller parses it
+# The raw text of the record the executor keeps; the controller parses it
 # (plugins/module_utils/_collect/local_fact.py). A reparse point (link, junction) on the file or its
-# folders, anything but a file, or more than $MaxFactBytes is refused with a warning.
+# folders, anything but a file, or more than $MaxFactBytes is refused with a warning (and never replaced).
 $FactFolders = @('C:\ProgramData\govsec-banned-software', 'C:\ProgramData\govsec-banned-software\facts.d')
 $FactPath = 'C:\ProgramData\govsec-banned-software\facts.d\banned_software.json'
 $MaxFactBytes = 4MB
 
-function Read-LocalFactText {
-    # The fact file's text, or $null (with a warning when it exists but is not read).
+function Read-LocalFact {
+    # @{ text; file }: the fact file's text (or $null) and, for the executor that replaces it, file =
+    # $null (no file), @{ sha256 } of its bytes, or @{ refused = reason } (with a warning) when it exists
+    # but is not read.
+    $skipped = 'reinstalls are not reported for this host'
     try {
         $fact = Get-Item -LiteralPath $FactPath -Force -ErrorAction SilentlyContinue
         if ($null -eq $fact) {
-            return $null
+            return @{ text = $null; file = $null }
         }
         $linked = @(@($FactFolders + $FactPath) | Where-Object {
                 ([System.IO.File]::GetAttributes($_) -band [System.IO.FileAttributes]::ReparsePoint) -ne 0
             })
+        $problem = $null
         if ($linked.Count -gt 0) {
-            Add-CollectorWarning -Message "local fact ${FactPath}: $($linked[0]) is a reparse point (link), not read; reinstalls are not reported for this host"
-            return $null
+            $problem = "$($linked[0]) is a reparse point (link), not read"
         }
-        if ($fact.PSIsContainer -or $fact.Length -gt $MaxFactBytes) {
-            Add-CollectorWarning -Message "local fact ${FactPath}: not a file of at most $MaxFactBytes bytes, not read; reinstalls are not reported for this host"
-            return $null
+        elseif ($fact.PSIsContainer -or $fact.Length -gt $MaxFactBytes) {
+            $problem = "not a file of at most $MaxFactBytes bytes, not read"
         }
-        $stream = [System.IO.FileStream]::new($FactPath, 'Open', 'Read', 'ReadWrite')
-        try {
-            $textReader = [System.IO.StreamReader]::new($stream, [System.Text.UTF8Encoding]::new($false), $true)
-            $buffer = [char[]]::new([int]$fact.Length + 1)
-            $count = $textReader.ReadBlock($buffer, 0, $buffer.Length)
+        else {
+            $stream = [System.IO.FileStream]::new($FactPath, 'Open', 'Read', 'ReadWrite')
+            try {
+                $bytes = [byte[]]::new([int]$fact.Length + 1)
+                $count = 0
+                while ($count -lt $bytes.Length) {
+                    $read = $stream.Read($bytes, $count, $bytes.Length - $count)
+                    if ($read -le 0) {
+                        break
+                    }
+                    $count += $read
+                }
+            }
+            finally {
+                $stream.Dispose()
+            }
+            if ($count -gt $fact.Length) {
+                $problem = 'changed while it was read, not read'
+            }
+            else {
+                # The sha256 of the text's UTF-8 bytes is the file's for a UTF-8 file (what the executor
+                # writes); anything else gets a sha256 that the executor's check refuses: never replaced.
+                $text = [System.Text.UTF8Encoding]::new($false).GetString($bytes, 0, $count)
+                return @{ text = $text; file = @{ sha256 = Get-TextSha256 -Text $text } }
+            }
         }
-        finally {
-            $stream.Dispose()
-        }
-        if ($count -gt $fact.Length) {
-            Add-CollectorWarning -Message "local fact ${FactPath}: changed while it was read, not read; reinstalls are not reported for this host"
-            return $null
-        }
-        return [string]::new($buffer, 0, $count)
     }
     catch {
-        Add-CollectorWarning -Message "local fact ${FactPath}: cannot read it: $($_.Exception.Message); reinstalls are not reported for this host"
-        return $null
+        $problem = "cannot read it: $($_.Exception.Message)"
     }
+    Add-CollectorWarning -Message "local fact ${FactPath}: $problem; $skipped"
+    return @{ text = $null; file = @{ refused = $problem } }
 }
 
 # --- the sources -----------------------------------------------------------------------------------
@@ -1227,7 +1242,7 @@ if ($module.Params.block_state) {
 }
 $rebootReasons = @(Get-RebootReason)
 $hklm.Dispose()
-$localFactText = Read-LocalFactText
+$localFact = Read-LocalFact
 
 foreach ($source in $truncated.Keys) {
     Add-CollectorWarning -Message "${source}: more than $MaxRecords records; only the first $MaxRecords are returned"
@@ -1247,7 +1262,8 @@ $module.Result.reboot_required = ($rebootReasons.Count -gt 0)
 $module.Result.reboot_reasons = @($rebootReasons)
 $module.Result.counts = $counts
 $module.Result.available = $available
-$module.Result.local_fact_text = $localFactText
+$module.Result.local_fact_text = $localFact.text
+$module.Result.local_fact_file = $localFact.file
 $module.Result.installer_products = $installerProducts
 $module.Result.program_acls = @($programAcls)
 $module.Result.collector_warnings = @($warnings)

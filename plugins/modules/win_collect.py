@@ -231,7 +231,7 @@ reboot_reasons:
   sample: ["HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending"]
 local_fact_text:
   description:
-    - The raw text of the local fact the C(report) role keeps
+    - The raw text of the local fact the executor keeps
       (C(C:\ProgramData\govsec-banned-software\facts.d\banned_software.json)), at most 4 MiB, for the
       drift check (findings that a remediation removed before). The controller parses it; the module only
       reads it.
@@ -240,6 +240,14 @@ local_fact_text:
   returned: success
   type: str
   sample: '{"schema": 1, "status": "compliant", "removals": []}'
+local_fact_file:
+  description:
+    - What a writer of the local fact needs. V(null) when there is
+      no file, C(sha256) of its bytes when it was read, C(refused) (the reason) when it exists but was not read
+      (a refused file is never replaced).
+  returned: success
+  type: dict
+  sample: {"sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
 installer_products:
   description:
     - For every product code (C({GUID})) that a returned uninstall entry names (its key name or uninstall

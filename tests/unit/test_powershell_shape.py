@@ -30,7 +30,7 @@ MAX_FUNCTION_LINES = 60
 MAX_RUN_LINES = 75
 # Sections a collect call returns besides the sources, each read by its own function.
 COLLECT_SECTIONS = {"Read-ProfileList": "users", "Get-BlockState": "block_state",
-                    "Get-RebootReason": "reboot_required", "Read-LocalFactText": "local_fact_text"}
+                    "Get-RebootReason": "reboot_required", "Read-LocalFact": "local_fact_text"}
 
 
 def source_readers():
@@ -130,7 +130,7 @@ def test_every_result_field_of_a_collect_call_is_still_returned():
     data = read(COLLECT).decode("utf-8")
     returned = set(re.findall(r"\$module\.Result\.(\w+) = ", data))
     assert returned == {"changed", "os", "collector_version", "records", "users", "environment", "reboot_required",
-                        "reboot_reasons", "counts", "available", "local_fact_text", "installer_products",
+                        "reboot_reasons", "counts", "available", "local_fact_text", "local_fact_file", "installer_products",
                         "program_acls", "collector_warnings", "block_state"}, sorted(returned)
 
 

@@ -47,6 +47,8 @@ or ``/var/run/reboot-required`` present.
 
 ``local_fact``: the drift state of the host's local fact (``module_utils/_collect/local_fact.py``: the removals a
 remediation recorded in ``/etc/ansible/facts.d/banned_software.fact`` under ``root``), or None.
+``local_fact_file``: the same file for its writer, the executor (``read_local_fact_file``): its sha256 and
+parsed record, ``{"refused": reason}``, or None when there is no file.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -78,7 +80,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._collect.sy
     list_systemd, list_sysv)
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.procfs import list_processes
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.npm import list_npm
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect.local_fact import read_local_fact
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.local_fact import read_local_fact_file
 
 COLLECTOR_VERSION = "1"
 SOURCES = LINUX_SOURCES
@@ -217,7 +219,7 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
         from ansible_collections.govsec.banned_software.plugins.module_utils._collect.block_state_linux import (
             read_block_state)
         blocks = read_block_state(fs, selected, run_command)
-    local_fact, fact_warnings = read_local_fact(fs)
+    local_fact, fact_file, fact_warnings = read_local_fact_file(fs)
     warnings.extend(fs.warnings + fact_warnings)
     result = {
         "os": "linux",
@@ -231,6 +233,7 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
         "tools": find_tools() if fs.live else image_tools(fs),
         "reboot_required": reboot_required() if fs.live else False,
         "local_fact": local_fact,
+        "local_fact_file": fact_file,
         "warnings": warnings,
     }
     if block_state:

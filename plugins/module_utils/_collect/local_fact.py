@@ -30,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import hashlib
 import json
 import os
 import re
@@ -125,24 +126,32 @@ def drift_state(record, origin):
 
 def parse_fact_text(text, origin):
     """``(state, warnings)`` of the record's text (str or bytes); ``(None, [])`` for no text."""
+    state, dummy, warnings = parse_fact_record(text, origin)
+    return state, warnings
+
+
+def parse_fact_record(text, origin):
+    """``(state, record, warnings)`` of the record's text: the drift state as ``parse_fact_text`` and the
+    parsed schema-1 record itself (None when unusable)."""
     if text is None:
-        return None, []
+        return None, None, []
     if isinstance(text, bytes):
         if len(text) > MAX_FACT_BYTES:
-            return None, ["local fact %s: larger than %d bytes, not read; %s" % (quote(origin), MAX_FACT_BYTES, SKIPPED)]
+            return None, None, ["local fact %s: larger than %d bytes, not read; %s" % (quote(origin), MAX_FACT_BYTES, SKIPPED)]
         text = text.decode("utf-8", "replace")
     if not isinstance(text, str):
-        return None, ["local fact %s: %s instead of text; %s" % (quote(origin), type(text).__name__, SKIPPED)]
+        return None, None, ["local fact %s: %s instead of text; %s" % (quote(origin), type(text).__name__, SKIPPED)]
     if len(text) > MAX_FACT_BYTES:
-        return None, ["local fact %s: larger than %d bytes, not read; %s" % (quote(origin), MAX_FACT_BYTES, SKIPPED)]
+        return None, None, ["local fact %s: larger than %d bytes, not read; %s" % (quote(origin), MAX_FACT_BYTES, SKIPPED)]
     try:
         record = json.loads(text.lstrip(u"\ufeff"))
     except RecursionError:
         # Nesting deeper than Python's recursion limit: no record of ours looks like that.
-        return None, ["local fact %s: nested too deeply, not read; %s" % (quote(origin), SKIPPED)]
+        return None, None, ["local fact %s: nested too deeply, not read; %s" % (quote(origin), SKIPPED)]
     except ValueError as exc:
-        return None, ["local fact %s: not valid JSON (%s); %s" % (quote(origin), quote(str(exc))[:200], SKIPPED)]
-    return drift_state(record, origin)
+        return None, None, ["local fact %s: not valid JSON (%s); %s" % (quote(origin), quote(str(exc))[:200], SKIPPED)]
+    state, warnings = drift_state(record, origin)
+    return state, record if state is not None else None, warnings
 
 
 def _read_regular_file(fs, vpath):
@@ -175,11 +184,29 @@ def read_local_fact(fs, vpath=POSIX_FACT, origin=None):
 
     ``state`` is None when there is no usable record (no file: no warning). Never raises.
     """
+    state, dummy, warnings = read_local_fact_file(fs, vpath, origin)
+    return state, warnings
+
+
+def read_local_fact_file(fs, vpath=POSIX_FACT, origin=None):
+    """``(state, file, warnings)``: the drift state (as ``read_local_fact``) and what the executor needs to
+    replace the record (``fact_file``): ``None`` when there is no file, ``{"sha256", "record"}`` when it was
+    read (``record``: the parsed schema-1 record, or None), ``{"refused": reason}`` when it exists but was
+    not read (a link, not a regular file, too large, unreadable). Never raises."""
     origin = origin or vpath
     try:
         data, problem = _read_regular_file(fs, vpath)
     except Exception as exc:  # pylint: disable=broad-except  # the drift check must never stop a scan
-        return None, ["local fact %s: collector error: %s: %s; %s" % (quote(origin), type(exc).__name__, exc, SKIPPED)]
+        problem = "collector error: %s: %s" % (type(exc).__name__, exc)
+        return None, {"refused": problem}, ["local fact %s: %s; %s" % (quote(origin), problem, SKIPPED)]
     if problem:
-        return None, ["local fact %s: %s; %s" % (quote(origin), problem, SKIPPED)]
-    return parse_fact_text(data, origin)
+        return None, {"refused": problem}, ["local fact %s: %s; %s" % (quote(origin), problem, SKIPPED)]
+    if data is None:
+        return None, None, []
+    state, record, warnings = parse_fact_record(data, origin)
+    return state, fact_file(data, record), warnings
+
+
+def fact_file(data, record):
+    """``{"sha256", "record"}`` of the record file's bytes ``data``."""
+    return {"sha256": hashlib.sha256(data).hexdigest(), "record": record}

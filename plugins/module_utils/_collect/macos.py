@@ -108,7 +108,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs 
     RootFS, file_kind, find_executables, quote, safe_text, vjoin,
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import CompiledQuery, compile_query
-from ansible_collections.govsec.banned_software.plugins.module_utils._collect.local_fact import read_local_fact
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.local_fact import read_local_fact_file
 from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import POSIX_FACT
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.npm import list_npm
 
@@ -786,7 +786,7 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None,
         counts[source] = n
 
     version = os_version(fs)
-    local_fact, fact_warnings = read_local_fact(fs, private + POSIX_FACT, POSIX_FACT)
+    local_fact, fact_file, fact_warnings = read_local_fact_file(fs, private + POSIX_FACT, POSIX_FACT)
     warnings.extend(fs.warnings + fact_warnings)
     result = {
         "os": "macos",
@@ -801,6 +801,7 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None,
         # macOS has no standard "reboot needed" flag (unlike /run/reboot-required on Linux).
         "reboot_required": False,
         "local_fact": local_fact,
+        "local_fact_file": fact_file,
         "warnings": warnings,
     }
     if version:

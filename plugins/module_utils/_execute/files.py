@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: govsec.banned_software contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""PRIVATE: the executor's file steps for reinstall blocks: ``write_file`` and ``remove_file``.
+"""PRIVATE: the executor's file steps for reinstall blocks and the local fact: ``write_file`` and ``remove_file``.
 
 * ``write_file`` {path, content, mode, expect_sha256}: writes ``content`` (UTF-8) atomically (a
   temporary file in the same directory, fsync, rename, fsync of the directory), only while the file
@@ -28,7 +28,7 @@ import re
 import stat
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import (
-    APT_PREFERENCES_PATH, DNF_DROPIN_PATH, STATE_DIRS)
+    APT_PREFERENCES_PATH, DNF_DROPIN_PATH, MACOS_FACT, POSIX_FACT, STATE_DIRS)
 from ansible_collections.govsec.banned_software.plugins.module_utils._fs.dirwalk import (
     DIR_FLAGS, NotADirectory, open_dir_nofollow,
 )
@@ -36,8 +36,10 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._execute.pr
     normalise_path, path_protection)
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.steps import StepError, shown
 
-# The directories of the block files (_host_paths.py) and the collection's state directory.
-MKDIR_ROOTS = (os.path.dirname(APT_PREFERENCES_PATH), os.path.dirname(DNF_DROPIN_PATH), STATE_DIRS["linux"])
+# The directories of the block files (_host_paths.py), the collection's state directory and Ansible's
+# configuration directory that holds facts.d (the local fact).
+MKDIR_ROOTS = (os.path.dirname(APT_PREFERENCES_PATH), os.path.dirname(DNF_DROPIN_PATH), STATE_DIRS["linux"],
+               os.path.dirname(os.path.dirname(POSIX_FACT)), os.path.dirname(os.path.dirname(MACOS_FACT)))
 CONTENT_LIMIT = 1024 * 1024
 SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 MODE_RE = re.compile(r"^0?[0-7]{3}\Z")

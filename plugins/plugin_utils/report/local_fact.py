@@ -41,7 +41,9 @@ def _remediation_record(remediation, findings):
     """The record of a remediation that acted on the host, or None."""
     if not isinstance(remediation, dict) or remediation.get("checked_only") or not remediation.get("steps"):
         return None
-    at = remediation.get("finished_at") or remediation.get("verified_at") or remediation.get("started_at")
+    # executed_at: when the executor call was sent, known before it runs (the record is written in that call).
+    at = (remediation.get("executed_at") or remediation.get("finished_at") or remediation.get("verified_at")
+          or remediation.get("started_at"))
     items = []
     for finding in findings:
         if not isinstance(finding, dict) or finding.get("outcome") not in ("removed", "failed"):

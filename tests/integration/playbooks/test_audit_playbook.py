@@ -165,7 +165,11 @@ def test_local_fact_opt_in_brings_the_host_into_the_last_play(tmp_path):
         '      banned_software_local_fact: true\n', 1)
     proc = run_playbook(tmp_path, inventory, "--check", "-e", "banned_software_report_dir=%s" % (tmp_path / "out"))
     follow_up = _play_output(proc.stdout, "Follow up on the hosts that need it")
-    assert "TASK [govsec.banned_software.report : Local fact | read the previous record]" in follow_up, follow_up
-    assert "[localhost]" in follow_up, follow_up
+    # One task, one executor call: the scan planned the write (this machine keeps no record yet, the run is
+    # under --check), the local_fact task reports the change and writes nothing.
+    task = "TASK [govsec.banned_software.report : Local fact | write the record the scan planned (Linux, macOS)]"
+    assert task in follow_up, follow_up
+    assert "changed: [localhost]" in follow_up.split(task, 1)[1].split("TASK [", 1)[0], follow_up
+    assert not os.path.exists("/etc/ansible/facts.d/banned_software.fact")
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["hosts"]["localhost"]["status"] == "compliant", report["hosts"]["localhost"]

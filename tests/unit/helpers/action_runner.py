@@ -44,3 +44,9 @@ def recording(answer):
         return answer(module_name=module_name, module_args=module_args, task_vars=task_vars)
 
     return calls, execute_module
+
+
+def without_fact(args):
+    """A remediate task's arguments with ``local_fact: false`` unless they set it: the tests of removal see only
+    the removal's module calls (the local fact's are tested in test_local_fact_round_trips.py)."""
+    return dict({"local_fact": False}, **(args or {}))

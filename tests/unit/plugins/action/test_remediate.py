@@ -20,6 +20,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.govsec.banned_software.plugins.action import remediate as remediate_action
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
+from ansible_collections.govsec.banned_software.tests.unit.helpers.action_runner import without_fact
 
 COLLECT = "govsec.banned_software.collect"
 EXECUTE = "govsec.banned_software.execute"
@@ -112,7 +113,7 @@ class FakeHost(object):
 
 
 def make_action(args, host, check_mode=False, diff=False):
-    return action_runner.make_action(remediate_action, host, args, check_mode=check_mode, diff=diff)
+    return action_runner.make_action(remediate_action, host, without_fact(args), check_mode=check_mode, diff=diff)
 
 
 def run(host, args=None, **kwargs):

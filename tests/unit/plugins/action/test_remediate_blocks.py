@@ -16,10 +16,11 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths
 )
 from ansible_collections.govsec.banned_software.tests.unit.helpers.action_runner import run_action
 from ansible_collections.govsec.banned_software.tests.unit.helpers.block_host import COLLECT, EXECUTE, BlockHost, check, items
+from ansible_collections.govsec.banned_software.tests.unit.helpers.action_runner import without_fact
 
 
 def run(host_, args=None, check_mode=False, diff=False):
-    return run_action(remediate_action, host_, args, check_mode, diff)
+    return run_action(remediate_action, host_, without_fact(args), check_mode, diff)
 
 
 def test_check_mode_predicts_blocks_and_shows_the_files():

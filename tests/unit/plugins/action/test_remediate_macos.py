@@ -41,6 +41,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._execute.ru
 from ansible_collections.govsec.banned_software.tests.unit.helpers import macos_tree as M
 from ansible_collections.govsec.banned_software.tests.unit.helpers.standins import read_calls, write_standin
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
+from ansible_collections.govsec.banned_software.tests.unit.helpers.action_runner import without_fact
 
 KAV_SCRIPT = "/Library/Application Support/Kaspersky Lab/KAV/Binaries/UninstallScript"
 KLN_SCRIPT = "/Library/Application Support/Kaspersky Lab/klnagent/Binaries/UninstallScript"
@@ -169,7 +170,7 @@ def mac(tmp_path, monkeypatch):
 
 
 def remediate(host, check_mode=False, **args):
-    action = action_runner.make_action(remediate_action, host, args, check_mode=check_mode)
+    action = action_runner.make_action(remediate_action, host, without_fact(args), check_mode=check_mode)
     return action.run(task_vars={"inventory_hostname": "mac1", "ansible_connection": "ssh",
                                  "ansible_facts": {"system": "Darwin"}})
 

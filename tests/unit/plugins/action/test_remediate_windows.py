@@ -19,6 +19,7 @@ import yaml
 from ansible_collections.govsec.banned_software.plugins.action import remediate as remediate_action
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.windows import WINDOWS_EXECUTOR_FIELDS
 from ansible_collections.govsec.banned_software.tests.unit.helpers import action_runner
+from ansible_collections.govsec.banned_software.tests.unit.helpers.action_runner import without_fact
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data", "windows")
 COLLECT = "govsec.banned_software.win_collect"
@@ -55,7 +56,7 @@ class WindowsHost(object):
 
 
 def make_action(args, host, check_mode=False):
-    return action_runner.make_action(remediate_action, host, args, check_mode=check_mode)
+    return action_runner.make_action(remediate_action, host, without_fact(args), check_mode=check_mode)
 
 
 TASK_VARS = {"inventory_hostname": "ws-0001", "ansible_connection": "winrm"}

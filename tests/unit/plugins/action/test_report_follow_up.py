@@ -47,7 +47,13 @@ def test_hosts_by_status_lists_every_reported_host_once():
      ["clean", "dirty"]),
 ])
 def test_local_fact_hosts_follow_the_host_variable_then_the_default(default, settings, expected):
-    assert run(FLEET, settings, local_fact_default=default)["local_fact_hosts"] == expected
+    # The scan planned the write on the scanned hosts; "current" (record up to date) never needs the last play.
+    fleet = dict(FLEET)
+    for name in ("clean", "dirty"):
+        fleet[name] = dict(FLEET[name], local_fact_step={"kind": "write_file", "action": "local_fact"})
+    fleet["current"] = {"status": "compliant", "findings": [], "local_fact": {"changed": False}}
+    settings = dict(settings, current={"banned_software_local_fact": True})
+    assert run(fleet, settings, local_fact_default=default)["local_fact_hosts"] == expected
 
 
 def test_reinstalled_hosts_are_listed():
@@ -77,9 +83,10 @@ def test_results_are_read_from_real_hostvars_without_templating(tmp_path):
     inventory = InventoryManager(loader=loader, sources=[str(inventory_file)])
     variables = VariableManager(loader=loader, inventory=inventory)
     forged = {"id": "wechat", "key": "dpkg:wechat", "name": "{{ lookup('pipe', 'id') }}"}
-    variables.set_nonpersistent_facts("clean", {"banned_software_host_report": FLEET["clean"]})
+    step = {"kind": "write_file", "action": "local_fact"}
+    variables.set_nonpersistent_facts("clean", {"banned_software_host_report": dict(FLEET["clean"], local_fact_step=step)})
     variables.set_nonpersistent_facts("dirty", {"banned_software_host_report": {
-        "status": "non_compliant", "findings": [forged]}})
+        "status": "non_compliant", "findings": [forged], "local_fact_step": step}})
     hostvars = HostVars(inventory=inventory, variable_manager=variables, loader=loader)
 
     action = action_runner.make_action(report_action, args={"hosts": ["clean", "dirty", "nowhere"]})

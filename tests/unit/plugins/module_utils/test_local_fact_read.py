@@ -156,3 +156,40 @@ def test_merge_keeps_the_newest_per_key_and_at_most_the_bound():
     assert len(merged) == R.MAX_REMOVALS
     assert [m["key"] for m in merged] == ["k%04d" % i for i in range(20, R.MAX_REMOVALS + 20)]
     assert R.merge_removals(many) == merged  # order of the input does not matter
+
+
+# -- what the writer needs (local_fact_file) ----------------------------------------------------------------
+
+def test_the_writer_gets_the_sha256_of_the_bytes_and_the_record(tmp_path):
+    import hashlib
+    record = {"schema": 1, "status": "compliant", "findings": 0, "removals": []}
+    root = fact_root(tmp_path, record)
+    state, found, warnings = R.read_local_fact_file(RootFS(str(root)))
+    data = (root / "etc/ansible/facts.d/banned_software.fact").read_bytes()
+    assert found == {"sha256": hashlib.sha256(data).hexdigest(), "record": record}
+    assert state["removals"] == [] and warnings == []
+
+
+def test_the_writer_may_replace_a_record_that_is_not_ours_but_knows_its_bytes(tmp_path):
+    root = fact_root(tmp_path, b"not json")
+    state, found, warnings = R.read_local_fact_file(RootFS(str(root)))
+    assert state is None and found["record"] is None and len(found["sha256"]) == 64 and warnings
+
+
+def test_no_file_means_no_writer_information(tmp_path):
+    assert R.read_local_fact_file(RootFS(str(tmp_path))) == (None, None, [])
+
+
+def test_a_linked_fact_is_refused_to_the_writer_too(tmp_path):
+    root = fact_root(tmp_path)
+    (tmp_path / "elsewhere").write_text("{}")
+    os.symlink(str(tmp_path / "elsewhere"), str(root / "etc/ansible/facts.d/banned_software.fact"))
+    state, found, warnings = R.read_local_fact_file(RootFS(str(root)))
+    assert state is None and found == {"refused": "is a symbolic link, not read"} and warnings
+
+
+def test_the_executor_may_create_the_fact_directories_and_nothing_above():
+    from ansible_collections.govsec.banned_software.plugins.module_utils._execute import files
+    assert files._may_create("/etc/ansible") and files._may_create("/etc/ansible/facts.d")
+    assert files._may_create("/private/etc/ansible/facts.d")
+    assert not files._may_create("/etc") and not files._may_create("/etc/ansiblex")
