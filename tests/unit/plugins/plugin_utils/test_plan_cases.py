@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+"""The removal planner's scenarios as data: ``plan_cases/<os>.yaml``, records in, steps out.
+
+Each case is a host as the collector reports it and the options of the run; ``expected`` is what the plan must
+hold. The file's ``defaults`` give the users, tools and catalog entries a case does not name.
+
+A case::
+
+    - id: one_dpkg_package_is_removed          # the pytest id
+      users: [...]                              # optional: the host's users (default: defaults.users)
+      tools: {dpkg: /usr/bin/dpkg}              # optional: the host's tools (default: defaults.tools)
+      entries: {kesl: {leftovers: [...]}}       # optional: the catalog entries (default: defaults.entries)
+      wechat_data_policy: purge                 # optional: the default entries, with this data_policy for wechat
+      records:                                  # as the collector returns them, with two keys of the test's own:
+        - {entry: kesl, source: dpkg, name: kesl, path: /var/lib/dpkg/status}
+        #   entry: the catalog entry the matcher finds the record banned by (none: a record without a finding,
+        #          such as a data directory or a leftover); exempt: true makes the finding exempt
+      options: {purge_packages: true}           # the planner's options (run_id defaults to R1)
+      expected:
+        steps:          # every step of the plan, in order, each compared on the fields it lists
+                        # (a missing field reads as null; the value "<absent>" requires the field to be missing)
+        full_steps: [3]         # ids of steps compared in full: every field, no more, no less
+        argvs: [[...]]          # the argv of every command step, in order
+        never_in_argv: libc6    # no argument of any command step contains this string
+        covered_includes: {key: [ids]}   # these keys of plan["covered"]
+        # any other key: that key of the plan, compared in full (covered, skipped, unplanned, data, removals,
+        # removals_by_scope, tripped, tripped_scopes, ...)
+
+The finding key of a record is built as plugins/plugin_utils/match/matcher.py builds it
+(``source|scope|name|path``); the expected values spell keys out in that form.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+import json
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.schema import Entry
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.planner import plan_removal
+
+CASES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plan_cases")
+ABSENT = "<absent>"
+PLAN_OS = {"linux": "linux"}
+
+
+def load_cases():
+    params = []
+    for name in sorted(os.listdir(CASES_DIR)):
+        if not name.endswith(".yaml"):
+            continue
+        platform = name[:-len(".yaml")]
+        with open(os.path.join(CASES_DIR, name), encoding="utf-8") as handle:
+            doc = yaml.safe_load(handle)
+        ids = [case["id"] for case in doc["cases"]]
+        duplicates = sorted(set(i for i in ids if ids.count(i) > 1))
+        assert not duplicates, "%s: duplicate case ids %s" % (name, duplicates)
+        for case in doc["cases"]:
+            params.append(pytest.param(platform, doc["defaults"], case, id="%s:%s" % (platform, case["id"])))
+    return params
+
+
+def catalog_entry(eid, spec):
+    """An entry as the catalog loads it: banned by its dpkg name, with the data and leftovers of ``spec``."""
+    doc = {"id": eid, "vendor": "V", "product": eid, "policies": ["p"], "references": [{"url": "https://e.example"}],
+           "signatures": {"linux": {"dpkg": [{"name": eid}]}}, "data_policy": spec.get("data_policy", "keep")}
+    rem = dict((k, spec[k]) for k in ("data", "leftovers") if spec.get(k))
+    if rem:
+        doc["remediation"] = {"linux": rem}
+    return Entry("test", doc)
+
+
+def finding_key(record):
+    return "|".join([record["source"], record.get("scope", "machine"), record["name"], record.get("path") or ""])
+
+
+def host_inputs(platform, defaults, case):
+    """``(findings, collected, matched)`` of a case: the records grouped by source, and the finding the matcher
+    makes of each record that names an entry."""
+    records, findings, matched = {}, [], {}
+    for item in case.get("records", []):
+        item = dict(item)
+        eid = item.pop("entry", None)
+        exempt = item.pop("exempt", False)
+        source = item.pop("source")
+        rec = {"name": item.pop("name"), "scope": item.pop("scope", "machine")}
+        if "path" in item:
+            rec["path"] = item.pop("path")
+        rec.update(item)
+        records.setdefault(source, []).append(rec)
+        if eid is None:
+            continue
+        k = finding_key(dict(rec, source=source))
+        finding = {"id": eid, "product": eid, "vendor": "V", "source": source, "name": rec["name"], "version": None,
+                   "scope": rec["scope"], "path": rec.get("path"), "policies": ["p"], "exempt": exempt, "key": k}
+        if exempt:
+            finding["exemption"] = {"reason": "approved %s" % eid, "expires": "2099-01-01"}
+        findings.append(finding)
+        matched.setdefault(k, rec)
+    collected = {"os": PLAN_OS[platform], "root": "/", "users": case.get("users", defaults["users"]),
+                 "tools": case.get("tools", defaults["tools"]), "records": records}
+    return findings, collected, matched
+
+
+def case_entries(defaults, case):
+    specs = case.get("entries", defaults["entries"])
+    if "wechat_data_policy" in case:
+        specs = dict(specs, wechat=dict(specs["wechat"], data_policy=case["wechat_data_policy"]))
+    return dict((eid, catalog_entry(eid, spec)) for eid, spec in specs.items())
+
+
+def show(value):
+    return json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False, default=str).splitlines()
+
+
+def check(case_id, what, seen, expected):
+    if seen != expected:
+        diff = "\n".join(difflib.unified_diff(show(expected), show(seen), "expected", "seen", lineterm=""))
+        pytest.fail("case %s, %s:\n%s" % (case_id, what, diff), pytrace=False)
+
+
+def project(step, fields):
+    return dict((f, step[f] if f in step else (ABSENT if fields[f] == ABSENT else None)) for f in fields)
+
+
+@pytest.mark.parametrize("platform, defaults, case", load_cases())
+def test_plan_case(platform, defaults, case):
+    findings, collected, matched = host_inputs(platform, defaults, case)
+    options = dict(case.get("options", {}))
+    options.setdefault("run_id", "R1")
+    plan = plan_removal(PLAN_OS[platform], findings, collected, case_entries(defaults, case), options, matched)
+    expected = dict(case["expected"])
+    cid = case["id"]
+    steps = plan["steps"]
+    if "steps" in expected:
+        want = expected.pop("steps")
+        check(cid, "steps (each on the fields the case lists)", [project(s, w) for s, w in zip(steps, want)]
+              + steps[len(want):], want)
+    for sid in expected.pop("full_steps", []):
+        check(cid, "step %d in full" % sid, [s for s in steps if s["id"] == sid],
+              [s for s in case["expected"]["steps"] if s["id"] == sid])
+    if "argvs" in expected:
+        check(cid, "argv of the command steps", [s["argv"] for s in steps if s["kind"] == "command"],
+              expected.pop("argvs"))
+    if "never_in_argv" in expected:
+        text = expected.pop("never_in_argv")
+        check(cid, "arguments containing %r" % text,
+              [arg for s in steps if s["kind"] == "command" for arg in s["argv"] if text in arg], [])
+    for k, ids in expected.pop("covered_includes", {}).items():
+        check(cid, "covered[%s]" % k, plan["covered"].get(k), ids)
+    for name, value in expected.items():
+        check(cid, name, plan.get(name, ABSENT), value)
