@@ -28,25 +28,48 @@ A case::
 
 The finding key of a record is built as plugins/plugin_utils/match/matcher.py builds it
 (``source|scope|name|path``); the expected values spell keys out in that form.
+
+A file whose ``defaults`` name a ``catalog`` plays recorded inventories through the shipped catalog and the real
+matcher instead (macos.yaml, windows.yaml)::
+
+    defaults:
+      catalog: all                    # the matcher runs over every entry ("default": the default selection)
+      inventory: macos/workstation.yml   # a collect result under tests/unit/data/
+    cases:
+      - id: ...
+        inventory: ...                # optional: another recorded inventory
+        collected_records: {file: [...]}   # optional: the records of the inventory replaced (source -> records)
+        findings: [...]               # optional: the findings handed to the planner instead of the matcher's
+                                      # (the records the planner reads are still the matcher's)
+        options: {...}
+        expected:
+          finding_keys: [...]         # the sorted keys of the matcher's findings
+          full_steps: all             # every step compared in full
+          ...                         # as above; the matcher must warn of nothing when its findings are used
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import difflib
+import functools
 import json
 import os
 
 import pytest
 import yaml
 
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import load_catalog
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.schema import Entry
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.matcher import Matcher
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.planner import plan_removal
 
 CASES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plan_cases")
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data")
 ABSENT = "<absent>"
-PLAN_OS = {"linux": "linux"}
+PLAN_OS = {"linux": "linux", "macos": "macos", "windows": "windows"}
 
 
 def load_cases():
@@ -128,20 +151,57 @@ def project(step, fields):
     return dict((f, step[f] if f in step else (ABSENT if fields[f] == ABSENT else None)) for f in fields)
 
 
+@functools.lru_cache(maxsize=None)
+def shipped_catalog():
+    return load_catalog()
+
+
+@functools.lru_cache(maxsize=None)
+def inventory(name):
+    with open(os.path.join(DATA_DIR, name), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def catalog_inputs(platform, defaults, case):
+    """``(findings, collected, matched, entries, matcher's findings)`` of a case played through the shipped
+    catalog and the real matcher."""
+    collected = copy.deepcopy(inventory(case.get("inventory", defaults["inventory"])))
+    if "collected_records" in case:
+        collected["records"] = copy.deepcopy(case["collected_records"])
+    catalog = shipped_catalog()
+    selected = {"all": catalog.entries, "default": catalog.select()}[defaults["catalog"]]
+    found, warnings, matched = Matcher(selected).match_records(PLAN_OS[platform], collected)
+    if "findings" in case:
+        findings = copy.deepcopy(case["findings"])
+    else:
+        check(case["id"], "matcher warnings", warnings, [])
+        findings = found
+    return findings, collected, matched, dict((e.id, e) for e in catalog.entries), found
+
+
 @pytest.mark.parametrize("platform, defaults, case", load_cases())
 def test_plan_case(platform, defaults, case):
-    findings, collected, matched = host_inputs(platform, defaults, case)
+    cid = case["id"]
+    if "catalog" in defaults:
+        findings, collected, matched, entries, found = catalog_inputs(platform, defaults, case)
+    else:
+        findings, collected, matched = host_inputs(platform, defaults, case)
+        entries, found = case_entries(defaults, case), findings
     options = dict(case.get("options", {}))
     options.setdefault("run_id", "R1")
-    plan = plan_removal(PLAN_OS[platform], findings, collected, case_entries(defaults, case), options, matched)
+    plan = plan_removal(PLAN_OS[platform], findings, collected, entries, options, matched)
     expected = dict(case["expected"])
-    cid = case["id"]
+    if "finding_keys" in expected:
+        check(cid, "keys of the matcher's findings", sorted(f["key"] for f in found), expected.pop("finding_keys"))
     steps = plan["steps"]
     if "steps" in expected:
         want = expected.pop("steps")
         check(cid, "steps (each on the fields the case lists)", [project(s, w) for s, w in zip(steps, want)]
               + steps[len(want):], want)
-    for sid in expected.pop("full_steps", []):
+    full = expected.pop("full_steps", [])
+    if full == "all":
+        check(cid, "steps in full", steps, case["expected"]["steps"])
+    for sid in full if full != "all" else []:
         check(cid, "step %d in full" % sid, [s for s in steps if s["id"] == sid],
               [s for s in case["expected"]["steps"] if s["id"] == sid])
     if "argvs" in expected:
