@@ -62,14 +62,13 @@ import pytest
 import yaml
 
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import load_catalog
-from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.schema import Entry
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.matcher import Matcher
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.planner import plan_removal
+from ansible_collections.govsec.banned_software.tests.unit.helpers.linux_plan_host import Host, entry
 
 CASES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plan_cases")
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data")
 ABSENT = "<absent>"
-PLAN_OS = {"linux": "linux", "macos": "macos", "windows": "windows"}
 
 
 def load_cases():
@@ -88,53 +87,24 @@ def load_cases():
     return params
 
 
-def catalog_entry(eid, spec):
-    """An entry as the catalog loads it: banned by its dpkg name, with the data and leftovers of ``spec``."""
-    doc = {"id": eid, "vendor": "V", "product": eid, "policies": ["p"], "references": [{"url": "https://e.example"}],
-           "signatures": {"linux": {"dpkg": [{"name": eid}]}}, "data_policy": spec.get("data_policy", "keep")}
-    rem = dict((k, spec[k]) for k in ("data", "leftovers") if spec.get(k))
-    if rem:
-        doc["remediation"] = {"linux": rem}
-    return Entry("test", doc)
-
-
-def finding_key(record):
-    return "|".join([record["source"], record.get("scope", "machine"), record["name"], record.get("path") or ""])
-
-
-def host_inputs(platform, defaults, case):
-    """``(findings, collected, matched)`` of a case: the records grouped by source, and the finding the matcher
-    makes of each record that names an entry."""
-    records, findings, matched = {}, [], {}
+def linux_host(defaults, case):
+    """The case's host (tests/unit/helpers/linux_plan_host.py): its records, and a finding of each record that
+    names an entry."""
+    host = Host(users=case.get("users", defaults["users"]), tools=case.get("tools", defaults["tools"]))
     for item in case.get("records", []):
         item = dict(item)
         eid = item.pop("entry", None)
-        exempt = item.pop("exempt", False)
-        source = item.pop("source")
-        rec = {"name": item.pop("name"), "scope": item.pop("scope", "machine")}
-        if "path" in item:
-            rec["path"] = item.pop("path")
-        rec.update(item)
-        records.setdefault(source, []).append(rec)
-        if eid is None:
-            continue
-        k = finding_key(dict(rec, source=source))
-        finding = {"id": eid, "product": eid, "vendor": "V", "source": source, "name": rec["name"], "version": None,
-                   "scope": rec["scope"], "path": rec.get("path"), "policies": ["p"], "exempt": exempt, "key": k}
-        if exempt:
-            finding["exemption"] = {"reason": "approved %s" % eid, "expires": "2099-01-01"}
-        findings.append(finding)
-        matched.setdefault(k, rec)
-    collected = {"os": PLAN_OS[platform], "root": "/", "users": case.get("users", defaults["users"]),
-                 "tools": case.get("tools", defaults["tools"]), "records": records}
-    return findings, collected, matched
+        host.add(eid, item.pop("source"), item.pop("name"), item.pop("path", None), item.pop("scope", "machine"),
+                 exempt=item.pop("exempt", False), finding=eid is not None, **item)
+    return host
 
 
 def case_entries(defaults, case):
     specs = case.get("entries", defaults["entries"])
     if "wechat_data_policy" in case:
         specs = dict(specs, wechat=dict(specs["wechat"], data_policy=case["wechat_data_policy"]))
-    return dict((eid, catalog_entry(eid, spec)) for eid, spec in specs.items())
+    return dict((eid, entry(eid, spec.get("data_policy", "keep"), spec.get("data"), spec.get("leftovers")))
+                for eid, spec in specs.items())
 
 
 def show(value):
@@ -170,7 +140,7 @@ def catalog_inputs(platform, defaults, case):
         collected["records"] = copy.deepcopy(case["collected_records"])
     catalog = shipped_catalog()
     selected = {"all": catalog.entries, "default": catalog.select()}[defaults["catalog"]]
-    found, warnings, matched = Matcher(selected).match_records(PLAN_OS[platform], collected)
+    found, warnings, matched = Matcher(selected).match_records(platform, collected)
     if "findings" in case:
         findings = copy.deepcopy(case["findings"])
     else:
@@ -185,11 +155,12 @@ def test_plan_case(platform, defaults, case):
     if "catalog" in defaults:
         findings, collected, matched, entries, found = catalog_inputs(platform, defaults, case)
     else:
-        findings, collected, matched = host_inputs(platform, defaults, case)
+        host = linux_host(defaults, case)
+        findings, collected, matched = host.findings, host.collected(), host.matched
         entries, found = case_entries(defaults, case), findings
     options = dict(case.get("options", {}))
     options.setdefault("run_id", "R1")
-    plan = plan_removal(PLAN_OS[platform], findings, collected, entries, options, matched)
+    plan = plan_removal(platform, findings, collected, entries, options, matched)
     expected = dict(case["expected"])
     if "finding_keys" in expected:
         check(cid, "keys of the matcher's findings", sorted(f["key"] for f in found), expected.pop("finding_keys"))
