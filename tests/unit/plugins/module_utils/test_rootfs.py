@@ -143,4 +143,3 @@ def test_vjoin_and_live():
     assert vjoin("/") == "/"
     fs = RootFS("/")
     assert fs.live is True and fs.real("/etc") == "/etc"
-

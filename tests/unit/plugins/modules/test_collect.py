@@ -11,39 +11,26 @@ import pytest
 import yaml
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect import loop as _collect_loop
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect import rpm as _rpm
 from ansible_collections.govsec.banned_software.plugins.modules import collect
+from ansible_collections.govsec.banned_software.tests.unit.helpers import module_harness
 from ansible_collections.govsec.banned_software.tests.unit.helpers.macos_tree import build_macos_tree
+from ansible_collections.govsec.banned_software.tests.unit.helpers.module_harness import patch_exits
 
 QFMT = "%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{VENDOR}\\n"
-
-
-class Exit(Exception):
-    def __init__(self, kind, result):
-        Exception.__init__(self, kind)
-        self.kind = kind
-        self.result = result
 
 
 @pytest.fixture
 def module_env(monkeypatch):
     calls = []
 
-    def exit_json(self, **kwargs):
-        raise Exit("exit", kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Exit("fail", kwargs)
-
     def run_command(self, args, **kwargs):
         calls.append((args, kwargs, dict(self.run_command_environ_update)))
         return 0, "wechat\t2\t4.0.1.11\t1\tx86_64\tTencent\nbash\t(none)\t5.1\t1\tx86_64\t(none)\n", ""
 
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_exits(monkeypatch)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
     monkeypatch.setattr(_rpm, "find_rpm_binary", lambda: "/usr/bin/rpm")
     # No coreutils timeout: the commands exactly as the collectors build them (the timeout wrapper is
@@ -63,10 +50,7 @@ def image(tmp_path):
 
 
 def run_module(args):
-    with patch_module_args(args):
-        with pytest.raises(Exit) as exc:
-            collect.main()
-    return exc.value
+    return module_harness.run_module(collect, args)
 
 
 @pytest.mark.parametrize("check_mode", [False, True])

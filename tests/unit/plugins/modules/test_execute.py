@@ -9,38 +9,20 @@ import os
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.govsec.banned_software.plugins.modules import execute
+from ansible_collections.govsec.banned_software.tests.unit.helpers import module_harness
+from ansible_collections.govsec.banned_software.tests.unit.helpers.module_harness import patch_exits
 
 SH = "/bin/sh"
 
 
-class Exit(Exception):
-    def __init__(self, kind, result):
-        Exception.__init__(self, kind)
-        self.kind = kind
-        self.result = result
-
-
 @pytest.fixture(autouse=True)
 def module_env(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exit("exit", kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Exit("fail", kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_exits(monkeypatch)
 
 
 def run_module(args):
-    with patch_module_args(args):
-        with pytest.raises(Exit) as exc:
-            execute.main()
-    return exc.value
+    return module_harness.run_module(execute, args)
 
 
 def base_args(tmp_path, steps, **extra):

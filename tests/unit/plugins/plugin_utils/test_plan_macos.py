@@ -1,15 +1,18 @@
 # -*- coding: utf-8 -*-
-"""MacosPlanner on a recorded macOS inventory (records shaped as _collect_macos returns them): the real
-catalog, the real matcher, exact steps and argv; hostile identifiers; determinism; circuit breaker."""
+"""MacosPlanner on a recorded macOS inventory (tests/unit/data/macos/workstation.yml): the real catalog, the real
+matcher; variations of the inventory, hostile identifiers, determinism, circuit breaker, outcomes. The scenarios
+that are data (the full Mac's exact steps, protected directories and identifiers) are in plan_cases/macos.yaml."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import copy
+import os
 import random
 
 import pytest
+import yaml
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.validate import validate_steps
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.matcher import Matcher
@@ -29,55 +32,15 @@ WECHAT_EXE = "/Applications/WeChat.app/Contents/MacOS/WeChat"
 SYSEXT = "/Library/SystemExtensions/0A1B/com.kaspersky.kav.sysext.systemextension"
 ALICE = {"user": "alice", "uid": 501, "gid": 20, "home": "/Users/alice"}
 QUIT_TOL = ["(-600)", "isn't running", "isn\u2019t running", "not running"]
-BOOT_TOL = ["No such process", "Could not find specified service", "Could not find domain"]
-BREW_ENV = {"HOMEBREW_NO_AUTO_UPDATE": "1", "HOMEBREW_NO_ANALYTICS": "1", "HOMEBREW_NO_ENV_HINTS": "1",
-            "NONINTERACTIVE": "1"}
+DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data", "macos")
 INJECTION = 'com.tencent.xinWeChat" & do shell script "rm -rf /'
-
-
-def frec(path, scope="machine", kind="dir"):
-    return {"name": path, "path": path, "scope": scope, "type": kind}
 
 
 def mac():
     """A Mac with WeChat (running, alice's data), WeCom (Homebrew cask) and Kaspersky (daemon, agent,
-    receipts, a system extension, both vendor UninstallScripts)."""
-    return {
-        "os": "macos", "root": "/", "collector_version": "1",
-        "users": [{"name": "alice", "uid": 501, "gid": 20, "home": "/Users/alice"},
-                  {"name": "bob", "uid": 502, "gid": 20, "home": "/Users/bob"},
-                  {"name": "root", "uid": 0, "gid": 0, "home": "/var/root"}],
-        "records": {
-            "bundle": [
-                {"name": "com.tencent.xinWeChat", "scope": "machine", "path": "/Applications/WeChat.app",
-                 "version": "4.1.15", "team_id": "5A4RE8SF68"},
-                {"name": "com.tencent.WeWorkMac", "scope": "machine", "path": WECOM_APP, "version": "4.1.31"},
-                {"name": "com.kaspersky.kav", "scope": "machine", "path": KAPP, "version": "21.0"},
-            ],
-            "pkg-receipt": [
-                {"name": "com.kaspersky.kav", "scope": "machine", "path": "/var/db/receipts/com.kaspersky.kav.plist"},
-                {"name": "com.kaspersky.kav.avscan", "scope": "machine",
-                 "path": "/var/db/receipts/com.kaspersky.kav.avscan.plist"},
-            ],
-            "launchd": [
-                {"name": "com.kaspersky.kav", "scope": "machine", "domain": "system",
-                 "path": "/Library/LaunchDaemons/com.kaspersky.kav.plist", "program": KAV + "/Binaries/kav"},
-                {"name": "com.kaspersky.kav.gui", "scope": "machine", "domain": "gui",
-                 "path": "/Library/LaunchAgents/com.kaspersky.kav.gui.plist"},
-            ],
-            "cask": [{"name": "wechatwork", "scope": "machine", "path": "/opt/homebrew/Caskroom/wechatwork",
-                      "prefix": "/opt/homebrew", "version": "4.1.31", "uid": 501}],
-            "sysext": [{"name": "com.kaspersky.kav.sysext", "scope": "machine", "team_id": "TEAMKASP01",
-                        "state": "activated_enabled", "path": SYSEXT}],
-            "process": [{"name": "WeChat", "scope": "machine", "pid": 4242, "pids": [4242, 4250], "uid": 501,
-                         "user": "alice", "comm": WECHAT_EXE, "exe": WECHAT_EXE, "path": WECHAT_EXE}],
-            "file": [frec("/Applications/WeChat.app"), frec(WECOM_APP), frec(KAPP), frec(KAV), frec(KLN)],
-            "data": [frec("/Users/alice/Library/Containers/com.tencent.xinWeChat", "user:alice")],
-            "leftover": [frec(KAV + "/Binaries/UninstallScript", kind="file"),
-                         frec(KLN + "/Binaries/UninstallScript", kind="file"),
-                         frec("/Users/alice/Library/Caches/com.tencent.xinWeChat", "user:alice")],
-        },
-    }
+    receipts, a system extension, both vendor UninstallScripts): tests/unit/data/macos/workstation.yml."""
+    with open(os.path.join(DATA, "workstation.yml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
 
 
 def key(source, name, path, scope="machine"):
@@ -101,7 +64,6 @@ K = {
     "r_avscan": key("pkg-receipt", "com.kaspersky.kav.avscan", "/var/db/receipts/com.kaspersky.kav.avscan.plist"),
     "sysext": key("sysext", "com.kaspersky.kav.sysext", SYSEXT),
 }
-KAV_KEYS = sorted([K["b_kav"], K["f_kapp"], K["f_kav"], K["daemon"], K["agent"], K["r_kav"], K["r_avscan"]])
 
 
 @pytest.fixture(scope="module")
@@ -142,57 +104,14 @@ SYSEXT_REASON = (
     "systemextensionsctl uninstall needs SIP off; a reboot may be needed")
 
 
-def expected_full():
-    return [
-        cmd(1, "quit_app", ["/usr/bin/osascript", "-e", 'quit app id "com.tencent.xinWeChat"'], [K["b_wechat"]],
-            timeout=60, tolerate=QUIT_TOL, entry="wechat", run_as=ALICE),
-        cmd(2, "bootout", ["/bin/launchctl", "bootout", "system/com.kaspersky.kav"], [K["daemon"]], timeout=120,
-            tolerate=BOOT_TOL, entry="kaspersky-macos"),
-        cmd(3, "bootout", ["/bin/launchctl", "bootout", "gui/501/com.kaspersky.kav.gui"], [K["agent"]], timeout=120,
-            tolerate=BOOT_TOL, entry="kaspersky-macos"),
-        cmd(4, "bootout", ["/bin/launchctl", "bootout", "gui/502/com.kaspersky.kav.gui"], [K["agent"]], timeout=120,
-            tolerate=BOOT_TOL, entry="kaspersky-macos"),
-        {"id": 5, "kind": "kill", "action": "stop_process", "pids": [4242, 4250], "exe": WECHAT_EXE, "grace": 10,
-         "findings": [K["p_wechat"]]},
-        cmd(6, "vendor_uninstall", [KAV + "/Binaries/UninstallScript"], KAV_KEYS, entry="kaspersky-macos"),
-        cmd(7, "vendor_uninstall", [KLN + "/Binaries/UninstallScript"], [K["f_kln"]],
-            entry="kaspersky-network-agent"),
-        cmd(8, "uninstall_cask", ["/opt/homebrew/bin/brew", "uninstall", "--cask", "wechatwork"],
-            [K["cask"], K["b_wecom"]], run_as=ALICE, env=BREW_ENV, absent=["is not installed"], entry="wecom"),
-        quarantine(9, KAPP, "dir", [K["b_kav"], K["f_kapp"]], [6]),
-        quarantine(10, "/Applications/WeChat.app", "dir", [K["b_wechat"], K["f_wechat"]]),
-        quarantine(11, WECOM_APP, "dir", [K["b_wecom"], K["f_wecom"]]),
-        quarantine(12, KAV, "dir", [K["f_kav"]], [6]),
-        quarantine(13, KLN, "dir", [K["f_kln"]], [7]),
-        quarantine(14, "/Library/LaunchAgents/com.kaspersky.kav.gui.plist", "file", [K["agent"]], [6]),
-        quarantine(15, "/Library/LaunchDaemons/com.kaspersky.kav.plist", "file", [K["daemon"]], [6]),
-        cmd(16, "forget_receipt", ["/usr/sbin/pkgutil", "--forget", "com.kaspersky.kav"], [K["r_kav"]], timeout=120,
-            absent=["No receipt for"], entry="kaspersky-macos", requires=[6]),
-        cmd(17, "forget_receipt", ["/usr/sbin/pkgutil", "--forget", "com.kaspersky.kav.avscan"], [K["r_avscan"]],
-            timeout=120, absent=["No receipt for"], entry="kaspersky-macos", requires=[6]),
-    ]
-
-
 def test_macos_has_a_planner():
     assert planner_for("macos") is MacosPlanner
 
 
-def test_full_mac_exact_steps_in_order(catalog):
+def test_full_mac_plan_is_accepted_by_the_executor(catalog):
+    """The full Mac's plan (its exact steps: plan_cases/macos.yaml) is one the POSIX executor accepts as it is sent."""
     findings, plan = plan_for(catalog)
-    assert sorted(f["key"] for f in findings) == sorted(K.values())
-    expected = expected_full()
-    for got, want in zip(plan["steps"], expected):
-        assert got == want, "step %s: expected %r, got %r" % (want["id"], want, got)
-    assert len(plan["steps"]) == len(expected)
-    assert plan["skipped"] == [{"key": K["sysext"], "outcome": "needs_mdm", "reason": SYSEXT_REASON}]
-    assert plan["unplanned"] == []
-    assert plan["needs_mdm"] == [{"entry": "kaspersky-macos", "name": "com.kaspersky.kav.sysext",
-                                  "team_id": "TEAMKASP01", "state": "activated_enabled"}]
-    assert plan["reboot_may_be_required"] is True
-    assert plan["data"] == [{"entry": "wechat", "policy": "keep", "scope": "user:alice",
-                             "path": "/Users/alice/Library/Containers/com.tencent.xinWeChat"}]
-    assert (plan["os"], plan["removals"], plan["tripped"]) == ("macos", 10, None)
-    # every step is one the POSIX executor accepts as it is sent
+    assert [s["id"] for s in plan["steps"]] == list(range(1, 18))
     assert validate_steps(executor_steps(plan["steps"], "macos")) == []
 
 
@@ -416,37 +335,6 @@ def test_paths_that_are_not_theirs_are_never_moved(catalog):
         "launchd plist '/etc/hosts' is not in a LaunchDaemons or LaunchAgents directory; not moved")
     assert unplanned[key("bundle", "com.tencent.WeWorkMac", "/Applications")] == (
         "bundle path '/Applications' is not an app bundle (*.app)")
-
-
-@pytest.mark.parametrize("path, reason", [
-    ("/Library/Application Support", "a protected macOS system path"),
-    ("/Library/LaunchDaemons", "a protected macOS system path"),
-    ("/Library", "protected system path"),
-    ("/System/Library/Extensions/x.kext", "a protected macOS system path"),
-    ("/Users/alice/Library/Containers", "a shared directory in a home"),
-    ("/Users/alice/Library/LaunchAgents", "a shared directory in a home"),
-    ("/Users/alice", "a home directory"),
-    ("/opt/homebrew", "a protected macOS system path"),
-])
-def test_shared_macos_directories_are_protected(catalog, path, reason):
-    finding = {"id": "wechat", "source": "file", "name": path, "scope": "machine", "path": path, "exempt": False,
-               "key": key("file", path, path)}
-    collected = mac()
-    collected["records"] = {"file": [frec(path)]}
-    dummy, plan = plan_for(catalog, collected, [finding])
-    assert plan["steps"] == []
-    assert plan["skipped"] == [{"key": finding["key"], "outcome": "skipped_protected",
-                                "reason": "%s is %s" % (path, reason)}]
-
-
-def test_apple_identifiers_are_protected(catalog):
-    finding = {"id": "wechat", "source": "bundle", "name": "com.apple.Safari", "scope": "machine",
-               "path": "/Applications/Safari.app", "exempt": False,
-               "key": key("bundle", "com.apple.Safari", "/Applications/Safari.app")}
-    dummy, plan = plan_for(catalog, mac(), [finding])
-    assert plan["steps"] == []
-    assert plan["skipped"] == [{"key": finding["key"], "outcome": "skipped_protected",
-                                "reason": "com.apple.Safari is Apple's own and is never removed"}]
 
 
 def test_plan_is_deterministic(catalog):
