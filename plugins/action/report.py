@@ -19,6 +19,8 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.sch
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import build_report, summary_lines
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.csv_format import ENCODING as CSV_ENCODING
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.csv_format import write_csv
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.history import (
+    attach_history, empty_changes, has_changes, keep_report)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.html_format import write_html
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.junit_format import write_junit
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import dump_json, write_atomically
@@ -37,6 +39,7 @@ ARGUMENT_SPEC = dict(
     local_fact_default=dict(type="bool", default=False),
     # Checked after the report is written (_gate), so a wrong value never costs the report.
     fail_on=dict(type="str", default="never"),
+    history_dir=dict(type="path"),
 )
 SCANNED = ("compliant", "non_compliant", "remediated")
 
@@ -173,6 +176,8 @@ class ActionModule(ActionBase):
             except CatalogError as exc:
                 versions = ["unknown (%s)" % exc]
         report = build_report(results, ", ".join(versions))
+        # Earlier reports are read bounded; one that cannot be used is a warning, never a failure.
+        history_warnings = attach_history(report, args["dest"], args["history_dir"])
         lines = summary_lines(report, args["max_rows"])
         by_status = {}
         for name, host in report["hosts"].items():
@@ -198,9 +203,20 @@ class ActionModule(ActionBase):
                 raise AnsibleError("cannot write the report to %s: %s" % (dest, to_native(exc)))
             result["report_path"] = paths["json"]
             result["report_paths"] = paths
+        if args["dest"] or args["history_dir"]:
+            try:
+                kept, dummy = keep_report(report, args["dest"], args["history_dir"],
+                                          written=result.get("report_path"))
+                result["history_path"] = kept
+            except (OSError, IOError) as exc:
+                history_warnings.append("cannot keep the report in the history directory: %s" % to_native(exc))
+        if history_warnings:
+            result["warnings"] = list(result.get("warnings") or []) + history_warnings
         # The report is a controller-side artifact, not a change to any managed host.
         result.update(changed=False, summary=report["summary"], products=report["products"],
-                      table=lines, catalog_version=report["catalog"]["version"])
+                      table=lines, catalog_version=report["catalog"]["version"],
+                      changes=report.get("changes") or empty_changes(), trend=report["trend"],
+                      has_changes=has_changes(report.get("changes")))
         if gate_errors:
             # After the report is written: the evidence is kept, the run still fails.
             result.update(failed=True, msg="; ".join(gate_errors))
