@@ -14,6 +14,9 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import load_catalog
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.schema import CatalogError
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.evidence import add_policy_evidence
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.history import (
     attach_history, empty_changes, has_changes, keep_report)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.merge import MergeError, merge_reports
@@ -79,6 +82,11 @@ class ActionModule(ActionBase):
             merged = merge_reports(load_reports(paths))
         except MergeError as exc:
             raise AnsibleActionFail(to_native(exc))
+        try:
+            catalog = load_catalog()
+        except CatalogError:
+            catalog = None
+        add_policy_evidence(merged, catalog)
         # As for one unsliced run: changes against the latest earlier merged report, a trend row per run.
         history_warnings = attach_history(merged, args["dest"], args["history_dir"])
         if args["dest"]:

@@ -19,6 +19,9 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.sch
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import build_report, summary_lines
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.csv_format import ENCODING as CSV_ENCODING
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.csv_format import write_csv
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.evidence import (
+    EVIDENCE_FILE, write_evidence_csv)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.evidence import add_policy_evidence
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.history import (
     attach_history, empty_changes, has_changes, keep_report)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.html_format import write_html
@@ -82,6 +85,10 @@ def write_reports(dest, report, formats):
         path = os.path.join(dest, name)
         write_atomically(path, lambda handle, writer=writer: writer(report, handle), mode, encoding)
         paths[fmt] = path
+        if fmt == "csv" and "policy_evidence" in report:
+            # The evidence per policy has a CSV of its own, written with report.csv.
+            write_atomically(os.path.join(dest, EVIDENCE_FILE),
+                             lambda handle: write_evidence_csv(report, handle), mode, encoding)
     return paths
 
 
@@ -170,12 +177,14 @@ class ActionModule(ActionBase):
         results, local_fact, fail_on = self._collect(task_vars, args["hosts"], args["result_var"])
         versions = sorted(set(r.get("catalog_version") for r in results.values()
                               if isinstance(r, dict) and r.get("catalog_version")))
+        try:
+            catalog = load_catalog()
+        except CatalogError as exc:
+            catalog = exc
         if not versions:
-            try:
-                versions = [load_catalog().version]
-            except CatalogError as exc:
-                versions = ["unknown (%s)" % exc]
+            versions = [catalog.version] if not isinstance(catalog, CatalogError) else ["unknown (%s)" % catalog]
         report = build_report(results, ", ".join(versions))
+        add_policy_evidence(report, None if isinstance(catalog, CatalogError) else catalog)
         # Earlier reports are read bounded; one that cannot be used is a warning, never a failure.
         history_warnings = attach_history(report, args["dest"], args["history_dir"])
         lines = summary_lines(report, args["max_rows"])
@@ -203,6 +212,8 @@ class ActionModule(ActionBase):
                 raise AnsibleError("cannot write the report to %s: %s" % (dest, to_native(exc)))
             result["report_path"] = paths["json"]
             result["report_paths"] = paths
+            if "csv" in paths:
+                result["policy_evidence_path"] = os.path.join(dest, EVIDENCE_FILE)
         if args["dest"] or args["history_dir"]:
             try:
                 kept, dummy = keep_report(report, args["dest"], args["history_dir"],

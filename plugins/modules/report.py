@@ -48,6 +48,7 @@ options:
       - Report files to write into O(dest). V(json) (C(report.json)) is always written.
       - V(csv) is C(report.csv), one row per host and finding (and per host without findings), UTF-8 with a
         byte order mark for spreadsheet programs; cells that would start a formula get a leading apostrophe.
+        With it, C(policy-evidence.csv), the evidence per policy (a row per policy, then a row per exemption under it).
       - V(html) is C(report.html), one self-contained page (no external assets) with summary counts, charts,
         a sortable host table and the exemptions.
       - V(junit) is C(report.junit.xml), a test suite per host and a test case per host and enabled catalog
@@ -191,4 +192,9 @@ has_changes:
   returned: always
   type: bool
   sample: true
+policy_evidence_path:
+  description: Path of the written C(policy-evidence.csv) (with the V(csv) format).
+  returned: when O(dest) is set and O(formats) has V(csv)
+  type: str
+  sample: /var/tmp/banned-software/policy-evidence.csv
 """

@@ -31,6 +31,7 @@ import json
 
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import (
     GONE, block_summary, has_changes, policy_labels, reinstalled_findings)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.evidence import statement
 
 STATUS_ORDER = ("unreachable", "failed", "non_compliant", "remediated", "compliant")
 STATUS_COLOURS = {"unreachable": "#6c3483", "failed": "#7b241c", "non_compliant": "#c0392b",
@@ -309,6 +310,60 @@ def changes_section(report):
     return "".join(parts)
 
 
+MAX_EVIDENCE_EXEMPTIONS = 100
+
+
+def evidence_section(report):
+    """"Evidence per policy": per selected policy its record, the statement, the counts and its exemptions."""
+    evidence = report.get("policy_evidence")
+    if not isinstance(evidence, list):
+        return ""
+    parts = ['<section id="policy-evidence"><h2>Evidence per policy</h2><p class="note">For each policy selected '
+             'in this run: the hosts in scope (unreachable and failed hosts are in scope of every policy and never '
+             'counted as compliant) and the exemptions under it. policy-evidence.csv has the same rows.</p>']
+    if not evidence:
+        parts.append('<p class="note">No policy selected.</p>')
+    for row in evidence:
+        facts = []
+        for key, label in (("instrument", "Instrument"), ("date", "Date"), ("deadline", "Deadline"),
+                           ("jurisdiction", "Jurisdiction"), ("url", "Source")):
+            if row.get(key):
+                facts.append('<dt>%s</dt><dd%s>%s</dd>' % (label, ' class="url"' if key == "url" else "",
+                                                           esc(row[key])))
+        if row.get("application") == "by_extension":
+            facts.append("<dt>Application</dt><dd>applied by extension (beyond the measure's wording)</dd>")
+        percent = row.get("compliant_percent")
+        counts = ('<table class="sub counts"><thead><tr><th scope="col">in scope</th><th scope="col">compliant</th>'
+                  '<th scope="col">non-compliant</th><th scope="col">unreachable</th><th scope="col">failed</th>'
+                  '<th scope="col">compliant %%</th></tr></thead><tbody><tr><td>%d</td><td>%d</td><td>%d</td>'
+                  '<td>%d</td><td>%d</td><td>%s</td></tr></tbody></table>'
+                  % (row["hosts_in_scope"], row["compliant"], row["non_compliant"], row["unreachable"], row["failed"],
+                     "-" if percent is None else esc("%s%%" % percent)))
+        exemptions = row.get("exemptions") or []
+        ex_html = ""
+        if exemptions:
+            cells = "".join('<tr%s><td class="hn">%s</td><td>%s</td><td>%s</td><td>%s</td><td class="nw">%s</td>'
+                            '<td class="nw">%s</td></tr>' % (
+                                ' class="expired"' if e.get("expired") else "", esc(e.get("host")),
+                                esc(e.get("entry")), esc(e.get("reason")), esc(e.get("approved_by") or "-"),
+                                esc(e.get("expires")),
+                                u"\u26a0 expired (not honoured)" if e.get("expired") else u"\u2714 honoured")
+                            for e in exemptions[:MAX_EVIDENCE_EXEMPTIONS])
+            more = ('<p class="note">%d more exemption(s) in policy-evidence.csv.</p>'
+                    % (len(exemptions) - MAX_EVIDENCE_EXEMPTIONS) if len(exemptions) > MAX_EVIDENCE_EXEMPTIONS else "")
+            ex_html = ('<h4>Exemptions under %s: %d (%d expired)</h4><div class="scroll"><table class="sub"><thead><tr>'
+                       '<th scope="col">host</th><th scope="col">entry</th><th scope="col">reason</th>'
+                       '<th scope="col">approved by</th><th scope="col">expires</th><th scope="col">state</th></tr>'
+                       '</thead><tbody>%s</tbody></table></div>%s'
+                       % (esc(row["id"]), len(exemptions), row.get("expired_exemptions", 0), cells, more))
+        parts.append('<article class="pol" data-policy="%s"><h3>%s%s</h3><p class="stmt">%s</p><dl class="facts">%s'
+                     '</dl><div class="scroll">%s</div>%s</article>'
+                     % (esc(row["id"]), esc(row["id"]), (u" \u2014 " + esc(row["title"])) if row.get("title") else "",
+                        esc(statement(row)), "".join(facts), counts, ex_html))
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def _delta(report, key):
     """The change of a summary count since the previous run ("+2", "-1", ""), from the trend."""
     trend = report.get("trend") or []
@@ -544,6 +599,7 @@ def render_html(report):
              + (" and %d more (filter the table: reinstalled only)" % (len(again) - 10) if len(again) > 10 else "")
              + ".") if again else ""),
         changes_section(report),
+        evidence_section(report),
         '<section id="charts"><h2>Charts</h2><div class="figs">%s</div></section>' % charts(report),
         '<section><h2>Hosts</h2><p class="note">Problem hosts first. Click a column header to sort, a host to '
         'see its findings.</p><noscript><p>The host table needs JavaScript; report.csv has the same '

@@ -80,8 +80,10 @@ def test_action_writes_four_files_that_agree(tmp_path):
     assert result["report_paths"] == dict((k, os.path.join(dest, v)) for k, v in (
         ("json", "report.json"), ("csv", "report.csv"), ("html", "report.html"), ("junit", "report.junit.xml")))
     assert result["report_path"] == os.path.join(dest, "report.json")
-    # the report files, and the history directory with this run's copy of report.json
-    assert sorted(os.listdir(dest)) == ["history", "report.csv", "report.html", "report.json", "report.junit.xml"]
+    # the report files, the evidence per policy (with the CSV), and the history directory with this run's copy
+    assert sorted(os.listdir(dest)) == ["history", "policy-evidence.csv", "report.csv", "report.html", "report.json",
+                                        "report.junit.xml"]
+    assert result["policy_evidence_path"] == os.path.join(dest, "policy-evidence.csv")
     assert os.listdir(os.path.join(dest, "history")) == ["report-%s.json" % result["trend"][-1]["generated_at"]
                                                          .replace("-", "").replace(":", "")]
     assert result["history_path"] == os.path.join(dest, "history", os.listdir(os.path.join(dest, "history"))[0])
