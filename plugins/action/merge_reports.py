@@ -14,6 +14,11 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import load_catalog
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.schema import CatalogError
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.evidence import add_policy_evidence
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.history import (
+    attach_history, empty_changes, has_changes, keep_report)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.merge import MergeError, merge_reports
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import summary_lines
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import write_json_atomically
@@ -23,6 +28,7 @@ ARGUMENT_SPEC = dict(
     dest=dict(type="path"),
     pattern=dict(type="str", default="report.json"),
     max_rows=dict(type="int", default=50),
+    history_dir=dict(type="path"),
 )
 
 
@@ -76,6 +82,13 @@ class ActionModule(ActionBase):
             merged = merge_reports(load_reports(paths))
         except MergeError as exc:
             raise AnsibleActionFail(to_native(exc))
+        try:
+            catalog = load_catalog()
+        except CatalogError:
+            catalog = None
+        add_policy_evidence(merged, catalog)
+        # As for one unsliced run: changes against the latest earlier merged report, a trend row per run.
+        history_warnings = attach_history(merged, args["dest"], args["history_dir"])
         if args["dest"]:
             dest = args["dest"]
             path = os.path.join(dest, "report.json")
@@ -87,11 +100,21 @@ class ActionModule(ActionBase):
             except (OSError, IOError) as exc:
                 raise AnsibleActionFail("cannot write the merged report to %s: %s" % (dest, to_native(exc)))
             result["report_path"] = path
+        if args["dest"] or args["history_dir"]:
+            try:
+                result["history_path"] = keep_report(merged, args["dest"], args["history_dir"],
+                                                     written=result.get("report_path"))[0]
+            except (OSError, IOError) as exc:
+                history_warnings.append("cannot keep the report in the history directory: %s" % to_native(exc))
+        if history_warnings:
+            result["warnings"] = list(result.get("warnings") or []) + history_warnings
         statuses = dict((status, sorted(name for name, host in merged["hosts"].items() if host["status"] == status))
                         for status in ("non_compliant", "unreachable", "failed"))
         # A controller-side artifact: no managed host changes.
         result.update(changed=False, sources=paths, summary=merged["summary"], products=merged["products"],
                       duplicates=merged["merge"]["duplicates"], catalog_version=merged["catalog"]["version"],
                       non_compliant_hosts=statuses["non_compliant"], unreachable_hosts=statuses["unreachable"],
-                      failed_hosts=statuses["failed"], table=summary_lines(merged, args["max_rows"]))
+                      failed_hosts=statuses["failed"], table=summary_lines(merged, args["max_rows"]),
+                      changes=merged.get("changes") or empty_changes(), trend=merged["trend"],
+                      has_changes=has_changes(merged.get("changes")))
         return result

@@ -19,6 +19,11 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.sch
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import build_report, summary_lines
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.csv_format import ENCODING as CSV_ENCODING
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.csv_format import write_csv
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.evidence import (
+    EVIDENCE_FILE, write_evidence_csv)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.evidence import add_policy_evidence
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.history import (
+    attach_history, empty_changes, has_changes, keep_report)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.html_format import write_html
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.junit_format import write_junit
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import dump_json, write_atomically
@@ -37,6 +42,7 @@ ARGUMENT_SPEC = dict(
     local_fact_default=dict(type="bool", default=False),
     # Checked after the report is written (_gate), so a wrong value never costs the report.
     fail_on=dict(type="str", default="never"),
+    history_dir=dict(type="path"),
 )
 SCANNED = ("compliant", "non_compliant", "remediated")
 
@@ -79,6 +85,10 @@ def write_reports(dest, report, formats):
         path = os.path.join(dest, name)
         write_atomically(path, lambda handle, writer=writer: writer(report, handle), mode, encoding)
         paths[fmt] = path
+        if fmt == "csv" and "policy_evidence" in report:
+            # The evidence per policy has a CSV of its own, written with report.csv.
+            write_atomically(os.path.join(dest, EVIDENCE_FILE),
+                             lambda handle: write_evidence_csv(report, handle), mode, encoding)
     return paths
 
 
@@ -172,12 +182,16 @@ class ActionModule(ActionBase):
         results, local_fact, fail_on = self._collect(task_vars, args["hosts"], args["result_var"])
         versions = sorted(set(r.get("catalog_version") for r in results.values()
                               if isinstance(r, dict) and r.get("catalog_version")))
+        try:
+            catalog = load_catalog()
+        except CatalogError as exc:
+            catalog = exc
         if not versions:
-            try:
-                versions = [load_catalog().version]
-            except CatalogError as exc:
-                versions = ["unknown (%s)" % exc]
+            versions = [catalog.version] if not isinstance(catalog, CatalogError) else ["unknown (%s)" % catalog]
         report = build_report(results, ", ".join(versions))
+        add_policy_evidence(report, None if isinstance(catalog, CatalogError) else catalog)
+        # Earlier reports are read bounded; one that cannot be used is a warning, never a failure.
+        history_warnings = attach_history(report, args["dest"], args["history_dir"])
         lines = summary_lines(report, args["max_rows"])
         by_status = {}
         for name, host in report["hosts"].items():
@@ -203,9 +217,22 @@ class ActionModule(ActionBase):
                 raise AnsibleError("cannot write the report to %s: %s" % (dest, to_native(exc)))
             result["report_path"] = paths["json"]
             result["report_paths"] = paths
+            if "csv" in paths:
+                result["policy_evidence_path"] = os.path.join(dest, EVIDENCE_FILE)
+        if args["dest"] or args["history_dir"]:
+            try:
+                kept, dummy = keep_report(report, args["dest"], args["history_dir"],
+                                          written=result.get("report_path"))
+                result["history_path"] = kept
+            except (OSError, IOError) as exc:
+                history_warnings.append("cannot keep the report in the history directory: %s" % to_native(exc))
+        if history_warnings:
+            result["warnings"] = list(result.get("warnings") or []) + history_warnings
         # The report is a controller-side artifact, not a change to any managed host.
         result.update(changed=False, summary=report["summary"], products=report["products"],
-                      table=lines, catalog_version=report["catalog"]["version"])
+                      table=lines, catalog_version=report["catalog"]["version"],
+                      changes=report.get("changes") or empty_changes(), trend=report["trend"],
+                      has_changes=has_changes(report.get("changes")))
         if gate_errors:
             # After the report is written: the evidence is kept, the run still fails.
             result.update(failed=True, msg="; ".join(gate_errors))

@@ -45,6 +45,16 @@ options:
     description: Rows of the human summary table (problem hosts first).
     type: int
     default: 50
+  history_dir:
+    description:
+      - Directory on the controller that keeps earlier runs' reports, for RV(changes) and RV(trend). Default
+        is C(history) under O(dest); without either, no earlier report is read and none is kept.
+      - The latest earlier report is found among O(dest)'s C(report.json) (before it is replaced), this
+        directory's C(report.json) and its kept copies C(report-<generated_at>.json). Each run keeps its own
+        copy there; the oldest beyond 30 copies are removed.
+      - Earlier reports are read bounded (256 MiB each, at most 5 files); one that cannot be read or is not
+        a report is a warning, never a failure.
+    type: path
 """
 
 EXAMPLES = r"""
@@ -113,4 +123,32 @@ catalog_version:
   returned: always
   type: str
   sample: "2026.11.29"
+changes:
+  description:
+    - What changed since the latest earlier report (the C(changes) section of C(report.json)), for workflows
+      that alert only on change. Empty lists (and C(previous_generated_at) null) without an earlier report.
+  returned: always
+  type: dict
+  sample: {"previous_generated_at": "2026-11-28T02:00:00Z", "new_non_compliant": ["desk7"], "resolved": ["web2"],
+           "reinstalled": ["desk7"], "newly_unreachable": ["lap3"],
+           "new_findings": [{"host": "desk7", "key": "dpkg|machine|wechat|/var/lib/dpkg/status", "id": "wechat",
+                             "product": "WeChat (Weixin)", "source": "dpkg", "name": "wechat", "exempt": false}],
+           "removed_findings": []}
+trend:
+  description: One row of summary counts per run, oldest first, this run last (the C(trend) of C(report.json)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"generated_at": "2026-11-29T02:00:00Z", "hosts": 3, "compliant": 1, "non_compliant": 1, "remediated": 0,
+            "unreachable": 1, "failed": 0, "findings": 2, "reinstalled_hosts": 1}]
+history_path:
+  description: The copy of this run's report kept in the history directory (O(history_dir)).
+  returned: when O(dest) or O(history_dir) is set
+  type: str
+  sample: /var/tmp/banned-software/history/report-20261129T020000Z.json
+has_changes:
+  description: Whether RV(changes) names any host or finding (false without an earlier report).
+  returned: always
+  type: bool
+  sample: true
 """

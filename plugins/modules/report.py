@@ -48,6 +48,7 @@ options:
       - Report files to write into O(dest). V(json) (C(report.json)) is always written.
       - V(csv) is C(report.csv), one row per host and finding (and per host without findings), UTF-8 with a
         byte order mark for spreadsheet programs; cells that would start a formula get a leading apostrophe.
+        With it, C(policy-evidence.csv), the evidence per policy (a row per policy, then a row per exemption under it).
       - V(html) is C(report.html), one self-contained page (no external assets) with summary counts, charts,
         a sortable host table and the exemptions.
       - V(junit) is C(report.junit.xml), a test suite per host and a test case per host and enabled catalog
@@ -73,6 +74,16 @@ options:
         C(banned_software_fail_on), fails the task after the report files are written.
     type: str
     default: never
+  history_dir:
+    description:
+      - Directory on the controller that keeps earlier runs' reports, for RV(changes) and RV(trend). Default
+        is C(history) under O(dest); without either, no earlier report is read and none is kept.
+      - The latest earlier report is found among O(dest)'s C(report.json) (before it is replaced), this
+        directory's C(report.json) and its kept copies C(report-<generated_at>.json). Each run keeps its own
+        copy there; the oldest beyond 30 copies are removed.
+      - Earlier reports are read bounded (256 MiB each, at most 5 files); one that cannot be read or is not
+        a report is a warning, never a failure.
+    type: path
 """
 
 EXAMPLES = r"""
@@ -153,4 +164,37 @@ catalog_version:
   returned: always
   type: str
   sample: "2026.11.29"
+changes:
+  description:
+    - What changed since the latest earlier report (the C(changes) section of C(report.json)), for workflows
+      that alert only on change. Empty lists (and C(previous_generated_at) null) without an earlier report.
+  returned: always
+  type: dict
+  sample: {"previous_generated_at": "2026-11-28T02:00:00Z", "new_non_compliant": ["desk7"], "resolved": ["web2"],
+           "reinstalled": ["desk7"], "newly_unreachable": ["lap3"],
+           "new_findings": [{"host": "desk7", "key": "dpkg|machine|wechat|/var/lib/dpkg/status", "id": "wechat",
+                             "product": "WeChat (Weixin)", "source": "dpkg", "name": "wechat", "exempt": false}],
+           "removed_findings": []}
+trend:
+  description: One row of summary counts per run, oldest first, this run last (the C(trend) of C(report.json)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"generated_at": "2026-11-29T02:00:00Z", "hosts": 3, "compliant": 1, "non_compliant": 1, "remediated": 0,
+            "unreachable": 1, "failed": 0, "findings": 2, "reinstalled_hosts": 1}]
+history_path:
+  description: The copy of this run's report kept in the history directory (O(history_dir)).
+  returned: when O(dest) or O(history_dir) is set
+  type: str
+  sample: /var/tmp/banned-software/history/report-20261129T020000Z.json
+has_changes:
+  description: Whether RV(changes) names any host or finding (false without an earlier report).
+  returned: always
+  type: bool
+  sample: true
+policy_evidence_path:
+  description: Path of the written C(policy-evidence.csv) (with the V(csv) format).
+  returned: when O(dest) is set and O(formats) has V(csv)
+  type: str
+  sample: /var/tmp/banned-software/policy-evidence.csv
 """

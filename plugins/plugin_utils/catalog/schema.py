@@ -34,7 +34,7 @@ APPLICATIONS = ("required", "by_extension")
 
 DOC_KEYS = {"version", "schema", "policies", "entries", "description"}
 POLICY_KEYS = {"id", "title", "jurisdiction", "instrument", "date", "url", "scope", "notes", "default",
-               "application", "extension"}
+               "application", "extension", "deadline"}
 POLICY_LINK_KEYS = {"id", "application", "extension"}
 POLICY_REQUIRED = ("id", "title", "jurisdiction", "instrument", "date", "url")
 ENTRY_KEYS = {"id", "vendor", "product", "policies", "references", "description", "data_policy",
@@ -119,6 +119,9 @@ def validate_policy(origin, data):
     policy["jurisdiction"] = jurisdiction
     policy["date"] = _date(origin, pid, "date", data["date"])
     policy["url"] = _url(origin, pid, "url", data["url"])
+    if data.get("deadline") is not None:
+        # the date by which the measure requires the removal (shown in the report's policy evidence)
+        policy["deadline"] = _date(origin, pid, "deadline", data["deadline"])
     for key in ("scope", "notes"):
         if data.get(key) is not None:
             policy[key] = _text(origin, pid, key, data[key])

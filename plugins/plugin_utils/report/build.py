@@ -18,6 +18,10 @@ GONE = ("removed", "already_absent")
 HOST_KEYS = ("status", "findings", "error", "os", "scanned_at", "warnings", "catalog_version", "policies",
              "remediation", "entries_enabled", "reinstalled", "last_remediation_at", "blocks", "incomplete")
 REINSTALLED = "reinstalled"
+# The ``changes`` section (report/history.py): when the previous report was generated, then host lists and
+# finding lists.
+CHANGE_KEYS = ("previous_generated_at", "new_non_compliant", "resolved", "reinstalled", "new_findings",
+               "removed_findings", "newly_unreachable")
 
 
 EXTENSION_LABEL = "applied by extension"
@@ -243,4 +247,35 @@ def summary_lines(report, max_rows=50):
     if s.get("reboot_required"):
         pending = s["reboot_required"]
         lines.append("REBOOT REQUIRED on %d host(s): %s" % (len(pending), _cell(", ".join(pending), 200)))
+    lines.extend(change_lines(report.get("changes")))
+    return lines
+
+
+def has_changes(changes):
+    """Whether a ``changes`` section names any host or finding."""
+    return isinstance(changes, dict) and any(changes.get(key) for key in CHANGE_KEYS[1:])
+
+
+def change_lines(changes, width=200):
+    """Lines for the summary table: what changed since the previous run, or that nothing did."""
+    if not isinstance(changes, dict):
+        return []
+    since = changes.get("previous_generated_at")
+    if not has_changes(changes):
+        return ["CHANGES since %s: none" % since]
+    parts = []
+    labels = (("new_non_compliant", "new non-compliant"), ("resolved", "resolved"), ("reinstalled", "reinstalled"),
+              ("newly_unreachable", "newly unreachable"))
+    lines = ["CHANGES since %s:" % since]
+    for key, label in labels:
+        hosts = changes.get(key) or []
+        if hosts:
+            text = _cell(", ".join(hosts), width)
+            lines.append("  %s %d: %s" % (label, len(hosts), text))
+    for key, label in (("new_findings", "new findings"), ("removed_findings", "removed findings")):
+        items = changes.get(key) or []
+        if items:
+            parts.append("%s %d" % (label, len(items)))
+    if parts:
+        lines.append("  " + ", ".join(parts))
     return lines

@@ -30,7 +30,8 @@ import html
 import json
 
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import (
-    GONE, block_summary, policy_labels, reinstalled_findings)
+    GONE, block_summary, has_changes, policy_labels, reinstalled_findings)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.evidence import statement
 
 STATUS_ORDER = ("unreachable", "failed", "non_compliant", "remediated", "compliant")
 STATUS_COLOURS = {"unreachable": "#6c3483", "failed": "#7b241c", "non_compliant": "#c0392b",
@@ -195,6 +196,181 @@ def table_data(report):
                       _text(entry.get("error")), len(warnings), _text(entry.get("os")), rows,
                       len(reinstalled_findings(findings)), block_summary(entry.get("blocks"))])
     return {"hosts": hosts, "exemptions": exemptions}
+
+
+# (trend key, label, colour, marker, dash): Okabe-Ito colours, and a marker shape and a dash pattern per
+# series so that the lines stay apart without colour.
+TREND_SERIES = (("compliant", "compliant", "#009E73", "circle", ""),
+                ("non_compliant", "non-compliant", "#D55E00", "square", "6 3"),
+                ("remediated", "remediated", "#0072B2", "diamond", "2 3"),
+                ("unreachable", "unreachable", "#CC79A7", "triangle", "8 3 2 3"))
+MAX_CHANGE_ROWS = 200
+
+
+def _marker(shape, x, y, colour):
+    if shape == "circle":
+        return '<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"/>' % (x, y, colour)
+    if shape == "square":
+        return '<rect x="%.1f" y="%.1f" width="7" height="7" fill="%s"/>' % (x - 3.5, y - 3.5, colour)
+    if shape == "diamond":
+        return '<path d="M%.1f %.1fl4 4-4 4-4-4z" fill="%s"/>' % (x, y - 4, colour)
+    return '<path d="M%.1f %.1fl4.5 8h-9z" fill="%s"/>' % (x, y - 4.5, colour)
+
+
+def svg_trend(trend):
+    """A line chart of the hosts by status per run (one point per ``trend`` row), inline SVG."""
+    rows = [r for r in trend or [] if isinstance(r, dict)]
+    left, right, top, plot_h, width = 56, 150, 34, 160, 720
+    plot_w = width - left - right
+    height = top + plot_h + 40
+    biggest = max([max(int(r.get(k[0]) or 0) for k in TREND_SERIES) for r in rows] + [1])
+    out = ['<svg class="chart trend" role="img" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+           'viewBox="0 0 %d %d"><title>Hosts by status per run, %d run(s)</title>'
+           % (width, height, width, height, len(rows))]
+    x = left
+    for key, label, colour, shape, dash in TREND_SERIES:
+        out.append('<line x1="%d" y1="12" x2="%d" y2="12" stroke="%s" stroke-width="2" stroke-dasharray="%s"/>%s'
+                   '<text x="%d" y="16" class="lg">%s</text>'
+                   % (x, x + 22, colour, dash, _marker(shape, x + 11, 12, colour), x + 26, esc(label)))
+        x += 40 + 7 * len(label)
+    for tick in range(5):
+        value = biggest * tick / 4.0
+        y = top + plot_h - plot_h * tick / 4.0
+        out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#d5dbdb"/><text x="%d" y="%.1f" class="lb" '
+                   'text-anchor="end">%d</text>' % (left, y, left + plot_w, y, left - 6, y + 4, round(value)))
+
+    def xy(index, value):
+        step = plot_w / float(max(len(rows) - 1, 1))
+        return left + (index * step if len(rows) > 1 else plot_w / 2.0), top + plot_h - plot_h * value / float(biggest)
+    for key, label, colour, shape, dash in TREND_SERIES:
+        points = [xy(i, int(r.get(key) or 0)) for i, r in enumerate(rows)]
+        if len(points) > 1:
+            out.append('<polyline fill="none" stroke="%s" stroke-width="2" stroke-dasharray="%s" points="%s"/>'
+                       % (colour, dash, " ".join("%.1f,%.1f" % p for p in points)))
+        for (px, py), row in zip(points, rows) if len(rows) <= 60 else []:
+            out.append('<g>%s<title>%s: %d %s</title></g>'
+                       % (_marker(shape, px, py, colour), esc(row.get("generated_at")), int(row.get(key) or 0),
+                          esc(label)))
+        if points:
+            out.append('<text x="%.1f" y="%.1f" class="lb">%s %d</text>' % (
+                left + plot_w + 8, points[-1][1] + 4, esc(label), int(rows[-1].get(key) or 0)))
+    for index in sorted(set([0, len(rows) - 1])) if rows else []:
+        px = xy(index, 0)[0]
+        anchor = "start" if index == 0 and len(rows) > 1 else ("end" if len(rows) > 1 else "middle")
+        out.append('<text x="%.1f" y="%d" class="lb" text-anchor="%s">%s</text>' % (
+            px, top + plot_h + 18, anchor, esc(_text(rows[index].get("generated_at"))[:10])))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _host_list(hosts):
+    shown = hosts[:MAX_CHANGE_ROWS]
+    more = " and %d more" % (len(hosts) - len(shown)) if len(hosts) > len(shown) else ""
+    return "".join('<li class="hn">%s</li>' % esc(h) for h in shown) + (
+        '<li class="note">%s (report.json, changes)</li>' % esc(more.strip()) if more else "")
+
+
+def changes_section(report):
+    """"Changes since the last run": the hosts and findings of report.json's ``changes``, and the trend chart."""
+    changes = report.get("changes")
+    trend = report.get("trend") or []
+    parts = ['<section id="changes"><h2>Changes since the last run</h2>']
+    if not isinstance(changes, dict):
+        parts.append('<p class="note" data-changes="none">No earlier report to compare with (kept in the '
+                     'history directory; see docs/usage.md).</p>')
+    elif not has_changes(changes):
+        parts.append('<p data-changes="0">No change since the report of <time>%s</time>.</p>'
+                     % esc(changes.get("previous_generated_at")))
+    else:
+        parts.append('<p data-changes="1">Compared with the report of <time>%s</time>.</p><div class="chg">'
+                     % esc(changes.get("previous_generated_at")))
+        for key, label, icon in (("new_non_compliant", "newly non-compliant", u"✖"),
+                                 ("reinstalled", "software reinstalled", u"↺"),
+                                 ("newly_unreachable", "newly unreachable", u"⚠"),
+                                 ("resolved", "resolved", u"✔")):
+            hosts = changes.get(key) or []
+            parts.append('<div class="cg" data-change="%s"><h3><span aria-hidden="true">%s</span> %s: %d</h3>'
+                         '<ul>%s</ul></div>' % (key, icon, esc(label), len(hosts), _host_list(hosts)))
+        parts.append("</div>")
+        for key, label in (("new_findings", "New findings"), ("removed_findings", "Findings gone")):
+            items = [i for i in changes.get(key) or [] if isinstance(i, dict)]
+            if not items:
+                continue
+            rows = "".join('<tr><td class="hn">%s</td><td>%s</td><td>%s</td><td>%s %s</td><td>%s</td></tr>' % (
+                esc(i.get("host")), esc(i.get("id")), esc(i.get("product")), esc(i.get("source")), esc(i.get("name")),
+                "exempt" if i.get("exempt") else "") for i in items[:MAX_CHANGE_ROWS])
+            more = ('<p class="note">%d more in report.json (changes.%s).</p>' % (len(items) - MAX_CHANGE_ROWS, key)
+                    if len(items) > MAX_CHANGE_ROWS else "")
+            parts.append('<h3>%s: %d</h3><div class="scroll"><table class="sub" data-change="%s"><thead><tr>'
+                         '<th scope="col">host</th><th scope="col">entry</th><th scope="col">product</th>'
+                         '<th scope="col">finding</th><th scope="col">exempt</th></tr></thead><tbody>%s</tbody>'
+                         '</table></div>%s' % (esc(label), len(items), key, rows, more))
+    parts.append('<figure><figcaption>Hosts by status per run (%d run(s))</figcaption>%s</figure></section>'
+                 % (len(trend), svg_trend(trend)))
+    return "".join(parts)
+
+
+MAX_EVIDENCE_EXEMPTIONS = 100
+
+
+def evidence_section(report):
+    """"Evidence per policy": per selected policy its record, the statement, the counts and its exemptions."""
+    evidence = report.get("policy_evidence")
+    if not isinstance(evidence, list):
+        return ""
+    parts = ['<section id="policy-evidence"><h2>Evidence per policy</h2><p class="note">For each policy selected '
+             'in this run: the hosts in scope (unreachable and failed hosts are in scope of every policy and never '
+             'counted as compliant) and the exemptions under it. policy-evidence.csv has the same rows.</p>']
+    if not evidence:
+        parts.append('<p class="note">No policy selected.</p>')
+    for row in evidence:
+        facts = []
+        for key, label in (("instrument", "Instrument"), ("date", "Date"), ("deadline", "Deadline"),
+                           ("jurisdiction", "Jurisdiction"), ("url", "Source")):
+            if row.get(key):
+                facts.append('<dt>%s</dt><dd%s>%s</dd>' % (label, ' class="url"' if key == "url" else "",
+                                                           esc(row[key])))
+        if row.get("application") == "by_extension":
+            facts.append("<dt>Application</dt><dd>applied by extension (beyond the measure's wording)</dd>")
+        percent = row.get("compliant_percent")
+        counts = ('<table class="sub counts"><thead><tr><th scope="col">in scope</th><th scope="col">compliant</th>'
+                  '<th scope="col">non-compliant</th><th scope="col">unreachable</th><th scope="col">failed</th>'
+                  '<th scope="col">compliant %%</th></tr></thead><tbody><tr><td>%d</td><td>%d</td><td>%d</td>'
+                  '<td>%d</td><td>%d</td><td>%s</td></tr></tbody></table>'
+                  % (row["hosts_in_scope"], row["compliant"], row["non_compliant"], row["unreachable"], row["failed"],
+                     "-" if percent is None else esc("%s%%" % percent)))
+        exemptions = row.get("exemptions") or []
+        ex_html = ""
+        if exemptions:
+            cells = "".join('<tr%s><td class="hn">%s</td><td>%s</td><td>%s</td><td>%s</td><td class="nw">%s</td>'
+                            '<td class="nw">%s</td></tr>' % (
+                                ' class="expired"' if e.get("expired") else "", esc(e.get("host")),
+                                esc(e.get("entry")), esc(e.get("reason")), esc(e.get("approved_by") or "-"),
+                                esc(e.get("expires")),
+                                u"\u26a0 expired (not honoured)" if e.get("expired") else u"\u2714 honoured")
+                            for e in exemptions[:MAX_EVIDENCE_EXEMPTIONS])
+            more = ('<p class="note">%d more exemption(s) in policy-evidence.csv.</p>'
+                    % (len(exemptions) - MAX_EVIDENCE_EXEMPTIONS) if len(exemptions) > MAX_EVIDENCE_EXEMPTIONS else "")
+            ex_html = ('<h4>Exemptions under %s: %d (%d expired)</h4><div class="scroll"><table class="sub"><thead><tr>'
+                       '<th scope="col">host</th><th scope="col">entry</th><th scope="col">reason</th>'
+                       '<th scope="col">approved by</th><th scope="col">expires</th><th scope="col">state</th></tr>'
+                       '</thead><tbody>%s</tbody></table></div>%s'
+                       % (esc(row["id"]), len(exemptions), row.get("expired_exemptions", 0), cells, more))
+        parts.append('<article class="pol" data-policy="%s"><h3>%s%s</h3><p class="stmt">%s</p><dl class="facts">%s'
+                     '</dl><div class="scroll">%s</div>%s</article>'
+                     % (esc(row["id"]), esc(row["id"]), (u" \u2014 " + esc(row["title"])) if row.get("title") else "",
+                        esc(statement(row)), "".join(facts), counts, ex_html))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _delta(report, key):
+    """The change of a summary count since the previous run ("+2", "-1", ""), from the trend."""
+    trend = report.get("trend") or []
+    if len(trend) < 2 or key not in trend[-2] or not isinstance(report.get("changes"), dict):
+        return ""
+    diff = int(report["summary"].get(key) or 0) - int(trend[-2].get(key) or 0)
+    return ("+%d" % diff) if diff > 0 else ("%d" % diff if diff < 0 else u"±0")
 
 
 CSS = """
@@ -374,9 +550,11 @@ def _script_hash(script):
     return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
 
 
-def _card(key, label, value, cls=""):
-    return ('<div class="card %s" data-key="%s"><span class="n">%s</span><span class="l">%s</span></div>'
-            % (cls, esc(key), esc(value), esc(label)))
+def _card(key, label, value, cls="", delta=""):
+    return ('<div class="card %s" data-key="%s"><span class="n">%s</span><span class="l">%s</span>%s</div>'
+            % (cls, esc(key), esc(value), esc(label),
+               ('<span class="d" title="since the previous run">%s since last run</span>' % esc(delta))
+               if delta else ""))
 
 
 def render_html(report):
@@ -393,7 +571,7 @@ def render_html(report):
         cls = "bad" if key in ("non_compliant", "unreachable", "failed", "reinstalled_hosts",
                                "reinstalled_findings") and value else (
             "good" if key in ("compliant", "remediated") else "")
-        cards.append(_card(key, labels[key], value, cls))
+        cards.append(_card(key, labels[key], value, cls, _delta(report, key)))
     reboot = summary.get("reboot_required") or []
     cards.append(_card("reboot_required", "reboot required", len(reboot), "bad" if reboot else ""))
     again = [h[0] for h in data["hosts"] if h[11]]
@@ -420,6 +598,8 @@ def render_html(report):
             (" Reinstalled after a remediation removed it, on: " + esc(", ".join(again[:10]))
              + (" and %d more (filter the table: reinstalled only)" % (len(again) - 10) if len(again) > 10 else "")
              + ".") if again else ""),
+        changes_section(report),
+        evidence_section(report),
         '<section id="charts"><h2>Charts</h2><div class="figs">%s</div></section>' % charts(report),
         '<section><h2>Hosts</h2><p class="note">Problem hosts first. Click a column header to sort, a host to '
         'see its findings.</p><noscript><p>The host table needs JavaScript; report.csv has the same '

@@ -80,9 +80,16 @@ def test_action_writes_four_files_that_agree(tmp_path):
     assert result["report_paths"] == dict((k, os.path.join(dest, v)) for k, v in (
         ("json", "report.json"), ("csv", "report.csv"), ("html", "report.html"), ("junit", "report.junit.xml")))
     assert result["report_path"] == os.path.join(dest, "report.json")
-    assert sorted(os.listdir(dest)) == ["report.csv", "report.html", "report.json", "report.junit.xml"]
-    for name in os.listdir(dest):
-        assert oct(os.stat(os.path.join(dest, name)).st_mode & 0o777) == "0o640"
+    # the report files, the evidence per policy (with the CSV), and the history directory with this run's copy
+    assert sorted(os.listdir(dest)) == ["history", "policy-evidence.csv", "report.csv", "report.html", "report.json",
+                                        "report.junit.xml"]
+    assert result["policy_evidence_path"] == os.path.join(dest, "policy-evidence.csv")
+    assert os.listdir(os.path.join(dest, "history")) == ["report-%s.json" % result["trend"][-1]["generated_at"]
+                                                         .replace("-", "").replace(":", "")]
+    assert result["history_path"] == os.path.join(dest, "history", os.listdir(os.path.join(dest, "history"))[0])
+    for name in os.listdir(dest) + [result["history_path"]]:
+        if name != "history":
+            assert oct(os.stat(os.path.join(dest, name)).st_mode & 0o777) == "0o640"
     data, rows, blob, junit = read_all(dest)
     schema().validate(data)
     hosts = sorted(data["hosts"])
@@ -115,8 +122,9 @@ def test_formats_subset_always_writes_json(tmp_path):
     dest = str(tmp_path)
     result = run_action({"dest": dest, "formats": ["junit"]}, report_fleet.fleet())
     assert sorted(result["report_paths"]) == ["json", "junit"]
-    assert sorted(os.listdir(dest)) == ["report.json", "report.junit.xml"]
+    assert sorted(os.listdir(dest)) == ["history", "report.json", "report.junit.xml"]
     assert not [n for n in os.listdir(dest) if n.startswith(".report.")]
+    assert len(os.listdir(os.path.join(dest, "history"))) == 1
 
 
 def test_unknown_format_is_an_error(tmp_path):

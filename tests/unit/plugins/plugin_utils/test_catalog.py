@@ -351,6 +351,14 @@ def test_validate_policy_returns_only_known_fields():
                    "default": True, "application": "required"}
 
 
+def test_a_policy_deadline_is_an_optional_date():
+    assert "deadline" not in validate_policy(POL, policy())
+    assert validate_policy(POL, policy(deadline="2023-03-15"))["deadline"] == "2023-03-15"
+    assert validate_policy(POL, policy(deadline=datetime.date(2023, 3, 15)))["deadline"] == "2023-03-15"
+    with pytest.raises(CatalogError, match="must be a date YYYY-MM-DD"):
+        validate_policy(POL, policy(deadline="soon"))
+
+
 def test_packages_alias_expands_to_dpkg_and_rpm():
     e = Entry(ENT, entry(signatures={"linux": {"packages": [{"name": "wechat"}], "rpm": [{"name": "wechat-bin"}]},
                                      "macos": {"cask": [{"name": "wechat"}]}}))

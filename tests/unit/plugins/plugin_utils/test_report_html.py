@@ -86,7 +86,8 @@ def test_no_external_resources():
             raise AssertionError("link element %r" % attrs)
     # no attribute holds a URL, except the SVG namespace (an identifier, never fetched)
     values = [(t, k, v) for t, a in page.tags for k, v in a.items() if v and re.search(r"https?:|//", v)]
-    assert values == [("svg", "xmlns", "http://www.w3.org/2000/svg")] * 3
+    # four charts: the trend, hosts by status, by product, by policy
+    assert values == [("svg", "xmlns", "http://www.w3.org/2000/svg")] * 4
     # neither the style sheet nor the script loads anything
     style = text[text.index("<style>"):text.index("</style>")]
     for code in (style, JS):
@@ -171,7 +172,9 @@ def test_counts_equal_the_summary():
 def test_charts_by_status_product_and_policy():
     page = parse(report_fleet.report())
     svgs = [a for t, a in page.tags if t == "svg"]
-    assert len(svgs) == 3
+    # the three charts of this run, and the trend over runs
+    assert [a["class"] for a in svgs].count("chart") == 3
+    assert [a["class"] for a in svgs].count("chart trend") == 1
     # each label is followed by its <title> (the full label), then the bar's total
     texts = page.svg_texts
     # product rows (label, total hosts), sorted by hosts: WeChat on 7 hosts (4 present, 2 removed, 1 exempt)
