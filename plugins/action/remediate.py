@@ -142,13 +142,22 @@ class ActionModule(SelectionAction):
             return self._finish(result, facts, remediation, changed, host, blocks, entries, facts)
 
         # Secret values go to the executor only (a no_log option there); the plan names them.
+        run = {}
         step_results, error = execute_plan(self._execute_module, task_vars, facts["os"], steps, run_id, collected,
-                                           args, secrets=args["uninstall_secrets"])
+                                           args, secrets=args["uninstall_secrets"], run=run)
         removal_ids = set(s["id"] for s in plan["steps"])
         remediation["steps"] = [r for r in step_results if isinstance(r, dict) and r.get("id") in removal_ids]
         if error:
             remediation["error"] = "executor failed before running the plan: %s" % error
             display.warning("%s: %s" % (host, remediation["error"]))
+        # The run lock, an interrupted previous run, a repaired package database (docs/usage.md,
+        # "When things go wrong"): in the report, and a held lock or a refused repair fails the task.
+        for key in ("run_lock", "interrupted_run", "package_repair"):
+            if run.get(key):
+                remediation[key] = run[key]
+        facts["warnings"].extend(str(w) for w in run.get("run_warnings") or [])
+        if error and (run.get("run_lock") or (run.get("package_repair") or {}).get("status") == "failed"):
+            remediation["refused"] = True
 
         try:
             after, collected_after, dummy = scan_host(self._execute_module, task_vars, args, catalog, entries,
@@ -218,7 +227,10 @@ class ActionModule(SelectionAction):
         host_result(result, facts)
         result.update(changed=changed, reboot_required=remediation["reboot_required"])
         plan = remediation["plan"]
-        if "machine" in (plan.get("tripped_scopes") or []):
+        if remediation.pop("refused", False):
+            # Nothing ran: another run held the host's run lock, or the package database could not be repaired.
+            result.update(failed=True, msg=remediation["error"])
+        elif "machine" in (plan.get("tripped_scopes") or []):
             # Circuit breaker (docs/design.md, "Safety"): nothing machine-wide is removed and the host fails.
             result.update(failed=True, msg=plan["tripped"])
         elif plan.get("tripped"):
