@@ -55,13 +55,18 @@ options:
         after C(grace) seconds."
       - "V(quarantine): C(path), C(type) (V(dir), V(file) or V(link), compared with C(lstat)), C(max_bytes),
         C(timeout). Moves the path, not following links, to O(quarantine_dir)/O(run_id)/<path> (a numeric
-        suffix is added if that exists), and appends a line to C(MANIFEST.jsonl) in that directory. Across
+        suffix is added if that exists), and records it in C(MANIFEST.jsonl) in that directory: a line with
+        C(state) V(moving) (C(original), C(quarantined), C(type)) is appended and synced before the move, the full
+        line after it, and a line with C(state) V(not_moved) and C(reason) when the move failed; so a run killed at
+        any point leaves the data at its original path or at a C(quarantined) path the manifest names. Across
         file systems it is copied through verified directory descriptors (links as links, FIFOs and device
         nodes recreated without being opened, modes, owners and times kept; sparse files stay sparse), and
         the original is removed only once the copy is complete, unchanged while read and synced; on any
         failure (an entry swapped while copied, a limit) the partial copy is removed and the original
         stays. C(max_bytes) (default 16 GiB) bounds the data read, C(timeout) (default O(default_timeout))
-        the seconds, and the destination file system keeps 5% of its size free."
+        the seconds, and the destination file system keeps 5% of its size free (a file is refused before
+        anything is written when its allocated size would not fit). A full or read-only destination (C(ENOSPC),
+        C(EROFS)) fails the step naming the directory written to; the partial copy is removed."
       - "V(archive): C(paths), C(name), C(max_bytes), C(timeout). Writes O(archive_dir)/<name>.tar.gz (a
         numeric suffix is added if it exists), reads it back, and writes <name>.tar.gz.sha256 in
         C(sha256sum) format. Missing paths are skipped and listed. The trees are read through directory

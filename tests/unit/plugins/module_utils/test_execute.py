@@ -384,8 +384,15 @@ def test_kill_reports_a_process_that_survives_sigkill(tmp_path, procs, monkeypat
 # --- quarantine -----------------------------------------------------------------------------------
 
 def manifest_lines(root, run_id="r1"):
+    """The manifest's full lines, after checking that each follows its ``moving`` line (written before the move)."""
     with open(str(root / "q" / run_id / "MANIFEST.jsonl")) as handle:
-        return [json.loads(line) for line in handle]
+        lines = [json.loads(line) for line in handle]
+    moving = [line for line in lines if line.get("state") == "moving"]
+    full = [line for line in lines if "state" not in line]
+    assert lines == [item for pair in zip(moving, full) for item in pair], lines
+    assert [(m["original"], m["quarantined"], m["type"]) for m in moving] == [
+        (f["original"], f["quarantined"], f["type"]) for f in full]
+    return full
 
 
 def test_quarantine_dir_moves_and_records(tree):
