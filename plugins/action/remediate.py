@@ -154,8 +154,9 @@ class ActionModule(SelectionAction):
             sent = fact_step(facts["os"], predicted_report(facts, plan, remediation, collected), collected,
                              max(s["id"] for s in steps) + 1, requires=[s["id"] for s in steps]).step
         # Secret values go to the executor only (a no_log option there); the plan names them.
+        run = {}
         step_results, error = execute_plan(self._execute_module, task_vars, facts["os"], steps + ([sent] if sent else []),
-                                           run_id, collected, args, secrets=args["uninstall_secrets"])
+                                           run_id, collected, args, secrets=args["uninstall_secrets"], run=run)
         sent_result = next((r for r in step_results if sent and isinstance(r, dict) and r.get("id") == sent["id"]), None)
         step_results = [r for r in step_results if r is not sent_result]
         removal_ids = set(s["id"] for s in plan["steps"])
@@ -163,6 +164,14 @@ class ActionModule(SelectionAction):
         if error:
             remediation["error"] = "executor failed before running the plan: %s" % error
             display.warning("%s: %s" % (host, remediation["error"]))
+        # The run lock, an interrupted previous run, a repaired package database (docs/usage.md,
+        # "When things go wrong"): in the report, and a held lock or a refused repair fails the task.
+        for key in ("run_lock", "interrupted_run", "package_repair"):
+            if run.get(key):
+                remediation[key] = run[key]
+        facts["warnings"].extend(str(w) for w in run.get("run_warnings") or [])
+        if error and (run.get("run_lock") or (run.get("package_repair") or {}).get("status") == "failed"):
+            remediation["refused"] = True
 
         try:
             after, collected_after, dummy = scan_host(self._execute_module, task_vars, args, catalog, entries,
@@ -282,7 +291,10 @@ class ActionModule(SelectionAction):
         host_result(result, facts)
         result.update(changed=changed, reboot_required=remediation["reboot_required"])
         plan = remediation["plan"]
-        if "machine" in (plan.get("tripped_scopes") or []):
+        if remediation.pop("refused", False):
+            # Nothing ran: another run held the host's run lock, or the package database could not be repaired.
+            result.update(failed=True, msg=remediation["error"])
+        elif "machine" in (plan.get("tripped_scopes") or []):
             # Circuit breaker (docs/design.md, "Safety"): nothing machine-wide is removed and the host fails.
             result.update(failed=True, msg=plan["tripped"])
         elif plan.get("tripped"):

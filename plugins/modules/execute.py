@@ -55,13 +55,18 @@ options:
         after C(grace) seconds."
       - "V(quarantine): C(path), C(type) (V(dir), V(file) or V(link), compared with C(lstat)), C(max_bytes),
         C(timeout). Moves the path, not following links, to O(quarantine_dir)/O(run_id)/<path> (a numeric
-        suffix is added if that exists), and appends a line to C(MANIFEST.jsonl) in that directory. Across
+        suffix is added if that exists), and records it in C(MANIFEST.jsonl) in that directory: a line with
+        C(state) V(moving) (C(original), C(quarantined), C(type)) is appended and synced before the move, the full
+        line after it, and a line with C(state) V(not_moved) and C(reason) when the move failed; so a run killed at
+        any point leaves the data at its original path or at a C(quarantined) path the manifest names. Across
         file systems it is copied through verified directory descriptors (links as links, FIFOs and device
         nodes recreated without being opened, modes, owners and times kept; sparse files stay sparse), and
         the original is removed only once the copy is complete, unchanged while read and synced; on any
         failure (an entry swapped while copied, a limit) the partial copy is removed and the original
         stays. C(max_bytes) (default 16 GiB) bounds the data read, C(timeout) (default O(default_timeout))
-        the seconds, and the destination file system keeps 5% of its size free."
+        the seconds, and the destination file system keeps 5% of its size free (a file is refused before
+        anything is written when its allocated size would not fit). A full or read-only destination (C(ENOSPC),
+        C(EROFS)) fails the step naming the directory written to; the partial copy is removed."
       - "V(archive): C(paths), C(name), C(max_bytes), C(timeout). Writes O(archive_dir)/<name>.tar.gz (a
         numeric suffix is added if it exists), reads it back, and writes <name>.tar.gz.sha256 in
         C(sha256sum) format. Missing paths are skipped and listed. The trees are read through directory
@@ -100,7 +105,10 @@ options:
     elements: path
     default: []
   lock_timeout:
-    description: Seconds a C(command) step with C(lock) keeps retrying while the package lock is held.
+    description:
+      - Seconds to wait for the host's run lock while another run of this module holds it; then the task
+        fails naming that run (its pid, start time and run id) and nothing is run.
+      - Also the seconds a C(command) step with C(lock) keeps retrying while the package lock is held.
     type: int
     default: 300
   default_timeout:
@@ -115,6 +123,18 @@ options:
     description: Directory where user data archives are written (created with mode 0700).
     type: path
     default: /var/lib/govsec-banned-software/archive
+  state_dir:
+    description:
+      - The collection's state directory (created with mode 0700), where the run lock C(run.lock) and the
+        journal C(journal.json) are kept (see C(docs/design.md), "Run lock and journal").
+      - Outside check mode the module takes the run lock (C(flock), released by the kernel when the process
+        ends), records the plan and each finished step in the journal (written atomically), reports an
+        unfinished journal of a run that died as RV(interrupted_run), and ignores C(SIGHUP) and C(SIGPIPE)
+        while the plan runs, so that a lost connection does not stop it half-way.
+      - Before a plan that runs dpkg or apt, C(dpkg --audit) is asked; when it reports anything, C(dpkg
+        --configure -a) completes the interrupted transaction first, and when that fails nothing is run.
+    type: path
+    default: /var/lib/govsec-banned-software
 attributes:
   check_mode:
     support: full
@@ -218,6 +238,39 @@ steps:
        "manifest": {"original": "/opt/wechat", "type": "dir", "mode": "0755", "uid": 0, "gid": 0,
                     "size": 482113536, "sha256": null, "time": "2026-11-29T12:00:05Z",
                     "quarantined": "/var/lib/govsec-banned-software/quarantine/20261129T120000Z/opt/wechat"}}
+interrupted_run:
+  description:
+    - The previous run's unfinished journal (that run died), or null. C(run_id), C(pid), C(started),
+      C(updated), C(steps_done) (C(id), C(status)), C(step_interrupted) (the step it was in, or null),
+      C(steps_not_run) and C(detail) (one line). This run's plan was built from a fresh scan and rolls forward.
+  returned: when the plan ran or was refused after the lock was taken
+  type: dict
+  sample: {"run_id": "20261129T110000Z", "pid": 4242, "started": "2026-11-29T11:00:02Z",
+           "updated": "2026-11-29T11:00:09Z", "steps_done": [{"id": 1, "status": "changed"}],
+           "step_interrupted": 2, "steps_not_run": [3],
+           "detail": "the previous run (20261129T110000Z, pid 4242, started 2026-11-29T11:00:02Z) ended before
+                      it finished: 1 of 3 steps done, interrupted in step 2"}
+package_repair:
+  description:
+    - Null when C(dpkg --audit) reported nothing (or the plan runs no dpkg); otherwise C(audit) (what it
+      reported), C(status) (V(changed) when C(dpkg --configure -a) made it clean, V(failed)), C(msg), C(cmd),
+      C(rc), C(stdout), C(stderr), C(attempts).
+  returned: when the plan ran or was refused after the lock was taken
+  type: dict
+  sample: {"audit": "The following packages are only half configured ...", "status": "changed",
+           "msg": "an interrupted dpkg transaction was completed (dpkg --configure -a)",
+           "cmd": ["dpkg", "--configure", "-a"], "rc": 0, "stdout": "", "stderr": "", "attempts": 1}
+run_warnings:
+  description: What the run wants the report to say (an interrupted previous run, a repair, a journal not updated).
+  returned: when the plan ran
+  type: list
+  elements: str
+  sample: ["an interrupted dpkg transaction was completed (dpkg --configure -a)"]
+run_lock:
+  description: The run holding the host's run lock (C(pid), C(started), C(run_id)) when this one could not take it.
+  returned: when the run lock was not free within O(lock_timeout)
+  type: dict
+  sample: {"pid": 4242, "started": "2026-11-29T12:00:00Z", "run_id": "20261129T120000Z"}
 counts:
   description: Number of steps per status.
   returned: always
@@ -232,8 +285,9 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._compile_on
 
 compile_once()
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.lock import RunLockBusy
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import (
-    DEFAULT_ARCHIVE_DIR, DEFAULT_QUARANTINE_DIR, run_plan)
+    DEFAULT_ARCHIVE_DIR, DEFAULT_QUARANTINE_DIR, DEFAULT_STATE_DIR, RunRefused, run_guarded)
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.schema import (
     DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT, STATUSES)
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.validate import (
@@ -250,6 +304,7 @@ def main():
             default_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
             quarantine_dir=dict(type="path", default=DEFAULT_QUARANTINE_DIR),
             archive_dir=dict(type="path", default=DEFAULT_ARCHIVE_DIR),
+            state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
         ),
         supports_check_mode=True,
     )
@@ -266,23 +321,35 @@ def main():
                          steps=[], changed=False)
 
     steps = params["steps"]
-    results = run_plan(steps, dict(
-        lock_timeout=params["lock_timeout"], default_timeout=params["default_timeout"],
-        quarantine_dir=params["quarantine_dir"], archive_dir=params["archive_dir"],
-        run_id=params["run_id"], homes=params["homes"], check_mode=module.check_mode))
+    try:
+        run = run_guarded(steps, dict(
+            lock_timeout=params["lock_timeout"], default_timeout=params["default_timeout"],
+            quarantine_dir=params["quarantine_dir"], archive_dir=params["archive_dir"],
+            state_dir=params["state_dir"], run_id=params["run_id"], homes=params["homes"],
+            check_mode=module.check_mode))
+    except RunLockBusy as exc:
+        module.fail_json(msg=str(exc), run_lock=exc.holder, steps=[], changed=False)
+    except RunRefused as exc:
+        module.fail_json(msg=str(exc), steps=[], changed=False, **exc.details)
+    except OSError as exc:
+        module.fail_json(msg="the run lock in %s cannot be taken, nothing was run: %s"
+                         % (params["state_dir"], exc.strerror or exc), steps=[], changed=False)
+    results = run["steps"]
     counts = dict((status, 0) for status in STATUSES)
     for result in results:
         counts[result["status"]] += 1
     if module.check_mode:
         module.exit_json(changed=bool(steps), steps=results, counts=counts)
-    changed = counts["changed"] > 0
+    extra = dict(interrupted_run=run["interrupted_run"], package_repair=run["package_repair"],
+                 run_warnings=run["warnings"])
+    changed = counts["changed"] > 0 or bool(run["package_repair"])
     failed = [r for r in results if r["status"] == "failed"]
     if failed:
         module.fail_json(
             msg="%d of %d steps failed: %s" % (len(failed), len(results), "; ".join(
                 "step %s (%s): %s" % (r["id"], r["action"] or r["kind"], r["msg"]) for r in failed)),
-            changed=changed, steps=results, counts=counts)
-    module.exit_json(changed=changed, steps=results, counts=counts)
+            changed=changed, steps=results, counts=counts, **extra)
+    module.exit_json(changed=changed, steps=results, counts=counts, **extra)
 
 
 if __name__ == "__main__":

@@ -938,6 +938,49 @@ $Runners = @{
     purge = 'Invoke-PurgeStep'
 }
 
+# --- run lock (docs/design.md, "Run lock and journal") ---------------------------------------------
+# One remediation at a time per host: a named mutex, waited for at most lock_timeout seconds. Windows
+# releases it when the holder's process ends (the next owner is told it was abandoned). The holder's pid,
+# start and run id are kept under HKLM (writable by administrators only) for the message of a run that waits.
+$RunLockName = 'Global\govsec-banned-software-run'
+$RunLockKey = 'SOFTWARE\govsec-banned-software\RunLock'
+$RunMutex = $null
+if (-not $module.CheckMode) {
+    $RunMutex = [System.Threading.Mutex]::new($false, $RunLockName)
+    $owned = $false
+    try {
+        $owned = $RunMutex.WaitOne([int]$params.lock_timeout * 1000)
+    }
+    catch [System.Threading.AbandonedMutexException] {
+        # The previous holder died without releasing it: its record is that of an interrupted run.
+        $owned = $true
+        $module.Result.interrupted_run = @{ detail = 'the previous run ended before it finished (its run lock was abandoned)' }
+    }
+    $record = [Microsoft.Win32.Registry]::LocalMachine.CreateSubKey($RunLockKey)
+    try {
+        if (-not $owned) {
+            $holder = @{ pid = $record.GetValue('pid'); started = $record.GetValue('started'); run_id = $record.GetValue('run_id') }
+            $module.Result.changed = $false
+            $module.Result.steps = @()
+            $module.Result.run_lock = $holder
+            $module.FailJson(("another remediation is running on this host (pid {0}, started {1}, run {2}): the run " +
+                    "lock {3} was not free after {4} s (banned_software_lock_timeout); nothing was run") -f
+                $holder.pid, $holder.started, $holder.run_id, $RunLockName, $params.lock_timeout)
+        }
+        if ($module.Result.ContainsKey('interrupted_run')) {
+            $module.Result.interrupted_run.run_id = $record.GetValue('run_id')
+            $module.Result.interrupted_run.pid = $record.GetValue('pid')
+            $module.Result.interrupted_run.started = $record.GetValue('started')
+        }
+        $record.SetValue('pid', [string]$PID)
+        $record.SetValue('started', [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ'))
+        $record.SetValue('run_id', [string]$params.run_id)
+    }
+    finally {
+        $record.Dispose()
+    }
+}
+
 # --- run ------------------------------------------------------------------------------------------
 $results = [System.Collections.Generic.List[object]]::new()
 $statusById = @{}
@@ -976,6 +1019,9 @@ foreach ($step in $steps) {
     $results.Add($result)
 }
 
+if ($null -ne $RunMutex) {
+    $RunMutex.ReleaseMutex()
+}
 $module.Result.steps = @($results)
 $module.Result.counts = $counts
 $module.Result.reboot_required = @($results | Where-Object { $_.reboot_required }).Count -gt 0

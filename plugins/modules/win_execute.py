@@ -129,7 +129,12 @@ options:
     elements: path
     default: []
   lock_timeout:
-    description: Seconds a C(command) step keeps retrying while its rc is in C(retry_rc).
+    description:
+      - Seconds to wait for the host's run lock (the named mutex C(Global\\govsec-banned-software-run)) while
+        another run of this module holds it; then the task fails naming that run (its pid, start time and run
+        id, kept under C(HKLM\\SOFTWARE\\govsec-banned-software\\RunLock)) and nothing is run. Windows releases
+        the mutex when the holder's process ends; a run that finds it abandoned reports RV(interrupted_run).
+      - Also the seconds a C(command) step keeps retrying while its rc is in C(retry_rc).
     type: int
     default: 300
   default_timeout:
@@ -241,6 +246,18 @@ steps:
        "msg": "rc 3010 (success, reboot required)", "duration": 41.2, "rc": 3010, "attempts": 1,
        "cmd": "\"C:\\Windows\\System32\\msiexec.exe\" /x {1A7B331A-ABBE-4230-995E-BCD99C5A18CF} /qn /norestart KLPASSWD=\"{{secret:KLPASSWD}}\"",
        "stdout": "", "stderr": "", "reboot_required": true}
+run_lock:
+  description: The run holding the host's run lock (C(pid), C(started), C(run_id)) when this one could not take it.
+  returned: when the run lock was not free within O(lock_timeout)
+  type: dict
+  sample: {"pid": "4242", "started": "2026-11-29T12:00:00Z", "run_id": "20261129T120000Z"}
+interrupted_run:
+  description: The previous run ended without releasing the run lock (killed, the host restarted): its C(run_id),
+    C(pid), C(started) and C(detail).
+  returned: when the previous run's lock was abandoned
+  type: dict
+  sample: {"run_id": "20261129T110000Z", "pid": "4242", "started": "2026-11-29T11:00:02Z",
+           "detail": "the previous run ended before it finished (its run lock was abandoned)"}
 counts:
   description: Number of steps per status.
   returned: always

@@ -498,3 +498,14 @@ def test_the_path_walkers_of_old_are_gone():
     for name in ("Remove-Tree", "Add-ZipTree", "New-PrivateDirectory", "Get-PathType", "Get-FreeName", "Get-Info",
                  "Test-PathStep"):
         assert function_text(data, name) is None, "win_execute.ps1 still defines %s (works on path names)" % name
+
+
+def test_win_execute_takes_the_run_lock_with_a_bounded_wait_before_any_step():
+    text = read(WIN_EXECUTE).decode("utf-8")
+    wait = text.index("$owned = $RunMutex.WaitOne([int]$params.lock_timeout * 1000)")
+    refused = text.index("$module.FailJson((\"another remediation is running on this host (pid {0}, started {1}, run {2})")
+    first_step = text.index("$outcome = & $Runners[$step['kind']] -Step $step -Result $result")
+    assert text.index("if (-not $module.CheckMode) {\n    $RunMutex = [System.Threading.Mutex]::new(") < wait
+    assert wait < refused < text.index("# --- run ---") < first_step
+    assert "catch [System.Threading.AbandonedMutexException]" in text
+    assert text.index("$RunMutex.ReleaseMutex()") > first_step

@@ -38,14 +38,14 @@ def _monotonic():
 class Limits(object):
     """Size, time and free-space limits of one step (see the module's docstring)."""
 
-    def __init__(self, max_bytes, timeout, space_of=None):
+    def __init__(self, max_bytes, timeout, space_of=None, need=0):
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.deadline = _monotonic() + timeout
         self.taken = 0
         self.space_of = space_of
         self._unchecked = 0
-        self.check_space()
+        self.check_space(need)
 
     def tick(self):
         """Raise LimitExceeded once the time limit is over."""
@@ -76,12 +76,20 @@ class Limits(object):
         self.claim(nbytes)
         self.progress(nbytes)
 
-    def check_space(self):
+    def check_space(self, need=0):
+        """Raise LimitExceeded when the file system written to is below its reserve, or would be after ``need`` bytes."""
         if self.space_of is None:
             return
         vfs = os.statvfs(self.space_of)
         if vfs.f_blocks and vfs.f_bavail * 100 < vfs.f_blocks * FREE_RESERVE_PERCENT:
             raise LimitExceeded("stopped: less than %d%% of the file system of %s is free (%d of %d MiB)"
                                 % (FREE_RESERVE_PERCENT, self.space_of,
+                                   vfs.f_bavail * vfs.f_frsize // (1024 * 1024),
+                                   vfs.f_blocks * vfs.f_frsize // (1024 * 1024)))
+        if need and vfs.f_blocks and (vfs.f_bavail * vfs.f_frsize - need) * 100 < (
+                vfs.f_blocks * vfs.f_frsize * FREE_RESERVE_PERCENT):
+            raise LimitExceeded("not enough space on the file system of %s: %d MiB needed and %d%% of it kept free, "
+                                "%d of %d MiB free; nothing was written"
+                                % (self.space_of, -(-need // (1024 * 1024)), FREE_RESERVE_PERCENT,
                                    vfs.f_bavail * vfs.f_frsize // (1024 * 1024),
                                    vfs.f_blocks * vfs.f_frsize // (1024 * 1024)))

@@ -216,6 +216,12 @@ def _checked_entry(step, homes):
 
 
 def run_quarantine(step, options, result, clock):
+    """Move the path into the quarantine, recorded in ``MANIFEST.jsonl`` before and after the move.
+
+    Whatever point a kill hits, the data is either at its original path or in the quarantine with a line in
+    the manifest: a ``moving`` line (``original``, ``quarantined``) is appended and synced before the move,
+    the full line (mode, owner, size, sha256) after it, and a move that fails appends a ``not_moved`` line.
+    """
     clean, parent_fd, name, st = _checked_entry(step, options["homes"])
     if st is None:
         if parent_fd is not None:
@@ -225,14 +231,32 @@ def run_quarantine(step, options, result, clock):
         run_dir = _makedirs_private(os.path.join(options["quarantine_dir"], options["run_id"]))
         dest_parent = _makedirs_inside(run_dir, os.path.dirname(clean).lstrip("/"))
         dest = _free_name(os.path.join(dest_parent, name))
+        manifest = os.path.join(run_dir, "MANIFEST.jsonl")
         try:
-            os.rename(name, dest, src_dir_fd=parent_fd)
-            how = "renamed"
+            _append_line(manifest, {"original": clean, "quarantined": dest, "type": step["type"], "state": "moving",
+                                    "time": _utc(clock())})
         except OSError as exc:
-            if exc.errno != errno.EXDEV:
-                raise
-            how = "copied across file systems and removed"
-            _move_across(step, options, parent_fd, name, st, clean, dest, result)
+            raise StepError("the manifest %s cannot be written (%s); nothing was moved" % (shown(manifest), exc.strerror))
+        try:
+            try:
+                os.rename(name, dest, src_dir_fd=parent_fd)
+                how = "renamed"
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise StepError("%s cannot be moved to %s: %s; nothing was moved"
+                                    % (shown(clean), shown(dest), exc.strerror))
+                how = "copied across file systems and removed"
+                # Holes stay holes in the copy: what it needs is the file's allocated blocks.
+                need = st.st_blocks * 512 if step["type"] == "file" else 0
+                _move_across(step, options, parent_fd, name, st, clean, dest, result, need)
+        except StepError as exc:
+            if not os.path.lexists(dest):
+                try:
+                    _append_line(manifest, {"original": clean, "quarantined": dest, "state": "not_moved",
+                                            "reason": str(exc), "time": _utc(clock())})
+                except OSError:
+                    pass
+            raise
     finally:
         os.close(parent_fd)
     result["dest"] = dest
@@ -244,25 +268,32 @@ def run_quarantine(step, options, result, clock):
             entry["sha256"] = _sha256_path(dest, HASH_LIMIT)
         elif step["type"] == "dir":
             entry["size"] = _tree_size(dest)
-        manifest = os.path.join(run_dir, "MANIFEST.jsonl")
-        fd = os.open(manifest, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        try:
-            os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode("ascii"))
-        finally:
-            os.close(fd)
+        _append_line(manifest, entry)
     except OSError as exc:
-        raise StepError("%s moved to %s, but the manifest was not written: %s"
-                        % (shown(clean), shown(dest), exc.strerror))
+        raise StepError("%s moved to %s (its \"moving\" line is in the manifest), but the full manifest line was not "
+                        "written: %s" % (shown(clean), shown(dest), exc.strerror))
     result["manifest"] = entry
     return "changed", "%s %s to %s" % (shown(clean), how, shown(dest))
 
 
-def _move_across(step, options, parent_fd, name, st, clean, dest, result):
+def _append_line(path, entry):
+    """Append one JSON line to ``path`` (0600, no link followed) and sync it."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _move_across(step, options, parent_fd, name, st, clean, dest, result, need=0):
     """EXDEV fallback: copy to ``dest.partial`` by descriptors, rename it to ``dest``, remove the original.
 
-    The original is removed only once the copy is complete (every file read to its end, unchanged
-    while read, within the step's limits), the original is still the object that was copied, and the
-    copy is on disk (``sync``). On any failure the partial copy is removed and the original stays.
+    The destination's file system must have ``need`` bytes (the data's allocated size) free above its
+    reserve before the copy starts. The original is removed only once the copy is complete (every file read
+    to its end, unchanged while read, within the step's limits), the original is still the object that was
+    copied, and the copy is on disk (``sync``). On any failure (ENOSPC, EROFS too) the partial copy is
+    removed and the original stays.
     """
     partial = _free_name(dest + ".partial")
     out_dir, out_name = os.path.dirname(partial), os.path.basename(partial)
@@ -270,7 +301,7 @@ def _move_across(step, options, parent_fd, name, st, clean, dest, result):
     out_fd = _open_dir_nofollow(out_dir)
     try:
         limits = Limits(step.get("max_bytes", DEFAULT_MAX_BYTES), step.get("timeout") or options["default_timeout"],
-                        out_dir)
+                        out_dir, need)
         copy_tree(parent_fd, name, st, out_fd, out_name, limits, clean, not_copied)
         now = lstat_at(parent_fd, name)
         if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
@@ -282,8 +313,8 @@ def _move_across(step, options, parent_fd, name, st, clean, dest, result):
         pst = lstat_at(out_fd, out_name)
         if pst is not None:
             _remove_at(out_fd, out_name, pst, leftovers)
-        raise StepError("copy across file systems failed, original left in place: %s"
-                        % (getattr(exc, "strerror", None) or exc))
+        raise StepError("copy across file systems failed, original left in place: %s%s"
+                        % (getattr(exc, "strerror", None) or exc, _space_detail(exc, out_dir, need)))
     finally:
         os.close(out_fd)
     if not_copied:
@@ -293,6 +324,13 @@ def _move_across(step, options, parent_fd, name, st, clean, dest, result):
     if errors:
         raise StepError("copied to %s but the original could not be fully removed: %s"
                         % (shown(dest), "; ".join(errors[:5])))
+
+
+def _space_detail(exc, where, need):
+    """`` (writing to <dir>, <n> MiB needed)`` for a full or read-only file system, else ``""``."""
+    if not isinstance(exc, OSError) or exc.errno not in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+        return ""
+    return " (writing to %s%s)" % (shown(where), ", %d MiB needed" % -(-need // (1024 * 1024)) if need else "")
 
 
 def run_purge(step, options, result):
@@ -353,6 +391,7 @@ def _write_archive(step, options, result, entries):
     archive_dir = _makedirs_private(options["archive_dir"])
     dest = _free_name(os.path.join(archive_dir, step["name"]), ".tar.gz")
     sums = dest + ".sha256"
+    limits = None
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -378,8 +417,9 @@ def _write_archive(step, options, result, entries):
             except OSError:
                 pass
         if isinstance(exc, (OSError, tarfile.TarError, ArchiveError, LimitExceeded)):
-            raise StepError("archive not written, the data is left as it was: %s"
-                            % (getattr(exc, "strerror", None) or exc))
+            raise StepError("archive not written, the data is left as it was: %s%s"
+                            % (getattr(exc, "strerror", None) or exc,
+                               _space_detail(exc, archive_dir, limits.taken if limits else 0)))
         raise
     added = archiver.added
     result.update(dest=dest, sha256=digest, sha256_file=sums, members=len(added),

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import time
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.pkglock import describe_holders
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.schema import DEFAULT_GRACE
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.steps import StepError, shown
 
@@ -195,9 +196,10 @@ def run_command(step, options, runner, result):
                 budget.sleep(delay)
                 delay = min(delay * 2, LOCK_BACKOFF_MAX)
                 continue
-            raise StepError("the %s lock is held by another process: gave up after %d attempts in %d s "
+            raise StepError("the %s lock is held by another process (%s): gave up after %d attempts in %d s "
                             "(lock_timeout %s s; no lock file was touched)"
-                            % (step["lock"], result["attempts"], int(budget.used()), options["lock_timeout"]))
+                            % (step["lock"], describe_holders(step["lock"], options.get("proc_dir") or PROC),
+                               result["attempts"], int(budget.used()), options["lock_timeout"]))
         found = [s for s in absent if s in text]
         if found:
             return "absent", "already absent (rc %s, output has %r)" % (rc, found[0])

@@ -21,9 +21,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import shutil
+import signal
 import tarfile
 import time
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.journal import (
+    Journal, interrupted, read_journal)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.lock import RunLock
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.repair import needs_dpkg, repair_dpkg
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.files import (
     run_remove_file, run_write_file)
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.paths import (
@@ -35,11 +40,24 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._execute.sc
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.steps import StepError
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.validate import (
     RUN_ID_RE, validate_run_id, validate_steps)
-from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import ARCHIVE_DIRS, QUARANTINE_DIRS
+from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import (
+    ARCHIVE_DIRS, QUARANTINE_DIRS, STATE_DIRS)
 
 
 DEFAULT_QUARANTINE_DIR = QUARANTINE_DIRS["linux"]
 DEFAULT_ARCHIVE_DIR = ARCHIVE_DIRS["linux"]
+DEFAULT_STATE_DIR = STATE_DIRS["linux"]
+# Ignored while a plan runs: a controller that goes away (SIGHUP of the session, a closed pipe) must not
+# stop the executor half-way through a package transaction. Commands run in their own session anyway.
+DETACH_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGPIPE") if hasattr(signal, name))
+
+
+class RunRefused(Exception):
+    """The run did not start (nothing was changed); ``details`` go to the result."""
+
+    def __init__(self, msg, details=None):
+        Exception.__init__(self, msg)
+        self.details = details or {}
 
 
 def _options(options):
@@ -57,13 +75,13 @@ def _options(options):
     return options
 
 
-def run_plan(steps, options, runner=None, now=None):
+def run_plan(steps, options, runner=None, now=None, journal=None):
     """Run ``steps`` in order and return one result per step (see the module's RETURN).
 
     ``options``: ``lock_timeout``, ``default_timeout``, ``quarantine_dir``, ``archive_dir``,
     ``run_id``, ``check_mode``, ``homes`` (and ``proc_dir`` for tests). ``runner`` replaces
-    ``run_argv``; ``now`` replaces ``time.time``. Raises ValueError when the plan is malformed
-    (nothing is run then).
+    ``run_argv``; ``now`` replaces ``time.time``. ``journal`` (``journal.Journal``) records each step
+    before and after it acts. Raises ValueError when the plan is malformed (nothing is run then).
     """
     errors = validate_steps(steps)
     options = _options(options)
@@ -92,6 +110,8 @@ def run_plan(steps, options, runner=None, now=None):
             statuses[step["id"]] = "skipped"
             continue
         start = clock()
+        if journal is not None:
+            journal.step_started(step)
         try:
             kind = step["kind"]
             if kind == "command":
@@ -116,4 +136,55 @@ def run_plan(steps, options, runner=None, now=None):
             status, msg = "failed", "directory tree too deep"
         result.update(status=status, msg=msg, duration=round(max(0.0, clock() - start), 3))
         statuses[step["id"]] = status
+        if journal is not None:
+            journal.step_finished(result)
     return results
+
+
+def run_guarded(steps, options, runner=None, now=None):
+    """``run_plan`` under the host's run lock, with the journal, the package database repair and the
+    controller's signals ignored (docs/design.md, "Run lock and journal").
+
+    ``options`` as ``run_plan``'s, plus ``state_dir`` (the lock and the journal). Returns a dict: ``steps``
+    (the results), ``interrupted_run`` (what an unfinished journal of a dead run says, or None),
+    ``package_repair`` (None, or what ``repair.py`` did) and ``warnings``. Raises ``lock.RunLockBusy`` when
+    another run holds the lock past ``lock_timeout``, ``RunRefused`` when the run cannot start safely
+    (no journal can be written, the package database cannot be repaired), ValueError on a malformed plan.
+    """
+    state_dir = options.get("state_dir") or DEFAULT_STATE_DIR
+    if options.get("check_mode"):
+        return {"steps": run_plan(steps, options, runner, now), "interrupted_run": None, "package_repair": None,
+                "warnings": []}
+    opts = _options(options)
+    lock = RunLock(state_dir)
+    lock.acquire(opts["lock_timeout"], opts.get("run_id"), now)
+    previous = [(sig, signal.signal(sig, signal.SIG_IGN)) for sig in DETACH_SIGNALS]
+    try:
+        warnings = []
+        previous_run = interrupted(read_journal(state_dir))
+        if previous_run:
+            warnings.append(previous_run["detail"])
+        journal = Journal(state_dir, opts.get("run_id"), steps, now)
+        try:
+            journal.begin()
+        except OSError as exc:
+            raise RunRefused("the journal cannot be written in %s (%s); nothing was run" % (state_dir, exc.strerror),
+                             {"interrupted_run": previous_run})
+        repair = None
+        if needs_dpkg(steps):
+            repair = repair_dpkg(opts, runner or run_argv)
+            if repair and repair["status"] == "failed":
+                journal.finish()
+                raise RunRefused("the dpkg database is not consistent and could not be repaired, nothing was "
+                                 "removed: %s" % repair["msg"],
+                                 {"interrupted_run": previous_run, "package_repair": repair})
+            if repair:
+                warnings.append(repair["msg"])
+        results = run_plan(steps, options, runner, now, journal)
+        journal.finish()
+        warnings.extend(journal.errors)
+        return {"steps": results, "interrupted_run": previous_run, "package_repair": repair, "warnings": warnings}
+    finally:
+        for sig, handler in previous:
+            signal.signal(sig, handler)
+        lock.release()

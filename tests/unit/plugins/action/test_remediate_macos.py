@@ -230,7 +230,10 @@ def test_whole_removal_run_on_a_simulated_mac(mac):
     assert sorted(s["path"] for s in plan["steps"] if s["kind"] == "quarantine") == QUARANTINED
     run_dir = mac.map(QDIR + "/" + rem["run_id"])
     with open(os.path.join(run_dir, "MANIFEST.jsonl")) as handle:
-        manifest = [json.loads(line) for line in handle]
+        lines = [json.loads(line) for line in handle]
+    # Each item: its "moving" line (before the move), then its full line.
+    assert [line.get("state") for line in lines] == ["moving", None] * len(QUARANTINED)
+    manifest = lines[1::2]
     assert sorted(mac.unmap(m["original"]) for m in manifest) == QUARANTINED
     for item in manifest:
         assert item["quarantined"] == run_dir + item["original"]

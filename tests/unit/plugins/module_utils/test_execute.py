@@ -11,13 +11,14 @@ import json
 import os
 import signal
 import stat
+import subprocess
 import sys
 import tarfile
 import time
 
 import pytest
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._execute import process
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import pkglock, process
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute import copy as _execute_copy
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_plan
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.validate import validate_steps
@@ -234,13 +235,14 @@ def test_command_lock_gives_up_after_lock_timeout(tmp_path, monkeypatch):
     monkeypatch.setattr(process, "_sleep", sleeps.append)
     lock_file = tmp_path / "lock-frontend"
     lock_file.write_text("")
+    monkeypatch.setitem(pkglock.LOCK_FILES, "dpkg", (str(lock_file),))
     counter = tmp_path / "count"
     res = run_one({"kind": "command", "argv": counter_script(counter, 99, "E: Could not get lock %s" % lock_file),
                    "lock": "dpkg"}, opts(tmp_path, lock_timeout=3))
     assert res["status"] == "failed"
     assert res["attempts"] == 3
     assert sleeps == [1, 2]
-    assert res["msg"] == ("the dpkg lock is held by another process: gave up after 3 attempts in 3 s "
+    assert res["msg"] == ("the dpkg lock is held by another process (holder unknown): gave up after 3 attempts in 3 s "
                           "(lock_timeout 3 s; no lock file was touched)")
     assert lock_file.exists()
 
@@ -382,8 +384,15 @@ def test_kill_reports_a_process_that_survives_sigkill(tmp_path, procs, monkeypat
 # --- quarantine -----------------------------------------------------------------------------------
 
 def manifest_lines(root, run_id="r1"):
+    """The manifest's full lines, after checking that each follows its ``moving`` line (written before the move)."""
     with open(str(root / "q" / run_id / "MANIFEST.jsonl")) as handle:
-        return [json.loads(line) for line in handle]
+        lines = [json.loads(line) for line in handle]
+    moving = [line for line in lines if line.get("state") == "moving"]
+    full = [line for line in lines if "state" not in line]
+    assert lines == [item for pair in zip(moving, full) for item in pair], lines
+    assert [(m["original"], m["quarantined"], m["type"]) for m in moving] == [
+        (f["original"], f["quarantined"], f["type"]) for f in full]
+    return full
 
 
 def test_quarantine_dir_moves_and_records(tree):
@@ -754,3 +763,28 @@ def test_run_as_with_a_missing_home_runs_nothing(tmp_path, monkeypatch):
                    opts(tmp_path), runner=lambda *a, **k: calls.append(a))[0]
     assert (res["status"], res["attempts"], calls) == ("failed", 0, [])
     assert res["msg"] == "run_as alice: home %s is not a directory; nothing was run" % (tmp_path / "gone")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="needs /proc/locks (Linux)")
+@pytest.mark.parametrize("how", ["flock", "lockf"])
+def test_command_lock_giving_up_names_the_holder(tmp_path, monkeypatch, how):
+    """apt and dpkg hold lock-frontend with fcntl locks; either kind of lock is found in /proc/locks."""
+    monkeypatch.setattr(process, "_sleep", lambda seconds: None)
+    lock_file = tmp_path / "lock-frontend"
+    lock_file.write_text("")
+    monkeypatch.setitem(pkglock.LOCK_FILES, "dpkg", (str(tmp_path / "missing"), str(lock_file)))
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'r+'); "
+                               "fcntl.%s(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)" % how,
+                               str(lock_file)], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline() == b"held\n"
+        with open("/proc/%d/comm" % holder.pid) as handle:
+            comm = handle.read().strip()
+        res = run_one({"kind": "command", "argv": counter_script(tmp_path / "count", 99, "E: Could not get lock"),
+                       "lock": "dpkg"}, opts(tmp_path, lock_timeout=2))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert res["status"] == "failed"
+    assert res["msg"].startswith("the dpkg lock is held by another process (held by pid %d (%s) on %s): gave up"
+                                 % (holder.pid, comm, lock_file)), res["msg"]

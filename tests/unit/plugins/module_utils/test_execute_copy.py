@@ -314,7 +314,9 @@ def test_quarantine_of_a_tree_onto_a_real_tmpfs(tree):
         assert stat.S_ISFIFO(os.lstat(os.path.join(dest, "pipe")).st_mode)
         assert open(os.path.join(dest, "top.txt"), "rb").read() == b"top"
         with open(os.path.join(where, "r1", "MANIFEST.jsonl")) as handle:
-            assert json.loads(handle.readline())["size"] == len(b"messages") + len(b"top")
+            moving, full = [json.loads(line) for line in handle]
+            assert (moving["state"], moving["quarantined"]) == ("moving", dest)
+            assert full["size"] == len(b"messages") + len(b"top")
         assert partials(where) == []
     assert not os.path.lexists(str(data))
     assert (tree / "outside" / "secret-dir" / "shadow").read_bytes() == SECRET

@@ -27,7 +27,8 @@ def run_module(args):
 
 def base_args(tmp_path, steps, **extra):
     args = {"steps": steps, "run_id": "20261129T120000Z", "quarantine_dir": str(tmp_path / "q"),
-            "archive_dir": str(tmp_path / "a"), "homes": [str(tmp_path / "home" / "alice")]}
+            "archive_dir": str(tmp_path / "a"), "state_dir": str(tmp_path / "state"),
+            "homes": [str(tmp_path / "home" / "alice")]}
     args.update(extra)
     return args
 

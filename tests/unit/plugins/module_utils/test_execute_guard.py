@@ -1,0 +1,326 @@
+# -*- coding: utf-8 -*-
+"""The executor's run lock, journal, dpkg repair and the guarded run (one at a time, roll forward)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import journal as _journal
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import lock as _lock
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.journal import (
+    Journal, interrupted, read_journal)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.lock import RunLock, RunLockBusy
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.repair import AUDIT, CONFIGURE
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import RunRefused, run_guarded
+
+SH = "/bin/sh"
+
+
+def opts(root, **extra):
+    options = {"run_id": "r2", "quarantine_dir": str(root / "q"), "archive_dir": str(root / "a"),
+               "state_dir": str(root / "state"), "homes": [], "lock_timeout": 2, "default_timeout": 30}
+    options.update(extra)
+    return options
+
+
+def touch(step_id, path, **extra):
+    step = {"id": step_id, "kind": "command", "argv": [SH, "-c", 'touch "$0"', str(path)]}
+    step.update(extra)
+    return step
+
+
+HOLDER = textwrap.dedent("""
+    import sys, time
+    sys.path[:0] = [%r]
+    from ansible_collections.govsec.banned_software.plugins.module_utils._execute.lock import RunLock
+    lock = RunLock(sys.argv[1])
+    lock.acquire(5, "r1")
+    sys.stdout.write("locked\\n")
+    sys.stdout.flush()
+    time.sleep(60)
+""")
+
+
+def collections_root():
+    """The directory that holds ansible_collections/govsec/banned_software (this checkout's import path)."""
+    import ansible_collections.govsec.banned_software as collection
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(collection.__file__))))
+
+
+@pytest.fixture
+def other_run(tmp_path):
+    """Another process holding the run lock of tmp/state (as a real second executor would)."""
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER % collections_root(), str(tmp_path / "state")],
+                            stdout=subprocess.PIPE)
+    assert proc.stdout.readline() == b"locked\n"
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
+def no_sleep(monkeypatch):
+    monkeypatch.setattr(_lock, "_sleep", lambda seconds: None)
+
+
+def test_a_second_run_fails_naming_the_holder_and_runs_nothing(tmp_path, other_run, monkeypatch):
+    no_sleep(monkeypatch)
+    marker = tmp_path / "ran"
+    with pytest.raises(RunLockBusy) as exc:
+        run_guarded([touch(1, marker)], opts(tmp_path))
+    holder = exc.value.holder
+    assert holder["pid"] == other_run.pid and holder["run_id"] == "r1"
+    assert time.strptime(holder["started"], "%Y-%m-%dT%H:%M:%SZ")
+    message = str(exc.value)
+    assert message.startswith("another remediation is running on this host (pid %d, started %s, run r1)"
+                              % (other_run.pid, holder["started"])), message
+    assert "was not free after 2 s (banned_software_lock_timeout); nothing was run" in message
+    assert not marker.exists()
+    assert read_journal(str(tmp_path / "state")) is None
+
+
+def test_the_wait_is_bounded_by_the_time_asked_to_sleep(tmp_path, other_run, monkeypatch):
+    slept = []
+    monkeypatch.setattr(_lock, "_sleep", slept.append)
+    with pytest.raises(RunLockBusy):
+        RunLock(str(tmp_path / "state")).acquire(3, "r2")
+    assert sum(slept) == 3.0 and len(slept) == 3 / _lock.POLL
+
+
+def test_the_lock_of_a_killed_run_is_free_at_once(tmp_path, other_run, monkeypatch):
+    no_sleep(monkeypatch)
+    other_run.send_signal(signal.SIGKILL)
+    other_run.wait()
+    marker = tmp_path / "ran"
+    out = run_guarded([touch(1, marker)], opts(tmp_path))
+    assert [r["status"] for r in out["steps"]] == ["changed"] and marker.exists()
+    # The lock file says who holds it only while it is held.
+    assert (tmp_path / "state" / "run.lock").read_bytes() == b""
+
+
+def test_the_lock_is_taken_once_the_other_run_ends_within_the_wait(tmp_path, other_run, monkeypatch):
+    def sleep(seconds):
+        if other_run.poll() is None:
+            other_run.kill()
+            other_run.wait()
+    monkeypatch.setattr(_lock, "_sleep", sleep)
+    record = RunLock(str(tmp_path / "state")).acquire(10, "r2")
+    assert record["pid"] == os.getpid() and record["run_id"] == "r2"
+
+
+def test_a_link_as_lock_file_is_refused(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (tmp_path / "elsewhere").write_text("x")
+    os.symlink(str(tmp_path / "elsewhere"), str(state / "run.lock"))
+    with pytest.raises(OSError):
+        run_guarded([touch(1, tmp_path / "ran")], opts(tmp_path))
+    assert (tmp_path / "elsewhere").read_text() == "x"
+    assert not (tmp_path / "ran").exists()
+
+
+def test_check_mode_takes_no_lock(tmp_path, other_run):
+    out = run_guarded([touch(1, tmp_path / "ran")], opts(tmp_path, check_mode=True))
+    assert [r["status"] for r in out["steps"]] == ["skipped"]
+
+
+# -- journal ---------------------------------------------------------------------------------------
+
+def test_a_finished_run_leaves_a_finished_journal_with_every_step(tmp_path):
+    steps = [touch(1, tmp_path / "one"), touch(2, tmp_path / "two", action="remove_packages")]
+    out = run_guarded(steps, opts(tmp_path))
+    assert out["interrupted_run"] is None and out["warnings"] == []
+    journal = read_journal(str(tmp_path / "state"))
+    assert journal["state"] == "finished" and journal["run_id"] == "r2" and journal["pid"] == os.getpid()
+    assert journal["plan"] == [{"id": 1, "kind": "command", "action": None},
+                               {"id": 2, "kind": "command", "action": "remove_packages"}]
+    assert journal["done"] == [{"id": 1, "status": "changed"}, {"id": 2, "status": "changed"}]
+    assert journal["current"] is None
+    assert "argv" not in json.dumps(journal)
+    assert sorted(os.listdir(str(tmp_path / "state"))) == ["journal.json", "run.lock"]
+
+
+def test_a_run_killed_in_a_step_is_reported_by_the_next_one_which_rolls_forward(tmp_path):
+    state = tmp_path / "state"
+    # The first run: a real executor process killed with SIGKILL while its second step runs.
+    script = textwrap.dedent("""
+        import sys
+        sys.path[:0] = [%r]
+        from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_guarded
+        steps = [{"id": 1, "kind": "command", "argv": ["/bin/true"], "action": "stop_service"},
+                 {"id": 2, "kind": "command", "argv": ["/bin/sh", "-c", "echo started > $0; sleep 60", sys.argv[2]],
+                  "action": "remove_packages"},
+                 {"id": 3, "kind": "command", "argv": ["/bin/true"], "action": "purge"}]
+        run_guarded(steps, {"run_id": "r1", "state_dir": sys.argv[1], "homes": [], "lock_timeout": 5,
+                            "default_timeout": 120})
+    """) % collections_root()
+    started = tmp_path / "started"
+    proc = subprocess.Popen([sys.executable, "-c", script, str(state), str(started)])
+    deadline = time.time() + 30
+    while not started.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert started.exists()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    out = run_guarded([touch(1, tmp_path / "again")], opts(tmp_path))
+    previous = out["interrupted_run"]
+    assert previous["run_id"] == "r1" and previous["pid"] == proc.pid
+    assert previous["steps_done"] == [{"id": 1, "status": "changed"}]
+    assert previous["step_interrupted"] == 2 and previous["steps_not_run"] == [3]
+    assert previous["detail"].startswith("the previous run (r1, pid %d, started " % proc.pid)
+    assert previous["detail"].endswith("ended before it finished: 1 of 3 steps done, interrupted in step 2")
+    assert out["warnings"] == [previous["detail"]]
+    assert [r["status"] for r in out["steps"]] == ["changed"]
+    # Reported once: the run after that finds a finished journal.
+    assert run_guarded([touch(1, tmp_path / "again")], opts(tmp_path))["interrupted_run"] is None
+
+
+def test_a_journal_that_cannot_be_read_is_reported_and_the_run_goes_on(tmp_path):
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "journal.json").write_bytes(b'{"state": "runn')
+    out = run_guarded([touch(1, tmp_path / "x")], opts(tmp_path))
+    assert out["interrupted_run"]["detail"].startswith("the previous run's journal cannot be read: not JSON")
+    assert [r["status"] for r in out["steps"]] == ["changed"]
+
+
+def test_a_journal_that_cannot_be_written_refuses_the_run(tmp_path, monkeypatch):
+    def full(directory, name, data):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(_journal, "write_atomic", full)
+    with pytest.raises(RunRefused) as exc:
+        run_guarded([touch(1, tmp_path / "x")], opts(tmp_path))
+    assert str(exc.value) == ("the journal cannot be written in %s (No space left on device); nothing was run"
+                              % (tmp_path / "state"))
+    assert not (tmp_path / "x").exists()
+    # The lock is released.
+    RunLock(str(tmp_path / "state")).acquire(1, "r3")
+
+
+def test_a_journal_update_failing_mid_run_is_a_warning_not_a_stop(tmp_path, monkeypatch):
+    real = _journal.write_atomic
+    calls = []
+
+    def flaky(directory, name, data):
+        calls.append(json.loads(data.decode("utf-8"))["current"])
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(directory, name, data)
+    monkeypatch.setattr(_journal, "write_atomic", flaky)
+    out = run_guarded([touch(1, tmp_path / "a"), touch(2, tmp_path / "b")], opts(tmp_path))
+    assert [r["status"] for r in out["steps"]] == ["changed", "changed"]
+    assert out["warnings"] == ["the journal %s was not updated: No space left on device" % (tmp_path / "state" / "journal.json")]
+
+
+def test_the_journal_is_replaced_atomically(tmp_path, monkeypatch):
+    state = tmp_path / "state"
+    state.mkdir()
+    journal = Journal(str(state), "r1", [touch(1, "/x")])
+    journal.begin()
+    before = (state / "journal.json").read_bytes()
+
+    def killed(src, dst):
+        raise KeyboardInterrupt("killed between the write and the rename")
+    monkeypatch.setattr(_journal.os, "rename", killed)
+    with pytest.raises(KeyboardInterrupt):
+        journal.step_started({"id": 1})
+    assert (state / "journal.json").read_bytes() == before
+    assert os.listdir(str(state)) == ["journal.json"]
+
+
+def test_interrupted_ignores_finished_and_missing_journals():
+    assert interrupted(None) is None
+    assert interrupted({"state": "finished", "done": []}) is None
+
+
+def test_sighup_and_sigpipe_are_ignored_while_the_plan_runs(tmp_path):
+    seen = []
+
+    def runner(argv, **kwargs):
+        seen.append((signal.getsignal(signal.SIGHUP), signal.getsignal(signal.SIGPIPE)))
+        os.kill(os.getpid(), signal.SIGHUP)      # the controller's session went away
+        return 0, b"", b"", False, None
+    before = (signal.getsignal(signal.SIGHUP), signal.getsignal(signal.SIGPIPE))
+    out = run_guarded([{"id": 1, "kind": "command", "argv": ["dpkg", "--purge", "x"]}], opts(tmp_path), runner)
+    assert seen == [(signal.SIG_IGN, signal.SIG_IGN)]
+    assert [r["status"] for r in out["steps"]] == ["changed"]
+    assert (signal.getsignal(signal.SIGHUP), signal.getsignal(signal.SIGPIPE)) == before
+
+
+# -- dpkg repair -----------------------------------------------------------------------------------
+
+class Dpkg(object):
+    """A scripted runner: ``dpkg --audit`` answers from ``audits`` in turn; every call is recorded."""
+
+    def __init__(self, audits, configure=(0, b"", b"")):
+        self.audits = list(audits)
+        self.configure = list(configure) if isinstance(configure, list) else [configure]
+        self.calls = []
+
+    def __call__(self, argv, **kwargs):
+        self.calls.append(list(argv))
+        if argv == AUDIT:
+            return 0, self.audits.pop(0), b"", False, None
+        if argv == CONFIGURE:
+            rc, out, err = self.configure.pop(0) if len(self.configure) > 1 else self.configure[0]
+            return rc, out, err, False, None
+        return 0, b"", b"", False, None
+
+
+PURGE = {"id": 1, "kind": "command", "argv": ["dpkg", "--purge", "wechat"], "lock": "dpkg"}
+HALF = b"The following packages are only half configured, probably due to problems\nconfiguring them the first time.\n"
+
+
+def test_a_clean_dpkg_is_only_audited(tmp_path):
+    runner = Dpkg([b""])
+    out = run_guarded([PURGE], opts(tmp_path), runner)
+    assert runner.calls == [AUDIT, PURGE["argv"]]
+    assert out["package_repair"] is None
+
+
+def test_an_interrupted_dpkg_transaction_is_completed_before_anything_is_removed(tmp_path):
+    runner = Dpkg([HALF, b""])
+    out = run_guarded([PURGE], opts(tmp_path), runner)
+    assert runner.calls == [AUDIT, CONFIGURE, AUDIT, PURGE["argv"]]
+    repair = out["package_repair"]
+    assert (repair["status"], repair["msg"], repair["rc"]) == (
+        "changed", "an interrupted dpkg transaction was completed (dpkg --configure -a)", 0)
+    assert repair["audit"] == HALF.decode().strip()
+    assert out["warnings"] == [repair["msg"]]
+
+
+def test_a_dpkg_that_cannot_be_repaired_removes_nothing(tmp_path):
+    runner = Dpkg([HALF, HALF])
+    with pytest.raises(RunRefused) as exc:
+        run_guarded([PURGE], opts(tmp_path), runner)
+    assert runner.calls == [AUDIT, CONFIGURE, AUDIT]
+    assert str(exc.value).startswith("the dpkg database is not consistent and could not be repaired, nothing was "
+                                     "removed: dpkg --configure -a ran (rc 0) but dpkg --audit still reports: ")
+    assert exc.value.details["package_repair"]["status"] == "failed"
+    assert read_journal(str(tmp_path / "state"))["state"] == "finished"
+
+
+def test_the_repair_waits_for_the_dpkg_lock_like_a_step(tmp_path, monkeypatch):
+    from ansible_collections.govsec.banned_software.plugins.module_utils._execute import process
+    monkeypatch.setattr(process, "_sleep", lambda seconds: None)
+    busy = (2, b"", b"dpkg: error: dpkg frontend lock was locked by another process with pid 77\n")
+    runner = Dpkg([HALF, b""], configure=[busy, (0, b"", b"")])
+    out = run_guarded([PURGE], opts(tmp_path), runner)
+    assert runner.calls == [AUDIT, CONFIGURE, CONFIGURE, AUDIT, PURGE["argv"]]
+    assert out["package_repair"]["attempts"] == 2
+
+
+def test_a_plan_without_dpkg_does_not_ask_dpkg(tmp_path):
+    runner = Dpkg([])
+    run_guarded([{"id": 1, "kind": "command", "argv": ["rpm", "-e", "x"], "lock": "rpm"}], opts(tmp_path), runner)
+    assert runner.calls == [["rpm", "-e", "x"]]
