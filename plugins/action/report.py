@@ -124,8 +124,8 @@ class ActionModule(ActionBase):
         return results, local_fact, fail_on
 
     def _local_fact_hosts(self, task_vars, report, results, local_fact, default):
-        """Scanned hosts whose ``banned_software_local_fact`` (or ``default``) asks for the local fact and, on Linux
-        and macOS, whose scan found that the record changes (``local_fact_step`` in its result).
+        """Scanned hosts whose ``banned_software_local_fact`` (or ``default``) asks for the local fact and whose
+        scan found that the record changes (``local_fact_step`` in its result).
 
         The playbooks run their last play on these hosts and on the failed ones only, so a large fleet
         does not pay a skipped task per host (docs/performance.md).
@@ -134,9 +134,7 @@ class ActionModule(ActionBase):
         for name in sorted(report["hosts"]):
             if report["hosts"][name]["status"] not in SCANNED:
                 continue
-            host_result = results.get(name) if isinstance(results.get(name), dict) else {}
-            # Linux and macOS: only when the scan planned a write; Windows: the report role's own tasks decide.
-            if not host_result.get("local_fact_step") and host_result.get("os") != "windows":
+            if not (isinstance(results.get(name), dict) and results[name].get("local_fact_step")):
                 continue
             value = local_fact.get(name, default)
             if isinstance(value, str) and ("{{" in value or "{%" in value):

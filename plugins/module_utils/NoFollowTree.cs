@@ -647,6 +647,97 @@ namespace ansible_collections.govsec.banned_software.plugins.module_utils.NoFoll
         }
     }
 
+    /// <summary>A small file in a private directory (the local fact), replaced only while it has the content a scan
+    /// read: its sha256 (null: it must not exist). Written to a new sibling first, then the file that was hashed is
+    /// deleted through the handle that hashed it and the sibling renamed into its place.</summary>
+    public static class GuardedFile
+    {
+        public const long MaxBytes = 4L * 1024 * 1024;
+
+        /// <summary>"changed", or "ok" when the file already has content; RefusedException when it is not as expected.</summary>
+        public static string Write(IFileApi api, PrivateDirectory vault, IList<string> folders, string leaf, byte[] content,
+            string expectSha256)
+        {
+            string wanted;
+            using (MemoryStream data = new MemoryStream(content, false))
+                wanted = Hashing.Sha256Hex(data);
+            using (FileNode folder = Folders.Ensure(api, vault.Node, folders))
+            {
+                FileNode current = OpenPlain(api, folder, leaf);
+                try
+                {
+                    string sha = current == null ? null : Sha(api, current);
+                    if (sha == wanted)
+                        return "ok";
+                    Expect(PathText.Join(folder.Path, leaf), sha, expectSha256);
+                    using (FileNode fresh = FreeName.CreateFile(api, folder, leaf + ".new"))
+                    {
+                        using (Stream stream = api.Content(fresh, true))
+                        {
+                            stream.Write(content, 0, content.Length);
+                            stream.Flush();
+                        }
+                        if (current != null)
+                            api.Delete(current);
+                        if (!api.Rename(fresh, folder, leaf))
+                            throw new IOException(PathText.Join(folder.Path, leaf) + " appeared while it was replaced");
+                    }
+                    return "changed";
+                }
+                finally
+                {
+                    if (current != null)
+                        current.Dispose();
+                }
+            }
+        }
+
+        /// <summary>"changed", or "absent" when there is no file; RefusedException when it is not as expected.</summary>
+        public static string Remove(IFileApi api, PrivateDirectory vault, IList<string> folders, string leaf, string expectSha256)
+        {
+            using (FileNode folder = Folders.Ensure(api, vault.Node, folders))
+            using (FileNode current = OpenPlain(api, folder, leaf))
+            {
+                if (current == null)
+                    return "absent";
+                Expect(PathText.Join(folder.Path, leaf), Sha(api, current), expectSha256);
+                api.Delete(current);
+                return "changed";
+            }
+        }
+
+        private static FileNode OpenPlain(IFileApi api, FileNode folder, string leaf)
+        {
+            FileNode node = api.OpenChild(folder, leaf, Access.Move);
+            if (node != null && (node.Facts.IsReparsePoint || node.Facts.Kind != "file" || node.Facts.Links > 1 ||
+                node.Facts.Size > MaxBytes))
+            {
+                string path = node.Path;
+                node.Dispose();
+                throw new RefusedException(path + " is not a plain file of at most " + MaxBytes + " bytes; nothing was changed");
+            }
+            return node;
+        }
+
+        private static string Sha(IFileApi api, FileNode node)
+        {
+            using (Stream stream = api.Content(node, false))
+                return Hashing.Sha256Hex(stream);
+        }
+
+        private static void Expect(string path, string sha, string expected)
+        {
+            if (sha == expected)
+                return;
+            if (expected == null)
+                throw new RefusedException(path + " was created since the scan (sha256 " + sha + "); not changed, scan again");
+            if (sha == null)
+                throw new RefusedException(path + " was removed since the scan; not changed, scan again");
+            throw new RefusedException(path + " changed since the scan (sha256 " + sha + ", the scan saw " + expected +
+                "); not changed, scan again");
+        }
+    }
+
     internal static class Utf8Text
     {
         internal static void Write(Stream stream, string text)
@@ -707,6 +798,16 @@ namespace ansible_collections.govsec.banned_software.plugins.module_utils.NoFoll
         public void AppendText(PrivateDirectory vault, string relativePath, string text)
         {
             Folders.AppendText(api, vault, relativePath, text);
+        }
+
+        public string WriteGuarded(PrivateDirectory vault, string[] folders, string leaf, byte[] content, string expectSha256)
+        {
+            return GuardedFile.Write(api, vault, folders, leaf, content, expectSha256);
+        }
+
+        public string RemoveGuarded(PrivateDirectory vault, string[] folders, string leaf, string expectSha256)
+        {
+            return GuardedFile.Remove(api, vault, folders, leaf, expectSha256);
         }
 
         public ArchiveResult Archive(string archiveDirectory, string name, string[] paths, long maxBytes,

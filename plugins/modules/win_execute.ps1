@@ -44,7 +44,15 @@ $KindFields = @{
     quarantine = @('path', 'type')
     archive = @('paths', 'name')
     purge = @('path', 'type')
+    write_file = @('path', 'content', 'expect_sha256')
+    remove_file = @('path', 'expect_sha256')
 }
+# The only file the file steps write or remove: the local fact, in the collection's private state directory.
+$StateDir = 'C:\ProgramData\govsec-banned-software'
+$FactFolder = 'facts.d'
+$FactName = 'banned_software.json'
+$FactPath = "$StateDir\$FactFolder\$FactName"
+$MaxFactChars = 1048576
 $IdPattern = '^[0-9A-Za-z._-]{1,64}$'
 $SecretPattern = '\{\{secret:([^}]*)\}\}'
 $SecretNamePattern = '^[A-Za-z_][A-Za-z0-9_]{0,63}$'
@@ -229,6 +237,23 @@ function Get-PathStepError {
     }
 }
 
+function Get-FactFileStepError {
+    # write_file and remove_file: the local fact only, replaced while it has the sha256 the scan read.
+    param($Step, [string]$Label)
+    if ($Step['path'] -isnot [string] -or $Step['path'] -cne $FactPath) {
+        "${Label}: path must be $FactPath (the local fact is the only file these steps write)"
+    }
+    $sha = $Step['expect_sha256']
+    if ($Step['kind'] -eq 'remove_file' -or $null -ne $sha) {
+        if ($sha -isnot [string] -or $sha -cnotmatch '^[0-9a-f]{64}$') {
+            "${Label}: expect_sha256 must be the lower-case sha256 the scan read (null: the file must not exist)"
+        }
+    }
+    if ($Step['kind'] -eq 'write_file' -and (-not (Test-Text -Value $Step['content']) -or $Step['content'].Length -gt $MaxFactChars)) {
+        "${Label}: content must be a text of at most $MaxFactChars characters"
+    }
+}
+
 function Get-ArchiveStepError {
     param($Step, [string]$Label)
     $paths = $Step['paths']
@@ -252,6 +277,8 @@ $StepValidators = @{
     quarantine = 'Get-PathStepError'
     archive = 'Get-ArchiveStepError'
     purge = 'Get-PathStepError'
+    write_file = 'Get-FactFileStepError'
+    remove_file = 'Get-FactFileStepError'
 }
 
 function Get-StepError {
@@ -876,6 +903,40 @@ function Invoke-QuarantineStep {
     return 'changed', "$path moved to $($moved.Destination)"
 }
 
+function Invoke-WriteFileStep {
+    # The local fact: written to a new file in the private state directory (SYSTEM and Administrators
+    # only), then put in place of the file the scan read, by handle (NoFollowTree.cs, GuardedFile).
+    param($Step, [hashtable]$Result)
+    $content = [System.Text.UTF8Encoding]::new($false).GetBytes([string]$Step['content'])
+    $vault = $Files.OpenPrivateDirectory($StateDir)
+    try {
+        $status = $Files.WriteGuarded($vault, @($FactFolder), $FactName, $content, $Step['expect_sha256'])
+    }
+    finally {
+        $vault.Dispose()
+    }
+    $Result.sha256 = Get-TextSha256 -Text ([string]$Step['content'])
+    if ($status -eq 'ok') {
+        return 'ok', "$FactPath already has this content"
+    }
+    return 'changed', "$FactPath written ($($content.Length) bytes)"
+}
+
+function Invoke-RemoveFileStep {
+    param($Step, [hashtable]$Result)
+    $vault = $Files.OpenPrivateDirectory($StateDir)
+    try {
+        $status = $Files.RemoveGuarded($vault, @($FactFolder), $FactName, $Step['expect_sha256'])
+    }
+    finally {
+        $vault.Dispose()
+    }
+    if ($status -eq 'absent') {
+        return 'absent', "$FactPath does not exist"
+    }
+    return 'changed', "$FactPath removed"
+}
+
 function Invoke-PurgeStep {
     param($Step, [hashtable]$Result)
     $opened = Open-PathStep -Step $Step -Access 'Purge'
@@ -936,6 +997,8 @@ $Runners = @{
     quarantine = 'Invoke-QuarantineStep'
     archive = 'Invoke-ArchiveStep'
     purge = 'Invoke-PurgeStep'
+    write_file = 'Invoke-WriteFileStep'
+    remove_file = 'Invoke-RemoveFileStep'
 }
 
 # --- run lock (docs/design.md, "Run lock and journal") ---------------------------------------------

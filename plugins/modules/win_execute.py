@@ -87,6 +87,15 @@ options:
         C(-Merge): the planner's merge keeps every other rule), and the policy read back must have the
         same enforcement modes and rule ids per collection. The result has C(sha256_before) and
         C(sha256_after)."
+      - "V(write_file) (the local fact only): C(path) (exactly
+        C(C:\\ProgramData\\govsec-banned-software\\facts.d\\banned_software.json)), C(content) (text, at most
+        1048576 characters, written as UTF-8), C(expect_sha256) (the sha256 of the file the scan read; V(null): it
+        must not exist). The state directory is opened by handle as a private directory (SYSTEM and Administrators
+        only, created so when missing); the file is replaced only while it is a plain file with that sha256 (else
+        the step fails and nothing changes), through a new file renamed into its place. V(ok) when it already has
+        C(content)."
+      - "V(remove_file) (the local fact only): C(path), C(expect_sha256). Deletes the file under the same
+        condition; V(absent) when it does not exist."
       - "V(quarantine): C(path), C(type) (V(dir), V(file) or V(link), compared with what the opened
         handle is; any reparse point is a V(link)). Renames the opened handle to
         O(quarantine_dir)\\O(run_id)\\<drive letter>\\<rest of the path> (a numeric suffix is added

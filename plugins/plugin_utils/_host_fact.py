@@ -11,7 +11,8 @@ written. No extra round trip: the remediate action sends it with the removal's s
 action (audit, opt-in) in one executor call.
 
 A file the collector refused (a link, not a regular file, too large) is never replaced: ``fact_step`` returns
-no step and a warning. Linux and macOS only (``EXECUTOR_PLATFORMS``); on Windows the report role writes it.
+no step and a warning. On Windows, ``win_execute`` writes it in the collection's private state directory
+(``C:\\ProgramData\\govsec-banned-software``, SYSTEM and Administrators only) through handles.
 """
 
 import copy
@@ -29,9 +30,8 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 ACTION = "local_fact"
 # The host results that have a local fact (a failed or unreachable host's state is unknown).
 SCANNED = ("compliant", "non_compliant", "remediated")
-# The platforms whose executor keeps the local fact. On Windows the report role still writes it with
-# ansible.windows (roles/report/tasks/local_fact_windows.yml): win_execute has no file step yet.
-EXECUTOR_PLATFORMS = ("linux", "macos")
+# The platforms whose executor keeps the local fact (every platform the collection remediates).
+EXECUTOR_PLATFORMS = ("linux", "macos", "windows")
 
 
 class FactPlan:

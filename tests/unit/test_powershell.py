@@ -438,7 +438,7 @@ def test_every_file_step_call_exists_in_the_util():
         r"public [\w<>\[\]]+ (\w+)\(([^)]*)\)", csharp_block(tree, "public sealed class FileSteps")))
     data = read(WIN_EXECUTE)
     calls = list(calls_on(data, "$Files"))
-    expected = {"Open", "Purge", "OpenPrivateDirectory", "Quarantine", "AppendText", "Archive"}
+    expected = {"Open", "Purge", "OpenPrivateDirectory", "Quarantine", "AppendText", "Archive", "WriteGuarded", "RemoveGuarded"}
     assert {name for name, _count, _line in calls} == expected, calls
     for name, count, line in calls:
         assert methods.get(name) == count, "%s line %d: $Files.%s with %d arguments; FileSteps has %s" % (

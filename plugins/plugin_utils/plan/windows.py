@@ -64,6 +64,9 @@ WINDOWS_EXECUTOR_FIELDS = {
     "quarantine": ("path", "type"),
     "archive": ("paths", "name"),
     "purge": ("path", "type"),
+    # The local fact only (plugin_utils/_host_fact.py).
+    "write_file": ("path", "content", "expect_sha256"),
+    "remove_file": ("path", "expect_sha256"),
 }
 # Directories directly under a profile (or deeper) that hold more than one product's data.
 PROTECTED_PROFILE_CHILDREN = frozenset(p.casefold() for p in (

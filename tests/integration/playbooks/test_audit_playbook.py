@@ -167,7 +167,7 @@ def test_local_fact_opt_in_brings_the_host_into_the_last_play(tmp_path):
     follow_up = _play_output(proc.stdout, "Follow up on the hosts that need it")
     # One task, one executor call: the scan planned the write (this machine keeps no record yet, the run is
     # under --check), the local_fact task reports the change and writes nothing.
-    task = "TASK [govsec.banned_software.report : Local fact | write the record the scan planned (Linux, macOS)]"
+    task = "TASK [Keep the host's last status as a local fact (opt-in with banned_software_local_fact)]"
     assert task in follow_up, follow_up
     assert "changed: [localhost]" in follow_up.split(task, 1)[1].split("TASK [", 1)[0], follow_up
     assert not os.path.exists("/etc/ansible/facts.d/banned_software.fact")

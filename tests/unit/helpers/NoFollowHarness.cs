@@ -727,6 +727,111 @@ internal static class Program
         return result;
     }
 
+    // --- the local fact (GuardedFile) ---------------------------------------------------------------
+
+    private const string StateDir = "C:\\ProgramData\\govsec-banned-software";
+    private const string Fact = StateDir + "\\facts.d\\banned_software.json";
+
+    private static string Sha(string text)
+    {
+        using (System.Security.Cryptography.SHA256 sha = System.Security.Cryptography.SHA256.Create())
+            return BitConverter.ToString(sha.ComputeHash(new UTF8Encoding(false).GetBytes(text))).Replace("-", "").ToLowerInvariant();
+    }
+
+    private static string WriteFact(string text, string expect)
+    {
+        using (PrivateDirectory vault = Steps().OpenPrivateDirectory(StateDir))
+            return Steps().WriteGuarded(vault, new string[] { "facts.d" }, "banned_software.json",
+                new UTF8Encoding(false).GetBytes(text), expect);
+    }
+
+    private static string RemoveFact(string expect)
+    {
+        using (PrivateDirectory vault = Steps().OpenPrivateDirectory(StateDir))
+            return Steps().RemoveGuarded(vault, new string[] { "facts.d" }, "banned_software.json", expect);
+    }
+
+    private static void FactContent()
+    {
+        Entry fact = api.Find(Fact);
+        output["content"] = fact == null ? null : (fact.LinkTarget != null ? "link" : Encoding.UTF8.GetString(fact.Data));
+    }
+
+    private static void fact_write_new(string[] args)
+    {
+        Build();
+        output["status"] = WriteFact("first", null);
+        FactContent();
+    }
+
+    private static void fact_write_again(string[] args)
+    {
+        Build();
+        WriteFact("first", null);
+        List<string> statuses = new List<string>();
+        statuses.Add(WriteFact("second", Sha("first")));
+        statuses.Add(WriteFact("second", Sha("first")));   // already there: nothing to do
+        output["statuses"] = statuses;
+        FactContent();
+    }
+
+    private static void fact_write_stale(string[] args)
+    {
+        Build();
+        WriteFact("first", null);
+        try
+        {
+            WriteFact("second", Sha("what the scan saw"));
+        }
+        finally
+        {
+            FactContent();
+        }
+    }
+
+    private static void fact_write_created_since_the_scan(string[] args)
+    {
+        Build();
+        WriteFact("planted", null);
+        try
+        {
+            WriteFact("ours", null);
+        }
+        finally
+        {
+            FactContent();
+        }
+    }
+
+    private static void fact_write_link(string[] args)
+    {
+        // The record replaced by a link to a system file between the scan and the write.
+        Build();
+        WriteFact("first", null);
+        api.MoveAway(Fact, StateDir + "\\facts.d\\old");
+        api.Link(Fact, "C:\\Windows\\System32\\config\\SAM", false);
+        try
+        {
+            WriteFact("second", Sha("first"));
+        }
+        finally
+        {
+            FactContent();
+            output["sam"] = Encoding.UTF8.GetString(api.Find("C:\\Windows\\System32\\config\\SAM").Data);
+        }
+    }
+
+    private static void fact_remove(string[] args)
+    {
+        Build();
+        WriteFact("first", null);
+        List<string> statuses = new List<string>();
+        statuses.Add(RemoveFact(Sha("first")));
+        statuses.Add(RemoveFact(Sha("first")));
+        output["statuses"] = statuses;
+        FactContent();
+    }
+
     // --- the directory listing parser -------------------------------------------------------------
 
     private static void listing(string[] args)

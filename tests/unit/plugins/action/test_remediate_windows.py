@@ -110,3 +110,19 @@ def test_check_mode_calls_only_the_collector():
     assert [c[0] for c in host.calls] == [COLLECT]
     assert result["changed"] is True
     assert "would_remove" in result["remediation"]["outcomes"]
+
+
+def test_the_local_fact_is_written_by_win_execute_in_the_call_that_removes():
+    """Windows too: three module calls, the record's step last in win_execute's call, with its fields only."""
+    from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import WINDOWS_FACT
+    host = WindowsHost()
+    result = action_runner.make_action(remediate_action, host, {"uninstall_secrets": SECRETS}).run(
+        task_vars=dict(TASK_VARS))
+    assert [c[0] for c in host.calls] == [COLLECT, EXECUTE, COLLECT]
+    steps = host.calls[1][1]["steps"]
+    fact = steps[-1]
+    assert sorted(fact) == sorted(["id", "kind", "action", "findings", "requires", "path", "content", "expect_sha256"])
+    assert (fact["kind"], fact["path"], fact["expect_sha256"]) == ("write_file", WINDOWS_FACT, None)
+    assert set(fact) - {"id", "kind", "action", "findings", "requires"} <= set(WINDOWS_EXECUTOR_FIELDS["write_file"])
+    assert fact["requires"] == [s["id"] for s in steps[:-1]]
+    assert result["local_fact"] == {"changed": True, "path": WINDOWS_FACT}

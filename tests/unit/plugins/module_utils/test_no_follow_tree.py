@@ -318,6 +318,59 @@ def test_a_file_in_place_of_the_private_directory_is_refused(harness):
     assert result["error"] == "RefusedException: refused: %s is not a directory" % VAULT, result["error"]
 
 
+# --- the local fact (GuardedFile: win_execute's write_file and remove_file) -----------------------------
+
+FACT = "C:\\ProgramData\\govsec-banned-software\\facts.d\\banned_software.json"
+
+
+def sha(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@needs_mono
+def test_the_local_fact_is_created_in_the_private_state_directory(harness):
+    result = harness("fact-write-new")
+    assert (result["error"], result["status"], result["content"]) == (None, "changed", "first"), result
+    assert FACT + " file" in result["tree"]
+    assert not [line for line in result["tree"] if ".new" in line], result["tree"]
+
+
+@needs_mono
+def test_the_local_fact_is_replaced_only_while_it_is_what_the_scan_read(harness):
+    result = harness("fact-write-again")
+    assert (result["error"], result["statuses"], result["content"]) == (None, ["changed", "ok"], "second"), result
+    assert not [line for line in result["tree"] if ".new" in line], result["tree"]
+
+
+@needs_mono
+def test_a_local_fact_changed_since_the_scan_is_left_alone(harness):
+    result = harness("fact-write-stale")
+    assert result["error"] == ("RefusedException: refused: %s changed since the scan (sha256 %s, the scan saw %s); "
+                               "not changed, scan again" % (FACT, sha("first"), sha("what the scan saw"))), result
+    assert result["content"] == "first"
+
+
+@needs_mono
+def test_a_local_fact_created_since_the_scan_is_left_alone(harness):
+    result = harness("fact-write-created-since-the-scan")
+    assert result["error"].startswith("RefusedException: refused: %s was created since the scan" % FACT), result
+    assert result["content"] == "planted"
+
+
+@needs_mono
+def test_a_link_in_place_of_the_local_fact_is_refused_and_its_target_untouched(harness):
+    result = harness("fact-write-link")
+    assert result["error"] == ("RefusedException: refused: %s is not a plain file of at most 4194304 bytes; "
+                               "nothing was changed" % FACT), result
+    assert (result["content"], result["sam"]) == ("link", "SECRET-SAM")
+
+
+@needs_mono
+def test_the_local_fact_is_removed_while_it_is_what_the_scan_read(harness):
+    result = harness("fact-remove")
+    assert (result["error"], result["statuses"], result["content"]) == (None, ["changed", "absent"], None), result
+
+
 # --- the directory listing parser -----------------------------------------------------------------
 
 @needs_mono
