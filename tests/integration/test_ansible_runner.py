@@ -84,9 +84,16 @@ def test_set_stats_custom_data_in_the_job_events(fleet):
     dummy, events, report, dummy_tmp = fleet
     data = stats_event(events)
     custom = data["artifact_data"]
-    assert sorted(custom) == ["banned_software_failed_hosts", "banned_software_non_compliant_hosts",
+    assert sorted(custom) == ["banned_software_changes", "banned_software_failed_hosts", "banned_software_has_changes",
+                              "banned_software_non_compliant_hosts",
                               "banned_software_reboot_pending", "banned_software_reinstalled_hosts",
                               "banned_software_summary", "banned_software_unreachable_hosts"]
+    # the first run into a new report directory: nothing earlier to compare with
+    assert custom["banned_software_has_changes"] is False
+    assert custom["banned_software_changes"] == {
+        "previous_generated_at": None, "new_non_compliant": [], "resolved": [], "reinstalled": [],
+        "new_findings": [], "removed_findings": [], "newly_unreachable": []}
+    assert "changes" not in report and len(report["trend"]) == 1
     assert custom["banned_software_unreachable_hosts"] == ["gone.example.invalid"]
     assert custom["banned_software_reinstalled_hosts"] == []
     assert custom["banned_software_failed_hosts"] == []
