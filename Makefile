@@ -30,17 +30,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Targets that run the collection see only its installed form (plus the `ansible` package's).
 WITH_COLLECTIONS := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS)
 
-TEST_STEPS ?= unit integration sanity lint docs-check galaxy-import compat molecule
+TEST_STEPS ?= unit integration sanity lint docs-check galaxy-import compat browser molecule
 
 .PHONY: help host venv collection audit test unit integration sanity lint yamllint ansible-lint molecule bench clean distclean
-.PHONY: docs docs-check galaxy-import compat
+.PHONY: docs docs-check galaxy-import compat browser
 
 help:
 	@echo 'make venv        create .venv with the pinned tools (requirements-dev.txt)'
 	@echo 'make collection  build build/govsec-banned_software-*.tar.gz and install it into .collections/'
 	@echo 'make audit       scan this machine (read-only); report in reports/'
 	@echo 'make test        $(TEST_STEPS) (stops at the first failure)'
-	@echo 'make unit | integration | sanity | lint | docs-check | galaxy-import | compat | molecule   one step of make test'
+	@echo 'make unit | integration | sanity | lint | docs-check | galaxy-import | compat | browser | molecule   one step of make test'
 	@echo 'make docs        regenerate role READMEs, the catalog policy list, the docsite pages and CHANGELOG.md'
 	@echo 'make molecule SCENARIO=<name>           one molecule scenario'
 	@echo 'make bench       fleet benchmark (N podman hosts, BENCH_ARGS="--bench-hosts 20"); not part of make test'
@@ -186,6 +186,13 @@ galaxy-import: venv collection
 COMPAT_VERSIONS ?=
 compat: venv collection
 	bash tests/compat/run.sh $(COMPAT_VERSIONS)
+
+# report.html in headless Chromium at 390, 1280 and 1920 pixels: no console error, no external request, no clipped
+# chart label or broken host name, keyboard-usable controls, no serious or critical axe-core violation. The pinned
+# puppeteer-core and axe-core (tests/browser/package-lock.json) are installed into .cache/browser; screenshots in
+# tests/output/browser/.
+browser: venv
+	bash tests/browser/run.sh
 
 # --- benchmark ---------------------------------------------------------------------------------
 

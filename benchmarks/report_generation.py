@@ -180,12 +180,29 @@ def main(argv=None):
             return junit_mod.write_junit(report, handle)
 
     holder = {}
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.files import load_catalog
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.report import evidence as evidence_mod
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.report import history as history_mod
+    catalog = load_catalog()
+    # the previous night: another draw of the same fleet, so that many hosts and findings changed
+    previous = report_mod.build_report(synthetic_fleet(args.hosts, args.seed + 1), "2026.11.29",
+                                       when - datetime.timedelta(days=1))
+    history_mod.apply_history(previous, None)
 
     def build():
         holder["report"] = report_mod.build_report(fleet, "2026.11.29", when)
         return holder["report"]
 
-    steps = [("build_report", build), ("report.json", lambda: write_json(holder["report"])),
+    def write_evidence(report):
+        with open(os.path.join(out, "policy-evidence.csv"), "w", encoding=csv_mod.ENCODING, newline="") as handle:
+            evidence_mod.write_evidence_csv(report, handle)
+
+    steps = [("build_report", build),
+             ("changes+trend", lambda: history_mod.apply_history(holder["report"], previous)),
+             ("policy_evidence", lambda: evidence_mod.add_policy_evidence(holder["report"], catalog)),
+             ("report.json", lambda: write_json(holder["report"])),
+             ("policy-evidence.csv", lambda: write_evidence(holder["report"])),
              ("report.csv", lambda: write_csv(holder["report"])), ("report.html", lambda: write_html(holder["report"])),
              ("report.junit.xml", lambda: write_junit(holder["report"]))]
     # Pass 1 timed without tracing (tracemalloc slows allocation-heavy code down 2-5x); pass 2 traced.
@@ -197,7 +214,7 @@ def main(argv=None):
     heap_peak = max(r[2] for r in rows)
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
-    sizes = {"report.json": 0, "report.csv": 0, "report.html": 0, "report.junit.xml": 0}
+    sizes = {"report.json": 0, "report.csv": 0, "report.html": 0, "report.junit.xml": 0, "policy-evidence.csv": 0}
     for name in sizes:
         sizes[name] = os.path.getsize(os.path.join(out, name))
     summary = report["summary"]
@@ -206,11 +223,11 @@ def main(argv=None):
               summary["hosts"], summary["findings"], summary["exempt_findings"], summary["compliant"],
               summary["non_compliant"], summary["remediated"], summary["unreachable"], summary["failed"],
               ", ".join("%s %d" % kv for kv in sorted(totals.items()))))
-    print("%-18s %9s %14s %12s" % ("step", "seconds", "heap peak MiB", "size MiB"))
+    print("%-20s %9s %14s %12s" % ("step", "seconds", "heap peak MiB", "size MiB"))
     for name, took, peak in rows:
         size = "%.2f" % (sizes[name] / 1048576.0) if name in sizes else "-"
-        print("%-18s %9.2f %14.1f %12s" % (name, took, peak, size))
-    print("%-18s %9.2f %14.1f" % ("total", total, heap_peak))
+        print("%-20s %9.2f %14.1f %12s" % (name, took, peak, size))
+    print("%-20s %9.2f %14.1f" % ("total", total, heap_peak))
     print("peak RSS (getrusage): %.1f MiB; output in %s" % (rss_kb / 1024.0, out))
     problems = []
     if total > MAX_SECONDS:

@@ -18,9 +18,9 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.fil
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.schema import CatalogError
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.evidence import add_policy_evidence
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.history import (
-    attach_history, empty_changes, has_changes, keep_report)
+    attach_history, empty_changes, keep_report)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.merge import MergeError, merge_reports
-from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import summary_lines
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import has_changes, summary_lines
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import write_json_atomically
 
 ARGUMENT_SPEC = dict(

@@ -16,14 +16,15 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.schema import CatalogError
-from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import build_report, summary_lines
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import (
+    build_report, has_changes, summary_lines)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.csv_format import ENCODING as CSV_ENCODING
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.csv_format import write_csv
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.evidence import (
     EVIDENCE_FILE, write_evidence_csv)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.evidence import add_policy_evidence
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.history import (
-    attach_history, empty_changes, has_changes, keep_report)
+    attach_history, empty_changes, keep_report)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.html_format import write_html
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.junit_format import write_junit
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import dump_json, write_atomically

@@ -22,8 +22,10 @@ APT_PACKAGES=(
   git shellcheck locales
   # tooling
   make ca-certificates python3-venv
-  # report.html checked in a real browser (tests/integration/test_report_html_browser.py)
-  chromium
+  # report.html checked in a real browser (tests/integration/test_report_html_browser.py, `make browser`:
+  # tests/browser/), with CJK fonts so that Chinese product names render, and node (with npm) for the pinned
+  # puppeteer-core and axe-core (tests/browser/package.json)
+  chromium fonts-noto-cjk nodejs
 )
 
 missing=()

@@ -27,8 +27,7 @@ import shutil
 
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._atomic_write import dump_json, write_atomically
 
-from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import (  # noqa: F401 has_changes is part of this module's API
-    CHANGE_KEYS, GONE, SCANNED, has_changes)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import CHANGE_KEYS, GONE, SCANNED
 HOST_LISTS = ("new_non_compliant", "resolved", "reinstalled", "newly_unreachable")
 TREND_KEYS = ("generated_at", "hosts", "compliant", "non_compliant", "remediated", "unreachable", "failed",
               "findings", "reinstalled_hosts")

@@ -28,16 +28,19 @@ import base64
 import hashlib
 import html
 import json
+import unicodedata
 
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.build import (
     GONE, block_summary, has_changes, policy_labels, reinstalled_findings)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.evidence import statement
 
 STATUS_ORDER = ("unreachable", "failed", "non_compliant", "remediated", "compliant")
-STATUS_COLOURS = {"unreachable": "#6c3483", "failed": "#7b241c", "non_compliant": "#c0392b",
-                  "remediated": "#2e86c1", "compliant": "#1e8449"}
-CATEGORIES = (("present", "still present", "#c0392b"), ("removed", "removed", "#2e86c1"),
-              ("exempt", "only exempt", "#b7950b"))
+# Okabe-Ito colours (distinguishable with the common colour-vision deficiencies); statuses also carry an icon
+# and their name, chart segments their count and a <title>, so that colour is never the only cue.
+STATUS_COLOURS = {"unreachable": "#CC79A7", "failed": "#E69F00", "non_compliant": "#D55E00",
+                  "remediated": "#0072B2", "compliant": "#009E73"}
+CATEGORIES = (("present", "still present", "#D55E00"), ("removed", "removed", "#0072B2"),
+              ("exempt", "only exempt", "#E69F00"))
 SUMMARY_KEYS = ("hosts", "compliant", "non_compliant", "remediated", "unreachable", "failed", "findings",
                 "exempt_findings", "reinstalled_hosts", "reinstalled_findings")
 MAX_CHART_ROWS = 40
@@ -101,38 +104,59 @@ def chart_data(report):
     return by_product, by_policy
 
 
+def text_width(text, size=12):
+    """Estimated width in pixels of ``text`` at ``size`` px: wide (CJK) characters count double."""
+    wide = sum(1 for c in text if unicodedata.east_asian_width(c) in ("W", "F"))
+    return (len(text) - wide) * size * 0.6 + wide * size * 1.05
+
+
+def fit(text, width, size=12):
+    """``text`` cut (with an ellipsis) to fit ``width`` pixels, so that a label is never clipped."""
+    if text_width(text, size) <= width:
+        return text
+    while text and text_width(text + u"\u2026", size) > width:
+        text = text[:-1]
+    return text.rstrip() + u"\u2026"
+
+
 def svg_bars(title, rows, legend):
-    """A horizontal stacked bar chart: rows = [(label, [(value, colour, name), ...])]."""
-    label_w, bar_w, row_h, top = 260, 420, 22, 30
+    """A horizontal stacked bar chart: rows = [(label, [(value, colour, name), ...])].
+
+    Labels are cut to the label column (full text in their <title>); each segment wide enough shows its
+    count; the SVG scales down to the page width (viewBox)."""
+    label_w, bar_w, row_h, top = 300, 400, 22, 30
     rows = rows[:MAX_CHART_ROWS]
     height = top + row_h * max(len(rows), 1) + 10
     biggest = max([sum(v for v, dummy, dummy2 in parts) for dummy3, parts in rows] + [1])
-    width = label_w + bar_w + 70
+    width = label_w + bar_w + 60
     out = ['<svg class="chart" role="img" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
            'viewBox="0 0 %d %d"><title>%s</title>' % (width, height, width, height, esc(title))]
-    x = label_w
+    x = 8
     for name, colour in legend:
         out.append('<rect x="%d" y="6" width="12" height="12" fill="%s"/><text x="%d" y="16" class="lg">%s</text>'
                    % (x, colour, x + 16, esc(name)))
-        x += 24 + 7 * len(name)
+        x += 26 + int(text_width(name))
     if not rows:
-        out.append('<text x="0" y="%d" class="lb">none</text>' % (top + 15))
+        out.append('<text x="8" y="%d" class="lb">none</text>' % (top + 15))
     for index, (label, parts) in enumerate(rows):
         y = top + index * row_h
-        shown = label if len(label) <= 40 else label[:39] + u"\u2026"
         out.append('<text x="%d" y="%d" class="lb" text-anchor="end">%s<title>%s</title></text>'
-                   % (label_w - 8, y + 15, esc(shown), esc(label)))
+                   % (label_w - 8, y + 15, esc(fit(label, label_w - 16)), esc(label)))
+        total = sum(value for value, dummy, dummy2 in parts if value)
+        # the total first (after the label), then the segments with their counts
+        out.append('<text x="%.1f" y="%d" class="lb">%d</text>'
+                   % (label_w + bar_w * total / float(biggest) + 5, y + 15, total))
         x = float(label_w)
-        total = 0
         for value, colour, part in parts:
             if not value:
                 continue
             width = bar_w * value / float(biggest)
             out.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %d %s</title></rect>'
                        % (x, y + 3, max(width, 1.0), row_h - 6, colour, esc(label), value, esc(part)))
+            if width >= text_width(str(value), 11) + 6:
+                out.append('<text x="%.1f" y="%d" class="in" text-anchor="middle">%d</text>'
+                           % (x + width / 2.0, y + 15, value))
             x += width
-            total += value
-        out.append('<text x="%.1f" y="%d" class="lb">%d</text>' % (x + 5, y + 15, total))
     out.append("</svg>")
     if len(rows) == MAX_CHART_ROWS:
         out.append('<p class="note">Only the first %d rows are drawn.</p>' % MAX_CHART_ROWS)
@@ -242,6 +266,7 @@ def svg_trend(trend):
     def xy(index, value):
         step = plot_w / float(max(len(rows) - 1, 1))
         return left + (index * step if len(rows) > 1 else plot_w / 2.0), top + plot_h - plot_h * value / float(biggest)
+    ends = []
     for key, label, colour, shape, dash in TREND_SERIES:
         points = [xy(i, int(r.get(key) or 0)) for i, r in enumerate(rows)]
         if len(points) > 1:
@@ -252,8 +277,13 @@ def svg_trend(trend):
                        % (_marker(shape, px, py, colour), esc(row.get("generated_at")), int(row.get(key) or 0),
                           esc(label)))
         if points:
-            out.append('<text x="%.1f" y="%.1f" class="lb">%s %d</text>' % (
-                left + plot_w + 8, points[-1][1] + 4, esc(label), int(rows[-1].get(key) or 0)))
+            ends.append([points[-1][1] + 4, "%s %d" % (label, int(rows[-1].get(key) or 0))])
+    # the end labels, pushed apart so that close values never overlap
+    ends.sort()
+    for index in range(1, len(ends)):
+        ends[index][0] = max(ends[index][0], ends[index - 1][0] + 14)
+    for y, text in ends:
+        out.append('<text x="%.1f" y="%.1f" class="lb">%s</text>' % (left + plot_w + 8, y, esc(text)))
     for index in sorted(set([0, len(rows) - 1])) if rows else []:
         px = xy(index, 0)[0]
         anchor = "start" if index == 0 and len(rows) > 1 else ("end" if len(rows) > 1 else "middle")
@@ -263,10 +293,17 @@ def svg_trend(trend):
     return "".join(out)
 
 
+def _host_breaks(name):
+    """A host name that may wrap only after its dots (``<wbr>``), never inside a label."""
+    labels = name.split(".")
+    return "<wbr>".join('<span class="nw">%s</span>' % esc(label + ("." if i < len(labels) - 1 else ""))
+                        for i, label in enumerate(labels))
+
+
 def _host_list(hosts):
     shown = hosts[:MAX_CHANGE_ROWS]
     more = " and %d more" % (len(hosts) - len(shown)) if len(hosts) > len(shown) else ""
-    return "".join('<li class="hn">%s</li>' % esc(h) for h in shown) + (
+    return "".join('<li class="hw">%s</li>' % _host_breaks(h) for h in shown) + (
         '<li class="note">%s (report.json, changes)</li>' % esc(more.strip()) if more else "")
 
 
@@ -279,18 +316,18 @@ def changes_section(report):
         parts.append('<p class="note" data-changes="none">No earlier report to compare with (kept in the '
                      'history directory; see docs/usage.md).</p>')
     elif not has_changes(changes):
-        parts.append('<p data-changes="0">No change since the report of <time>%s</time>.</p>'
+        parts.append('<p data-changes="0">No change since the report of <time class="nw">%s</time>.</p>'
                      % esc(changes.get("previous_generated_at")))
     else:
-        parts.append('<p data-changes="1">Compared with the report of <time>%s</time>.</p><div class="chg">'
+        parts.append('<p data-changes="1">Compared with the report of <time class="nw">%s</time>.</p><div class="chg">'
                      % esc(changes.get("previous_generated_at")))
         for key, label, icon in (("new_non_compliant", "newly non-compliant", u"✖"),
                                  ("reinstalled", "software reinstalled", u"↺"),
                                  ("newly_unreachable", "newly unreachable", u"⚠"),
                                  ("resolved", "resolved", u"✔")):
             hosts = changes.get(key) or []
-            parts.append('<div class="cg" data-change="%s"><h3><span aria-hidden="true">%s</span> %s: %d</h3>'
-                         '<ul>%s</ul></div>' % (key, icon, esc(label), len(hosts), _host_list(hosts)))
+            parts.append('<div class="cg" data-change="%s" tabindex="0" role="region" aria-label="%s"><h3><span aria-hidden="true">%s</span> %s: %d</h3>'
+                         '<ul>%s</ul></div>' % (key, esc(label), icon, esc(label), len(hosts), _host_list(hosts)))
         parts.append("</div>")
         for key, label in (("new_findings", "New findings"), ("removed_findings", "Findings gone")):
             items = [i for i in changes.get(key) or [] if isinstance(i, dict)]
@@ -301,10 +338,11 @@ def changes_section(report):
                 "exempt" if i.get("exempt") else "") for i in items[:MAX_CHANGE_ROWS])
             more = ('<p class="note">%d more in report.json (changes.%s).</p>' % (len(items) - MAX_CHANGE_ROWS, key)
                     if len(items) > MAX_CHANGE_ROWS else "")
-            parts.append('<h3>%s: %d</h3><div class="scroll"><table class="sub" data-change="%s"><thead><tr>'
+            parts.append('<h3>%s: %d</h3><div class="scroll" tabindex="0" role="region" aria-label="%s">'
+                         '<table class="sub" data-change="%s"><thead><tr>'
                          '<th scope="col">host</th><th scope="col">entry</th><th scope="col">product</th>'
                          '<th scope="col">finding</th><th scope="col">exempt</th></tr></thead><tbody>%s</tbody>'
-                         '</table></div>%s' % (esc(label), len(items), key, rows, more))
+                         '</table></div>%s' % (esc(label), len(items), esc(label), key, rows, more))
     parts.append('<figure><figcaption>Hosts by status per run (%d run(s))</figcaption>%s</figure></section>'
                  % (len(trend), svg_trend(trend)))
     return "".join(parts)
@@ -351,17 +389,35 @@ def evidence_section(report):
                             for e in exemptions[:MAX_EVIDENCE_EXEMPTIONS])
             more = ('<p class="note">%d more exemption(s) in policy-evidence.csv.</p>'
                     % (len(exemptions) - MAX_EVIDENCE_EXEMPTIONS) if len(exemptions) > MAX_EVIDENCE_EXEMPTIONS else "")
-            ex_html = ('<h4>Exemptions under %s: %d (%d expired)</h4><div class="scroll"><table class="sub"><thead><tr>'
+            ex_html = ('<h4>Exemptions under %s: %d (%d expired)</h4><div class="scroll" tabindex="0" role="region" '
+                       'aria-label="exemptions under %s"><table class="sub"><thead><tr>'
                        '<th scope="col">host</th><th scope="col">entry</th><th scope="col">reason</th>'
                        '<th scope="col">approved by</th><th scope="col">expires</th><th scope="col">state</th></tr>'
                        '</thead><tbody>%s</tbody></table></div>%s'
-                       % (esc(row["id"]), len(exemptions), row.get("expired_exemptions", 0), cells, more))
+                       % (esc(row["id"]), len(exemptions), row.get("expired_exemptions", 0), esc(row["id"]), cells,
+                          more))
         parts.append('<article class="pol" data-policy="%s"><h3>%s%s</h3><p class="stmt">%s</p><dl class="facts">%s'
-                     '</dl><div class="scroll">%s</div>%s</article>'
+                     '</dl><div class="scroll" tabindex="0" role="region" aria-label="counts under %s">%s</div>%s'
+                     '</article>'
                      % (esc(row["id"]), esc(row["id"]), (u" \u2014 " + esc(row["title"])) if row.get("title") else "",
-                        esc(statement(row)), "".join(facts), counts, ex_html))
+                        esc(statement(row)), "".join(facts), esc(row["id"]), counts, ex_html))
     parts.append("</section>")
     return "".join(parts)
+
+
+MAX_PRINT_HOSTS = 2000
+
+
+def print_hosts(report):
+    """The hosts that need action as a static table shown only in print (the interactive table pages); the
+    script fills it from the embedded data, at most MAX_PRINT_HOSTS rows."""
+    count = sum(1 for h in report["hosts"].values() if h.get("status") in ("non_compliant", "unreachable", "failed"))
+    return ('<section id="print-hosts" class="print-only"><h2>Hosts that need action: %d</h2>'
+            '<table class="sub"><thead><tr><th scope="col">host</th><th scope="col">status</th>'
+            '<th scope="col">entries</th><th scope="col">error</th></tr></thead><tbody id="print-hosts-rows"></tbody>'
+            '</table>%s</section>'
+            % (count, ('<p class="note">The first %d are listed; report.csv has all.</p>' % MAX_PRINT_HOSTS)
+               if count > MAX_PRINT_HOSTS else ""))
 
 
 def _delta(report, key):
@@ -374,27 +430,70 @@ def _delta(report, key):
 
 
 CSS = """
-body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1c2833;background:#f4f6f7}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","Microsoft YaHei",
+"PingFang SC","Hiragino Sans GB","Source Han Sans SC","WenQuanYi Micro Hei",sans-serif;margin:0;color:#1c2833;
+background:#f4f6f7}
 header{background:#1c2833;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}
 header p{margin:4px 0 0;color:#d5dbdb}main{padding:16px 24px}
-section{background:#fff;border:1px solid #d5dbdb;border-radius:6px;padding:12px 16px;margin:0 0 16px}
-h2{font-size:16px;margin:0 0 10px}.cards{display:flex;flex-wrap:wrap;gap:10px}
+section{background:#fff;border:1px solid #d5dbdb;border-radius:6px;padding:12px 16px;margin:0 0 16px;min-width:0}
+h2{font-size:16px;margin:0 0 10px}h3{font-size:15px;margin:12px 0 6px}h4{font-size:14px;margin:10px 0 4px}
+.cards{display:flex;flex-wrap:wrap;gap:10px}
 .card{border:1px solid #d5dbdb;border-radius:6px;padding:8px 14px;min-width:96px;background:#fbfcfc}
-.card .n{display:block;font-size:24px;font-weight:600}.card .l{color:#566573;font-size:12px}
-.card.bad .n{color:#c0392b}.card.good .n{color:#1e8449}.figs{display:flex;flex-wrap:wrap;gap:16px}
-figure{margin:0}figcaption{font-weight:600;margin-bottom:4px}.chart text{font-size:12px;fill:#1c2833}
-.note{color:#566573;font-size:12px}.tools{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin-bottom:8px}
+.card .n{display:block;font-size:24px;font-weight:600}.card .l{color:#4d5656;font-size:12px}
+.card .d{display:block;color:#4d5656;font-size:11px}
+.card.bad .n{color:#b03a1a}.card.bad .n::before{content:"\\26A0\\FE0E  ";font-size:16px}
+.card.good .n{color:#1b6e4c}.figs{display:flex;flex-wrap:wrap;gap:16px}
+figure{margin:12px 0 0;max-width:100%}figcaption{font-weight:600;margin-bottom:4px}
+.chart{max-width:100%;height:auto;display:block}.chart text{font-size:12px;fill:#1c2833;font-family:inherit}
+.chart text.in{font-size:11px;fill:#000;font-weight:600}
+.note{color:#4d5656;font-size:12px}.tools{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin-bottom:8px}
 .tools input,.tools select,.tools button{font:inherit;padding:3px 6px}
+:focus-visible{outline:3px solid #0072B2;outline-offset:1px}
+.scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #e5e8e8;padding:4px 6px;text-align:left;
-vertical-align:top;overflow-wrap:anywhere}th{background:#eaeded;cursor:pointer;user-select:none;white-space:nowrap}
+vertical-align:top;overflow-wrap:normal;word-break:normal}th{background:#eaeded;cursor:pointer;user-select:none;
+white-space:nowrap}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
+#hosts-table td:first-child,#exemptions-table td:first-child,.hn,.nw,#hosts-table td:last-child,
+#hosts-table td:nth-child(2),#hosts-table td:nth-child(4),#hosts-table td:nth-child(5),#hosts-table td:nth-child(7),
+#hosts-table td:nth-child(8){white-space:nowrap}#hosts-table td:nth-child(6){min-width:19em}
+#hosts-table td:nth-child(9){min-width:12em;max-width:36em}
 tr.host{cursor:pointer}tr.host:hover{background:#f2f4f4}tr.detail td{background:#fbfcfc}
-.st{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;color:#fff;font-size:12px}
-.st-unreachable{background:#6c3483}.st-failed{background:#7b241c}.st-non_compliant{background:#c0392b}
-.st-remediated{background:#2e86c1}.st-compliant{background:#1e8449}
+.err{white-space:pre-wrap;overflow-wrap:anywhere;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
+details.ec summary{cursor:pointer;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:36em}
+.st{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;color:#1c2833;font-size:12px;
+border:1px solid;border-left-width:4px}
+.st::before{font-weight:700;margin-right:3px}
+.st-unreachable{background:#f7e8f0;border-color:#CC79A7}.st-unreachable::before{content:"\\26A0\\FE0E"}
+.st-failed{background:#fcf0d9;border-color:#E69F00}.st-failed::before{content:"!"}
+.st-non_compliant{background:#fbe4d6;border-color:#D55E00}.st-non_compliant::before{content:"\\2716\\FE0E"}
+.st-remediated{background:#dceaf5;border-color:#0072B2}.st-remediated::before{content:"\\21BA"}
+.st-compliant{background:#dff2ea;border-color:#009E73}.st-compliant::before{content:"\\2714\\FE0E"}
 .sub{width:100%;font-size:12px}.sub th{cursor:default}
 .badge{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;font-size:12px;color:#fff;
 background:#a04000;margin-left:4px}.tools label{white-space:nowrap}
+.chg{display:flex;flex-wrap:wrap;gap:10px 24px}.cg{min-width:0;max-width:100%;overflow-x:auto}.cg ul{margin:0;padding-left:18px}
+.cg h3{margin:4px 0}
+.pol{border-top:1px solid #d5dbdb;padding-top:6px}.stmt{font-weight:600}
+.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:4px 0 8px}.facts dt{color:#4d5656}
+.facts dd{margin:0;min-width:0}.url{overflow-wrap:anywhere}
+.counts{width:auto}tr.expired td{background:#fbe4d6}
+.print-only{display:none}
+@media (max-width:600px){main{padding:8px}section{padding:8px 10px}header{padding:10px 12px}
+.card{min-width:76px;padding:6px 10px}.card .n{font-size:20px}}
+@media print{
+@page{size:A4;margin:14mm 12mm}
+body{background:#fff;font-size:10pt;color:#000}
+header{background:none;color:#000;border-bottom:2px solid #000;padding:0 0 6px}header p{color:#000}
+main{padding:8px 0}section{border:none;border-radius:0;padding:0;margin:0 0 12px}
+#charts,#hosts,#exemptions,.tools,noscript,.chg-trend{display:none}
+.print-only{display:block}
+.card{border-color:#888;background:#fff;padding:4px 8px;break-inside:avoid}
+h2{break-after:avoid}h3,h4{break-after:avoid}article.pol{break-inside:avoid-page}
+thead{display:table-header-group}tr{break-inside:avoid}
+.scroll{overflow:visible}.hn,#hosts-table td:first-child{white-space:normal;overflow-wrap:anywhere}
+.st{background:#fff}
+}
 """
 
 JS = r"""
@@ -434,7 +533,7 @@ JS = r"""
     self.info = el("span", "", "note");
     tools.appendChild(self.prev); tools.appendChild(self.next); tools.appendChild(self.info);
     root.appendChild(tools);
-    var table = el("table"); var thead = el("thead"); var hr = el("tr");
+    var table = el("table"); var thead = el("thead"); var hr = el("tr"); var wrap = el("div", null, "scroll");
     self.ths = opts.columns.map(function (c, i) {
       var th = el("th", c[0]); th.scope = "col"; th.tabIndex = 0;
       th.addEventListener("click", function () { self.sort(i); });
@@ -442,7 +541,7 @@ JS = r"""
       hr.appendChild(th); return th;
     });
     thead.appendChild(hr); table.appendChild(thead);
-    self.tbody = el("tbody"); table.appendChild(self.tbody); root.appendChild(table);
+    self.tbody = el("tbody"); table.appendChild(self.tbody); wrap.appendChild(table); root.appendChild(wrap);
     self.filter.addEventListener("input", function () { self.apply(); });
     self.prev.addEventListener("click", function () { if (self.page > 0) { self.page--; self.render(); } });
     self.next.addEventListener("click", function () {
@@ -492,12 +591,20 @@ JS = r"""
         var td = el("td");
         if (c[2] === "status") { td.appendChild(el("span", r[c[1]], "st st-" + r[c[1]])); }
         else if (c[2] === "badge") { if (r[c[1]]) { td.appendChild(el("span", "reinstalled " + r[c[1]], "badge")); } }
+        else if (c[2] === "long" && (String(r[c[1]]).length > 60 || String(r[c[1]]).indexOf("\n") >= 0)) {
+          /* a long error on one line; the whole text on demand (keyboard: Tab to it, Enter) */
+          var d = el("details", null, "ec"), sm = el("summary", String(r[c[1]]).split("\n")[0].slice(0, 60) + "\u2026");
+          d.appendChild(sm); d.appendChild(el("div", r[c[1]], "err"));
+          d.addEventListener("click", function (ev) { ev.stopPropagation(); });
+          d.addEventListener("keydown", function (ev) { ev.stopPropagation(); });
+          td.appendChild(d);
+        }
         else { td.textContent = String(r[c[1]]); }
         tr.appendChild(td);
       });
       body.appendChild(tr);
       if (o.details) {
-        tr.tabIndex = 0; tr.setAttribute("aria-expanded", self.open[r[0]] ? "true" : "false");
+        tr.tabIndex = 0; tr.setAttribute("aria-describedby", o.id + "-help");
         var toggle = function () { self.open[r[0]] = !self.open[r[0]]; self.render(); };
         tr.addEventListener("click", toggle);
         tr.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { toggle(); } });
@@ -512,7 +619,7 @@ JS = r"""
   };
   function findingsRow(r, span) {
     var tr = el("tr", null, "detail"), td = el("td"); td.colSpan = span;
-    if (r[7]) { td.appendChild(el("p", "Error: " + r[7])); }
+    if (r[7]) { td.appendChild(el("p", "Error: " + r[7], "err")); }
     if (r[12]) { td.appendChild(el("p", "Reinstall " + r[12], "note")); }
     if (!r[10].length) { td.appendChild(el("p", "No findings.", "note")); }
     else {
@@ -537,10 +644,20 @@ JS = r"""
     flagLabel: "reinstalled only",
     statuses: ["unreachable", "failed", "non_compliant", "remediated", "compliant"], details: findingsRow,
     columns: [["host", 0], ["status", 1, "status"], ["drift", 11, "badge"], ["findings", 2], ["exempt", 3],
-              ["products", 4], ["outcomes", 5], ["reboot", 6], ["error", 7], ["warnings", 8], ["os", 9]]});
+              ["products", 4], ["outcomes", 5], ["reboot", 6], ["error", 7, "long"], ["warnings", 8], ["os", 9]]});
   new Table({id: "exemptions-table", rows: data.exemptions,
     columns: [["host", 0], ["entry", 1], ["product", 2], ["finding", 3], ["reason", 4], ["expires", 5],
               ["approved by", 6], ["state", 7]]});
+  var printed = document.getElementById("print-hosts-rows");
+  if (printed) {
+    data.hosts.filter(function (r) { return r[1] === "non_compliant" || r[1] === "unreachable" || r[1] === "failed"; })
+      .slice(0, 2000).forEach(function (r) {
+        var tr = el("tr"), st = el("td");
+        tr.appendChild(el("td", r[0])); st.appendChild(el("span", r[1], "st st-" + r[1])); tr.appendChild(st);
+        tr.appendChild(el("td", r[4])); tr.appendChild(el("td", r[7].length > 120 ? r[7].slice(0, 119) + "\u2026" : r[7]));
+        printed.appendChild(tr);
+      });
+  }
   document.documentElement.setAttribute("data-ready", "true");
 }());
 """
@@ -601,10 +718,11 @@ def render_html(report):
         changes_section(report),
         evidence_section(report),
         '<section id="charts"><h2>Charts</h2><div class="figs">%s</div></section>' % charts(report),
-        '<section><h2>Hosts</h2><p class="note">Problem hosts first. Click a column header to sort, a host to '
-        'see its findings.</p><noscript><p>The host table needs JavaScript; report.csv has the same '
+        print_hosts(report),
+        '<section id="hosts"><h2>Hosts</h2><p class="note" id="hosts-table-help">Problem hosts first. Click a column '
+        'header to sort, a host to see its findings (keyboard: Tab to it, Enter).</p><noscript><p>The host table needs JavaScript; report.csv has the same '
         'rows.</p></noscript><div id="hosts-table" data-rows="%d"></div></section>' % len(data["hosts"]),
-        '<section><h2>Exemptions</h2><p class="note">Findings accepted by an exemption (reason, expiry); '
+        '<section id="exemptions"><h2>Exemptions</h2><p class="note">Findings accepted by an exemption (reason, expiry); '
         'expired exemptions are not honoured.</p><div id="exemptions-table" data-rows="%d"></div></section>'
         % len(data["exemptions"]),
         '</main><script type="application/json" id="report-data">%s</script>' % embed_json(data),
