@@ -165,12 +165,12 @@ class ActionModule(SelectionAction):
             remediation["error"] = "executor failed before running the plan: %s" % error
             display.warning("%s: %s" % (host, remediation["error"]))
         # The run lock, an interrupted previous run, a repaired package database (docs/usage.md,
-        # "When things go wrong"): in the report, and a held lock or a refused repair fails the task.
+        # "When things go wrong"): in the report, and a held run lock fails the task.
         for key in ("run_lock", "interrupted_run", "package_repair"):
             if run.get(key):
                 remediation[key] = run[key]
         facts["warnings"].extend(str(w) for w in run.get("run_warnings") or [])
-        if error and (run.get("run_lock") or (run.get("package_repair") or {}).get("status") == "failed"):
+        if error and run.get("run_lock"):
             remediation["refused"] = True
 
         try:
@@ -292,7 +292,7 @@ class ActionModule(SelectionAction):
         result.update(changed=changed, reboot_required=remediation["reboot_required"])
         plan = remediation["plan"]
         if remediation.pop("refused", False):
-            # Nothing ran: another run held the host's run lock, or the package database could not be repaired.
+            # Nothing ran: another run held the host's run lock.
             result.update(failed=True, msg=remediation["error"])
         elif "machine" in (plan.get("tripped_scopes") or []):
             # Circuit breaker (docs/design.md, "Safety"): nothing machine-wide is removed and the host fails.

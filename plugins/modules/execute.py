@@ -132,7 +132,9 @@ options:
         unfinished journal of a run that died as RV(interrupted_run), and ignores C(SIGHUP) and C(SIGPIPE)
         while the plan runs, so that a lost connection does not stop it half-way.
       - Before a plan that runs dpkg or apt, C(dpkg --audit) is asked; when it reports anything, C(dpkg
-        --configure -a) completes the interrupted transaction first, and when that fails nothing is run.
+        --configure -a) completes the interrupted transaction first (RV(package_repair)). What it leaves (a
+        removal killed in its C(prerm) stays half-configured and selected for removal) the plan's own removal
+        completes; the verification scan says what is left.
     type: path
     default: /var/lib/govsec-banned-software
 attributes:

@@ -261,8 +261,9 @@ run_lock:
   type: dict
   sample: {"pid": "4242", "started": "2026-11-29T12:00:00Z", "run_id": "20261129T120000Z"}
 interrupted_run:
-  description: The previous run ended without releasing the run lock (killed, the host restarted): its C(run_id),
-    C(pid), C(started) and C(detail).
+  description:
+    - The previous run ended without releasing the run lock (killed, the host restarted). Its C(run_id), C(pid),
+      C(started) and C(detail).
   returned: when the previous run's lock was abandoned
   type: dict
   sample: {"run_id": "20261129T110000Z", "pid": "4242", "started": "2026-11-29T11:00:02Z",

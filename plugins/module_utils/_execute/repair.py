@@ -7,7 +7,10 @@ A package transaction killed half-way (``kill -9``, a reboot, a run of another t
 packages half-configured or half-removed. Before the first step of a plan that runs dpkg or apt, the
 executor asks ``dpkg --audit``; when it reports anything, ``dpkg --configure -a`` finishes the interrupted
 work first, the way dpkg itself asks for (its own message says so), with the dpkg lock waited for like any
-step's. rpm needs no such step: an rpm transaction is applied package by package in its database, so the
+step's. What it cannot finish is reported (``status: failed``) and the plan still runs: a removal killed in
+its ``prerm`` leaves the package half-configured and selected for removal, which ``--configure -a`` leaves
+alone and the plan's own ``dpkg --remove`` completes (the verification scan then says what is left).
+rpm needs no such step: an rpm transaction is applied package by package in its database, so the
 next scan sees each package either installed or gone, and the plan removes what is still there.
 
 Standard library only; Python >= 3.6.
@@ -50,14 +53,14 @@ def repair_dpkg(options, runner):
     try:
         run_command(step, options, runner, record)
     except StepError as exc:
-        record["msg"] = "dpkg --configure -a failed: %s" % exc
+        record["msg"] = "dpkg --configure -a failed (the plan goes on): %s" % exc
         return record
     rc, out, err, timed_out, error = runner(AUDIT, env=_command_env({}), cwd=None, timeout=AUDIT_TIMEOUT,
                                             preexec_fn=None)
     after = (_full_text(out) + _full_text(err)).strip()
     if error or timed_out or rc != 0 or after:
-        record["msg"] = "dpkg --configure -a ran (rc %s) but dpkg --audit still reports: %s" % (
-            record.get("rc"), _truncate(after or error or "timed out"))
+        record["msg"] = ("dpkg --configure -a ran (rc %s) but dpkg --audit still reports (the plan goes on; its "
+                         "removal completes an interrupted one): %s" % (record.get("rc"), _truncate(after or error or "timed out")))
         return record
     record.update(status="changed", msg="an interrupted dpkg transaction was completed (dpkg --configure -a)")
     return record

@@ -149,7 +149,7 @@ def run_guarded(steps, options, runner=None, now=None):
     (the results), ``interrupted_run`` (what an unfinished journal of a dead run says, or None),
     ``package_repair`` (None, or what ``repair.py`` did) and ``warnings``. Raises ``lock.RunLockBusy`` when
     another run holds the lock past ``lock_timeout``, ``RunRefused`` when the run cannot start safely
-    (no journal can be written, the package database cannot be repaired), ValueError on a malformed plan.
+    (no journal can be written), ValueError on a malformed plan.
     """
     state_dir = options.get("state_dir") or DEFAULT_STATE_DIR
     if options.get("check_mode"):
@@ -172,12 +172,9 @@ def run_guarded(steps, options, runner=None, now=None):
                              {"interrupted_run": previous_run})
         repair = None
         if needs_dpkg(steps):
+            # What dpkg --configure -a cannot finish (a removal killed in its prerm leaves the package
+            # half-configured, marked for removal) the plan's own removal finishes: the run goes on.
             repair = repair_dpkg(opts, runner or run_argv)
-            if repair and repair["status"] == "failed":
-                journal.finish()
-                raise RunRefused("the dpkg database is not consistent and could not be repaired, nothing was "
-                                 "removed: %s" % repair["msg"],
-                                 {"interrupted_run": previous_run, "package_repair": repair})
             if repair:
                 warnings.append(repair["msg"])
         results = run_plan(steps, options, runner, now, journal)

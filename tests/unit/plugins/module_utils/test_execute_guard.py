@@ -299,14 +299,24 @@ def test_an_interrupted_dpkg_transaction_is_completed_before_anything_is_removed
     assert out["warnings"] == [repair["msg"]]
 
 
-def test_a_dpkg_that_cannot_be_repaired_removes_nothing(tmp_path):
+def test_what_configure_cannot_finish_is_reported_and_the_plan_removes_it(tmp_path):
+    """A removal killed in its prerm: half-configured, selected for removal; the plan's dpkg --remove finishes it."""
     runner = Dpkg([HALF, HALF])
-    with pytest.raises(RunRefused) as exc:
-        run_guarded([PURGE], opts(tmp_path), runner)
-    assert runner.calls == [AUDIT, CONFIGURE, AUDIT]
-    assert str(exc.value).startswith("the dpkg database is not consistent and could not be repaired, nothing was "
-                                     "removed: dpkg --configure -a ran (rc 0) but dpkg --audit still reports: ")
-    assert exc.value.details["package_repair"]["status"] == "failed"
+    out = run_guarded([PURGE], opts(tmp_path), runner)
+    assert runner.calls == [AUDIT, CONFIGURE, AUDIT, PURGE["argv"]]
+    repair = out["package_repair"]
+    assert repair["status"] == "failed"
+    assert repair["msg"].startswith("dpkg --configure -a ran (rc 0) but dpkg --audit still reports (the plan goes on; "
+                                    "its removal completes an interrupted one): The following packages are only half")
+    assert out["warnings"] == [repair["msg"]]
+    assert [r["status"] for r in out["steps"]] == ["changed"]
+
+
+def test_a_failing_configure_is_reported_and_the_plan_runs(tmp_path):
+    runner = Dpkg([HALF], configure=(1, b"", b"dpkg: error processing package x (--configure)"))
+    out = run_guarded([PURGE], opts(tmp_path), runner)
+    assert runner.calls == [AUDIT, CONFIGURE, PURGE["argv"]]
+    assert out["package_repair"]["msg"] == "dpkg --configure -a failed (the plan goes on): rc 1 (expected 0)"
     assert read_journal(str(tmp_path / "state"))["state"] == "finished"
 
 

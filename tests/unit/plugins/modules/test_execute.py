@@ -5,6 +5,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 
 import pytest
@@ -151,3 +152,29 @@ def test_failed_steps_fail_the_task_with_all_results(tmp_path):
     assert res["counts"]["failed"] == 2
     assert marker.exists()
     assert os.path.isdir("/opt")
+
+
+def test_a_held_run_lock_fails_the_module_naming_the_holder_and_runs_nothing(tmp_path, monkeypatch):
+    from ansible_collections.govsec.banned_software.plugins.module_utils._execute import lock
+    monkeypatch.setattr(lock, "_sleep", lambda seconds: None)
+    holder = lock.RunLock(str(tmp_path / "state"))      # another open file description: flock conflicts with it
+    record = holder.acquire(1, "20261129T110000Z")
+    try:
+        marker = tmp_path / "ran"
+        out = run_module(base_args(tmp_path, [touch_step(1, marker)], lock_timeout=1))
+    finally:
+        holder.release()
+    assert out.kind == "fail"
+    assert out.result["run_lock"] == record
+    assert out.result["msg"].startswith("another remediation is running on this host (pid %d, started %s, run "
+                                        "20261129T110000Z)" % (record["pid"], record["started"]))
+    assert (out.result["steps"], out.result["changed"]) == ([], False)
+    assert not marker.exists()
+
+
+def test_a_run_returns_its_journal_findings(tmp_path):
+    out = run_module(base_args(tmp_path, [touch_step(1, tmp_path / "ran")]))
+    assert out.kind == "exit"
+    assert (out.result["interrupted_run"], out.result["package_repair"], out.result["run_warnings"]) == (None, None, [])
+    journal = json.loads((tmp_path / "state" / "journal.json").read_text())
+    assert (journal["state"], journal["done"]) == ("finished", [{"id": 1, "status": "changed"}])
