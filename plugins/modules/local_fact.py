@@ -32,8 +32,10 @@ attributes:
     support: full
     description: Reports V(changed) when the record would be written; nothing is written.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
+    description: Target OS/families that can be operated against.
     platforms: [posix, windows]
     support: full
 options:
