@@ -22,6 +22,8 @@ import json
 import os
 import time
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.dirwalk import create_missing_dirs
+
 LOCK_NAME = "run.lock"
 POLL = 0.5                    # seconds between two attempts while the lock is held
 HOLDER_LIMIT = 4096           # bytes read of the holder's record
@@ -47,20 +49,7 @@ def _utc(epoch):
 
 def make_state_dir(path):
     """Create the state directory (0700) and its missing parents; refuse a link or a non-directory there."""
-    missing = []
-    probe = os.path.normpath(path)
-    while not os.path.lexists(probe):
-        missing.append(probe)
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
-    for directory in reversed(missing):
-        try:
-            os.mkdir(directory, 0o700)
-        except OSError as exc:
-            if exc.errno != errno.EEXIST:
-                raise
+    create_missing_dirs(path, 0o700)
     if os.path.islink(path) or not os.path.isdir(path):
         raise OSError(errno.ENOTDIR, "not a directory (or a symbolic link)", path)
     return path

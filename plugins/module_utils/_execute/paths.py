@@ -35,7 +35,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._execute.pr
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.schema import DEFAULT_MAX_BYTES
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.steps import StepError, shown
 from ansible_collections.govsec.banned_software.plugins.module_utils._fs.dirwalk import (
-    NotADirectory, lstat_at, open_dir_nofollow, type_name, walk_at)
+    NotADirectory, create_missing_dirs, lstat_at, open_dir_nofollow, type_name, walk_at)
 
 HASH_LIMIT = 1 << 30          # files larger than this are not hashed in the manifest
 MAX_SUFFIX = 1000
@@ -98,22 +98,7 @@ def _makedirs_private(path):
 
     Returns ``realpath(path)``. Existing directories are left as they are.
     """
-    missing = []
-    probe = os.path.normpath(path)
-    while not os.path.lexists(probe):
-        missing.append(probe)
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
-    for directory in reversed(missing):
-        try:
-            os.mkdir(directory, 0o700)
-        except OSError as exc:
-            if exc.errno != errno.EEXIST:
-                raise
-        else:
-            os.chmod(directory, 0o700)
+    create_missing_dirs(path, 0o700)
     if not os.path.isdir(path):
         raise StepError("%s is not a directory" % shown(path))
     return os.path.realpath(path)

@@ -279,3 +279,26 @@ def walk_at(parent_fd, name, st, open_files=True, max_depth=None):
     finally:
         for frame in frames:
             os.close(frame[0].fd)
+
+
+def create_missing_dirs(path, mode=0o700):
+    """Create ``path`` and its missing parents, each with exactly ``mode``; existing ones are left as they are.
+
+    For the executor's own directories (state, quarantine, archive), whose parents are root's: callers check
+    what they got (a link, not a directory) themselves."""
+    missing = []
+    probe = os.path.normpath(path)
+    while not os.path.lexists(probe):
+        missing.append(probe)
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, mode)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise
+        else:
+            os.chmod(directory, mode)
