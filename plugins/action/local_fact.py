@@ -13,8 +13,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import FACT_PATHS
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_execute import execute_plan
-from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_fact import ACTION
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_fact import ACTION, write_fact
 
 ARGUMENT_SPEC = dict(
     result_var=dict(type="str", default="banned_software_host_report"),
@@ -55,12 +54,11 @@ class ActionModule(ActionBase):
             result.update(changed=True, msg="would write %s" % step["path"])
             return result
         run_id = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        step_results, error = execute_plan(self._execute_module, task_vars, host_result["os"], [step], run_id, {},
-                                           {"lock_timeout": args["lock_timeout"], "step_timeout": 60})
-        outcome = step_results[0] if step_results and isinstance(step_results[0], dict) else {}
-        if outcome.get("status") not in ("changed", "ok"):
-            result.update(failed=True, changed=False,
-                          msg="local fact %s not written: %s" % (step["path"], error or outcome.get("msg") or "no result"))
+        status, error = write_fact(self._execute_module, task_vars, host_result["os"], step, run_id,
+                                   {"lock_timeout": args["lock_timeout"], "step_timeout": 60})
+        if error:
+            result.update(failed=True, changed=False, msg="local fact %s not written: %s" % (step["path"], error))
             return result
-        result.update(changed=outcome["status"] == "changed", msg=outcome.get("msg") or "")
+        done = "written" if status == "changed" else "already up to date"
+        result.update(changed=status == "changed", msg="%s %s" % (step["path"], done))
         return result

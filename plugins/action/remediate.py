@@ -22,7 +22,7 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_block
 )
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_execute import execute_plan
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_fact import (
-    EXECUTOR_PLATFORMS, corrected, fact_step, predicted_report)
+    EXECUTOR_PLATFORMS, corrected, fact_step, predicted_report, write_fact)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_scan import (
     ScanFailed, final_status, host_result, now_utc, scan_host)
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._selection_action import (
@@ -223,7 +223,7 @@ class ActionModule(SelectionAction):
             result["local_fact"] = {"changed": True, "path": fact.step["path"]}
             result["changed"] = True
         else:
-            self._write_fact(result, task_vars, collected, run_id, args, fact.step)
+            self._write_fact(result, task_vars, run_id, args, fact.step)
         return result
 
     def _correct_fact(self, platform, result, task_vars, collected, run_id, args, sent, sent_result):
@@ -236,7 +236,7 @@ class ActionModule(SelectionAction):
         status = "failed" if result.get("failed") else result.get("status")
         fix = corrected(platform, dict(result, status=status), collected, sent, sent_result, sent["id"] + 1)
         if fix is not None:
-            self._write_fact(result, task_vars, collected, run_id, args, fix, platform)
+            self._write_fact(result, task_vars, run_id, args, fix, platform)
             return result
         sent_status = sent_result.get("status") if isinstance(sent_result, dict) else None
         result["local_fact"] = {"changed": sent_status == "changed", "path": sent["path"]}
@@ -245,16 +245,14 @@ class ActionModule(SelectionAction):
         result["changed"] = bool(result.get("changed") or sent_status == "changed")
         return result
 
-    def _write_fact(self, result, task_vars, collected, run_id, args, step, platform=None):
+    def _write_fact(self, result, task_vars, run_id, args, step, platform=None):
         """One executor call that writes (or removes) the local fact."""
-        step_results, error = execute_plan(self._execute_module, task_vars, platform or result["os"], [step], run_id,
-                                           collected, args)
-        outcome = step_results[0] if step_results and isinstance(step_results[0], dict) else {}
-        fact = {"changed": outcome.get("status") == "changed", "path": step["path"]}
-        if outcome.get("status") not in ("changed", "ok", "absent"):
-            fact["error"] = error or outcome.get("msg") or "the executor did not run the step"
+        status, error = write_fact(self._execute_module, task_vars, platform or result["os"], step, run_id, args)
+        fact = {"changed": status == "changed", "path": step["path"]}
+        if error:
+            fact["error"] = error
             display.warning("%s: local fact %s not updated: %s"
-                            % (task_vars.get("inventory_hostname", "host"), step["path"], fact["error"]))
+                            % (task_vars.get("inventory_hostname", "host"), step["path"], error))
         result["local_fact"] = fact
         result["changed"] = bool(result.get("changed") or fact["changed"])
 

@@ -23,6 +23,7 @@ import re
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.local_fact import (
     FACT_SCHEMA, parse_fact_record)
 from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import FACT_PATHS
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_execute import execute_plan
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.plan.planner import judge_outcomes
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.report.local_fact import fact_record
 
@@ -133,3 +134,14 @@ def corrected(platform, host_report, collected, sent, sent_result, step_id):
         return None
     step = dict(sent, id=step_id, requires=[], content=fact_text(target), expect_sha256=on_disk)
     return step
+
+
+def write_fact(execute_module, task_vars, platform, step, run_id, args):
+    """Run the local fact's ``step`` alone, in one executor call: ``(status, error)``; ``error`` is None when
+    the step wrote the record, found it already there, or found it gone (remove_file)."""
+    step_results, error = execute_plan(execute_module, task_vars, platform, [step], run_id, {}, args)
+    outcome = step_results[0] if step_results and isinstance(step_results[0], dict) else {}
+    status = outcome.get("status")
+    if status in ("changed", "ok", "absent"):
+        return status, None
+    return status, error or outcome.get("msg") or "the executor did not run the step"
