@@ -143,6 +143,8 @@ class ActionModule(SelectionAction):
         if self._task.check_mode or not steps:
             judge_outcomes(findings, plan, [], None if self._task.check_mode else set(f["key"] for f in findings))
             remediation["checked_only"] = bool(self._task.check_mode)
+            if facts.get("interrupted_run") and not self._task.check_mode and facts["os"] in EXECUTOR_PLATFORMS:
+                self._close_journal(facts, remediation, task_vars, collected, run_id, args)
             self._finish(result, facts, remediation, changed, host, blocks, entries, facts)
             return self._keep_fact(result, args, task_vars, collected, run_id)
 
@@ -208,6 +210,20 @@ class ActionModule(SelectionAction):
                 findings.append(finding)
         self._finish(result, facts, remediation, changed, host, blocks, entries, after)
         return self._correct_fact(facts["os"], result, task_vars, collected, run_id, args, sent, sent_result)
+
+    def _close_journal(self, facts, remediation, task_vars, collected, run_id, args):
+        """Nothing left to remove, but the last remediation died half-way (its journal says so): one executor
+        call with no step takes the run lock, reports that run and closes its journal, so that later scans
+        stop reporting it (docs/usage.md, "When things go wrong")."""
+        run = {}
+        dummy, error = execute_plan(self._execute_module, task_vars, facts["os"], [], run_id, collected, args, run=run)
+        for key in ("run_lock", "interrupted_run", "package_repair"):
+            if run.get(key):
+                remediation[key] = run[key]
+        facts["warnings"].extend(str(w) for w in run.get("run_warnings") or [])
+        if error:
+            remediation["error"] = "the interrupted run's journal was not closed: %s" % error
+            facts["warnings"].append(remediation["error"])
 
     def _keep_fact(self, result, args, task_vars, collected, run_id):
         """A run that sent no executor call for removal (check mode, nothing to remove): the local fact in one

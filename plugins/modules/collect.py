@@ -375,6 +375,21 @@ local_fact_file:
            "removals": [{"key": "dpkg|machine|wechat|/var/lib/dpkg/status", "id": "wechat", "source": "dpkg",
                          "name": "wechat", "scope": "machine", "path": "/var/lib/dpkg/status",
                          "removed_at": "2026-12-01T09:00:42Z"}]}
+run_state:
+  description:
+    - On a live host, what the executor's journal and run lock say of the last remediation
+      (C(module_utils/_collect/run_state.py)); read only, the lock is never waited for. V(null) when the last run
+      finished (or none ran, or the journal may not be read by this user).
+    - C(running) (what the run holding the lock wrote of itself, C(pid), C(started), C(run_id)) while a remediation
+      runs on the host now; C(interrupted_run) when the run that wrote the journal died before it finished (the
+      record the execute module returns as RV(govsec.banned_software.execute#module:interrupted_run)).
+  returned: success
+  type: dict
+  sample: {"interrupted_run": {"run_id": "20261201T090000Z", "pid": 4242, "started": "2026-12-01T09:00:01Z",
+                               "updated": "2026-12-01T09:00:09Z", "steps_done": [], "step_interrupted": 1,
+                               "steps_not_run": [2],
+                               "detail": "the previous run (20261201T090000Z, pid 4242, started 2026-12-01T09:00:01Z)
+                                          ended before it finished: 0 of 2 steps done, interrupted in step 1"}}
 block_state:
   description:
     - With O(block_state), the reinstall-block state of a Linux host (C(module_utils/_collect/block_state_linux.py)).

@@ -243,12 +243,14 @@ steps:
 interrupted_run:
   description:
     - The previous run's unfinished journal (that run died), or null. C(run_id), C(pid), C(started),
-      C(updated), C(steps_done) (C(id), C(status)), C(step_interrupted) (the step it was in, or null),
+      C(updated), C(steps_done) (C(id), C(status), C(at) when it finished, C(findings) the finding keys the step
+      covered, at most 64), C(step_interrupted) (the step it was in, or null),
       C(steps_not_run) and C(detail) (one line). This run's plan was built from a fresh scan and rolls forward.
   returned: when the plan ran or was refused after the lock was taken
   type: dict
   sample: {"run_id": "20261129T110000Z", "pid": 4242, "started": "2026-11-29T11:00:02Z",
-           "updated": "2026-11-29T11:00:09Z", "steps_done": [{"id": 1, "status": "changed"}],
+           "updated": "2026-11-29T11:00:09Z", "steps_done": [{"id": 1, "status": "changed", "at": "2026-11-29T11:00:05Z",
+                                                           "findings": ["dpkg|machine|wechat|/var/lib/dpkg/status"]}],
            "step_interrupted": 2, "steps_not_run": [3],
            "detail": "the previous run (20261129T110000Z, pid 4242, started 2026-11-29T11:00:02Z) ended before
                       it finished: 1 of 3 steps done, interrupted in step 2"}

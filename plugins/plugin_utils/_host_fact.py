@@ -105,6 +105,7 @@ def predicted_report(facts, plan, remediation, collected):
     judge_outcomes(findings, plan, [{"id": s["id"], "status": "changed"} for s in plan["steps"]], remaining)
     return {"status": "remediated", "catalog_version": facts.get("catalog_version"),
             "scanned_at": facts.get("scanned_at"), "findings": findings,
+            "interrupted_run": facts.get("interrupted_run"),
             "remediation": {"run_id": remediation["run_id"], "steps": list(plan["steps"]),
                             "executed_at": remediation["executed_at"],
                             "reboot_required": bool(collected.get("reboot_required"))}}

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE: one scan of one host from an action plugin: query -> collector call -> match -> exemptions
 -> drift (findings a remediation removed before, from the host's local fact read in the same call)
--> status.
+-> the last remediation's journal (``_host_run_state.py``: died half-way, or running now) -> status.
 
 Shared by the scan action (once) and the remediate action (before and after removal).
 
@@ -23,6 +23,7 @@ from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.drift
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.exemptions import apply_exemptions
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.match.matcher import Matcher, host_status
 from ansible_collections.govsec.banned_software.plugins.plugin_utils.catalog.query import build_query
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_run_state import collected_run_state
 from ansible_collections.govsec.banned_software.plugins.plugin_utils._interpreter import explain_failure
 
 WINDOWS_CONNECTIONS = frozenset(["winrm", "psrp", "ansible.builtin.winrm", "ansible.builtin.psrp",
@@ -122,6 +123,8 @@ def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, fam
     drift = mark_drift(findings, drift_state)
     incomplete, incomplete_warnings = collected_incomplete(collected)
     warnings += incomplete_warnings
+    interrupted_run, run_warnings = collected_run_state(collected)
+    warnings += run_warnings
     status, error = final_status(host_status(findings), entries, os_name, incomplete)
     facts = {
         "status": status,
@@ -139,6 +142,8 @@ def scan_host(execute_module, task_vars, args, catalog, entries, exemptions, fam
         "reinstalled": drift["reinstalled"],
         "last_remediation_at": drift["last_remediation_at"],
     }
+    if interrupted_run:
+        facts["interrupted_run"] = interrupted_run
     if error:
         facts["error"] = error
     return HostScan(facts, collected, records)

@@ -49,6 +49,8 @@ or ``/var/run/reboot-required`` present.
 remediation recorded in ``/etc/ansible/facts.d/banned_software.fact`` under ``root``), or None.
 ``local_fact_file``: the same file for its writer, the executor (``read_local_fact_file``): its sha256 and
 parsed record, ``{"refused": reason}``, or None when there is no file.
+``run_state`` (live scans): the executor's last run as its journal and run lock tell it (``_collect/run_state.py``):
+None, ``{"running": holder}`` or ``{"interrupted_run": record}``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -81,6 +83,8 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._collect.sy
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.procfs import list_processes
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.npm import list_npm
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.local_fact import read_local_fact_file
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.run_state import read_run_state
+from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import STATE_DIRS
 
 COLLECTOR_VERSION = "1"
 SOURCES = LINUX_SOURCES
@@ -220,7 +224,8 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
             read_block_state)
         blocks = read_block_state(fs, selected, run_command)
     local_fact, fact_file, fact_warnings = read_local_fact_file(fs)
-    warnings.extend(fs.warnings + fact_warnings)
+    run_state, run_warnings = read_run_state(STATE_DIRS["linux"]) if fs.live else (None, [])
+    warnings.extend(fs.warnings + fact_warnings + run_warnings)
     result = {
         "os": "linux",
         "root": fs.root,
@@ -234,6 +239,7 @@ def collect_linux(root, query, run_command, users=None, sources=None, proc_dir="
         "reboot_required": reboot_required() if fs.live else False,
         "local_fact": local_fact,
         "local_fact_file": fact_file,
+        "run_state": run_state,
         "warnings": warnings,
     }
     if block_state:

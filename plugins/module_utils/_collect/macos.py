@@ -109,7 +109,8 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._fs.rootfs 
 )
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.query import CompiledQuery, compile_query
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.local_fact import read_local_fact_file
-from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import POSIX_FACT
+from ansible_collections.govsec.banned_software.plugins.module_utils._collect.run_state import read_run_state
+from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import POSIX_FACT, STATE_DIRS
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.npm import list_npm
 
 try:
@@ -787,7 +788,8 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None,
 
     version = os_version(fs)
     local_fact, fact_file, fact_warnings = read_local_fact_file(fs, private + POSIX_FACT, POSIX_FACT)
-    warnings.extend(fs.warnings + fact_warnings)
+    run_state, run_warnings = read_run_state(STATE_DIRS["macos"]) if live else (None, [])
+    warnings.extend(fs.warnings + fact_warnings + run_warnings)
     result = {
         "os": "macos",
         "root": fs.root,
@@ -802,6 +804,7 @@ def collect_macos(root, query, run_command, users=None, sources=None, live=None,
         "reboot_required": False,
         "local_fact": local_fact,
         "local_fact_file": fact_file,
+        "run_state": run_state,
         "warnings": warnings,
     }
     if version:

@@ -13,7 +13,14 @@ under the run lock (``lock.py``). So the file is always one whole record:
   carries out its own plan, which the controller built from a fresh scan, so it rolls forward;
 * ``state: finished`` is the last complete run, kept for the record.
 
-Only step ids, kinds, actions and statuses are recorded: no command line, no secret.
+Only step ids, kinds, actions, the finding keys each step covers (at most ``MAX_STEP_KEYS`` per step and
+``MAX_KEYS`` in all, so that the record stays far below ``READ_LIMIT``) and statuses with the time each
+step finished are recorded: no command line, no secret. The keys let the next run keep the local fact's
+removal history whole: what a dead run removed is recorded as removed then (``plugin_utils/report/
+local_fact.py``), by key, so never twice.
+
+The collector reads the same file without the lock (``_collect/run_state.py``): it tells an audit that the
+last remediation died, or that one is running now.
 
 Standard library only; Python >= 3.6.
 """
@@ -26,8 +33,11 @@ import json
 import os
 import time
 
-JOURNAL_NAME = "journal.json"
-READ_LIMIT = 1 << 20          # bytes read of a journal
+from ansible_collections.govsec.banned_software.plugins.module_utils._run_files import JOURNAL_NAME
+
+MAX_STEP_KEYS = 64            # finding keys recorded per step
+MAX_KEYS = 2000               # finding keys recorded per journal
+MAX_KEY = 1024                # characters of a recorded key (a longer one is not recorded)
 
 
 def _utc(epoch):
@@ -60,50 +70,23 @@ def write_atomic(directory, name, data):
         os.close(dfd)
 
 
-def read_journal(state_dir):
-    """The last journal (a dict), None when there is none; ``{"unreadable": reason}`` when it cannot be read."""
-    path = os.path.join(state_dir, JOURNAL_NAME)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        if exc.errno == 2:
-            return None
-        return {"unreadable": exc.strerror}
-    try:
-        data = os.read(fd, READ_LIMIT)
-    finally:
-        os.close(fd)
-    try:
-        journal = json.loads(data.decode("utf-8"))
-    except ValueError as exc:
-        return {"unreadable": "not JSON: %s" % exc}
-    return journal if isinstance(journal, dict) else {"unreadable": "not a JSON object"}
-
-
-def interrupted(journal):
-    """What the report says of an unfinished journal (None when the last run finished or there is none).
-
-    Called only while the run lock is held: a ``running`` journal then belongs to a run that is gone.
-    """
-    if not journal:
-        return None
-    if "unreadable" in journal:
-        return {"run_id": None, "detail": "the previous run's journal cannot be read: %s" % journal["unreadable"]}
-    if journal.get("state") != "running":
-        return None
-    done = [s for s in journal.get("done") or [] if isinstance(s, dict)]
-    done_ids = set(s.get("id") for s in done)
-    planned = [s for s in journal.get("plan") or [] if isinstance(s, dict)]
-    current = journal.get("current")
-    return {
-        "run_id": journal.get("run_id"), "pid": journal.get("pid"), "started": journal.get("started"),
-        "updated": journal.get("updated"), "steps_done": done,
-        "step_interrupted": current if current not in done_ids else None,
-        "steps_not_run": [s.get("id") for s in planned if s.get("id") not in done_ids and s.get("id") != current],
-        "detail": "the previous run (%s, pid %s, started %s) ended before it finished: %d of %d steps done%s"
-                  % (journal.get("run_id"), journal.get("pid"), journal.get("started"), len(done), len(planned),
-                     ", interrupted in step %s" % current if current is not None and current not in done_ids else ""),
-    }
+def _plan_record(steps):
+    """The plan as the journal keeps it: id, kind, action and the finding keys (bounded) of each step."""
+    plan = []
+    left = MAX_KEYS
+    for step in steps:
+        entry = {"id": step["id"], "kind": step["kind"], "action": step.get("action")}
+        if step.get("lock"):
+            entry["lock"] = step["lock"]
+        keys = [k for k in step.get("findings") or () if isinstance(k, str) and len(k) <= MAX_KEY]
+        kept = keys[:min(MAX_STEP_KEYS, left)]
+        left -= len(kept)
+        if kept:
+            entry["findings"] = kept
+        if len(kept) < len(step.get("findings") or ()):
+            entry["findings_truncated"] = True
+        plan.append(entry)
+    return plan
 
 
 class Journal(object):
@@ -115,7 +98,7 @@ class Journal(object):
         self.record = {
             "run_id": run_id, "pid": os.getpid(), "started": _utc(self.clock()), "updated": None,
             "state": "running", "current": None,
-            "plan": [{"id": s["id"], "kind": s["kind"], "action": s.get("action")} for s in steps],
+            "plan": _plan_record(steps),
             "done": [],
         }
         # Writes that failed once the run had begun (a full /var): the run goes on, the result says so.
@@ -142,7 +125,7 @@ class Journal(object):
         self._try_write()
 
     def step_finished(self, result):
-        self.record["done"].append({"id": result["id"], "status": result["status"]})
+        self.record["done"].append({"id": result["id"], "status": result["status"], "at": _utc(self.clock())})
         self.record["current"] = None
         self._try_write()
 

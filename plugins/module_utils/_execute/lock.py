@@ -23,10 +23,9 @@ import os
 import time
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._fs.dirwalk import create_missing_dirs
+from ansible_collections.govsec.banned_software.plugins.module_utils._run_files import LOCK_NAME, read_holder
 
-LOCK_NAME = "run.lock"
 POLL = 0.5                    # seconds between two attempts while the lock is held
-HOLDER_LIMIT = 4096           # bytes read of the holder's record
 _FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -53,16 +52,6 @@ def make_state_dir(path):
     if os.path.islink(path) or not os.path.isdir(path):
         raise OSError(errno.ENOTDIR, "not a directory (or a symbolic link)", path)
     return path
-
-
-def read_holder(fd):
-    """The record the holder wrote (a dict), or {} when it is empty or unreadable."""
-    try:
-        data = os.pread(fd, HOLDER_LIMIT, 0)
-        holder = json.loads(data.decode("utf-8")) if data.strip() else {}
-    except (OSError, ValueError):
-        return {}
-    return holder if isinstance(holder, dict) else {}
 
 
 def describe_holder(holder):

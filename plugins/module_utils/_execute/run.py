@@ -25,8 +25,7 @@ import signal
 import tarfile
 import time
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._execute.journal import (
-    Journal, interrupted, read_journal)
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.journal import Journal
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.lock import RunLock
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.repair import needs_dpkg, repair_dpkg
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.files import (
@@ -42,6 +41,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._execute.va
     RUN_ID_RE, validate_run_id, validate_steps)
 from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import (
     ARCHIVE_DIRS, QUARANTINE_DIRS, STATE_DIRS)
+from ansible_collections.govsec.banned_software.plugins.module_utils._run_files import interrupted, read_journal
 
 
 DEFAULT_QUARANTINE_DIR = QUARANTINE_DIRS["linux"]
@@ -161,7 +161,8 @@ def run_guarded(steps, options, runner=None, now=None):
     previous = [(sig, signal.signal(sig, signal.SIG_IGN)) for sig in DETACH_SIGNALS]
     try:
         warnings = []
-        previous_run = interrupted(read_journal(state_dir))
+        last = read_journal(state_dir)
+        previous_run = interrupted(last)
         if previous_run:
             warnings.append(previous_run["detail"])
         journal = Journal(state_dir, opts.get("run_id"), steps, now)
@@ -171,9 +172,10 @@ def run_guarded(steps, options, runner=None, now=None):
             raise RunRefused("the journal cannot be written in %s (%s); nothing was run" % (state_dir, exc.strerror),
                              {"interrupted_run": previous_run})
         repair = None
-        if needs_dpkg(steps):
+        if needs_dpkg(steps) or (previous_run and needs_dpkg([p for p in last.get("plan") or [] if isinstance(p, dict)])):
             # What dpkg --configure -a cannot finish (a removal killed in its prerm leaves the package
-            # half-configured, marked for removal) the plan's own removal finishes: the run goes on.
+            # half-configured, marked for removal) the plan's own removal finishes: the run goes on. A dead
+            # run that ran dpkg has its transaction finished even when this plan runs no dpkg.
             repair = repair_dpkg(opts, runner or run_argv)
             if repair:
                 warnings.append(repair["msg"])

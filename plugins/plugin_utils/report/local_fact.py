@@ -18,13 +18,17 @@ identical run (same findings, nothing removed) yields the same bytes and the cop
   (``removed_at``). It is kept across later runs: a key found again stays (so the reinstall is
   reported until a remediation removes it again, which moves its ``removed_at``). At most
   ``MAX_REMOVALS`` keys, the most recently removed kept; sorted by key. Records written before this
-  list existed contribute their ``last_remediation.removed`` items. Absent while empty.
+  list existed contribute their ``last_remediation.removed`` items, and a remediation that died before
+  it wrote the record contributes what its journal says it removed (``interrupted_run`` of the host
+  result, ``_host_run_state.removed_by_dead_run``): merged by key, so never lost and never twice.
+  Absent while empty.
 * ``reinstalled``: the keys of the findings that make the host non-compliant now and that a
   remediation removed before (sorted). Absent while empty.
 """
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.local_fact import (
     FACT_SCHEMA, MAX_REMOVALS, merge_removals, record_removals)
+from ansible_collections.govsec.banned_software.plugins.plugin_utils._host_run_state import removed_by_dead_run
 
 __all__ = ("FACT_SCHEMA", "MAX_REMOVALS", "fact_record")
 
@@ -86,7 +90,8 @@ def fact_record(host_report, previous=None):
     last = acted if acted is not None else previous.get("last_remediation")
     if last:
         record["last_remediation"] = last
-    removals = merge_removals(record_removals(previous)[0], _removed_now(acted))
+    removals = merge_removals(record_removals(previous)[0], _removed_now(acted),
+                              removed_by_dead_run(host_report.get("interrupted_run"), findings))
     if removals:
         record["removals"] = removals
     removed_keys = set(r["key"] for r in removals)

@@ -86,8 +86,8 @@ def test_image_scan(image):
 
     res = collect_linux(str(image), QUERY, run)
     assert set(res) == {"os", "root", "collector_version", "available", "incomplete", "counts", "users", "records",
-                        "tools", "reboot_required", "local_fact", "local_fact_file", "warnings"}
-    assert res["local_fact"] is None and res["local_fact_file"] is None  # the image keeps no local fact
+                        "tools", "reboot_required", "local_fact", "local_fact_file", "run_state", "warnings"}
+    assert (res["local_fact"], res["local_fact_file"], res["run_state"]) == (None, None, None)  # an image: no local fact, no run
     assert (res["tools"], res["reboot_required"]) == ({}, False)  # an image: nothing of this host
     assert (res["os"], res["root"], res["collector_version"]) == ("linux", str(image), "1")
     assert res["available"] == {"dpkg": True, "rpm": False, "flatpak": False, "snap": False,

@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -17,8 +18,9 @@ import pytest
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute import journal as _journal
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute import lock as _lock
-from ansible_collections.govsec.banned_software.plugins.module_utils._execute.journal import (
-    Journal, interrupted, read_journal)
+from ansible_collections.govsec.banned_software.plugins.module_utils import _run_files
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.journal import Journal
+from ansible_collections.govsec.banned_software.plugins.module_utils._run_files import interrupted, read_journal
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.lock import RunLock, RunLockBusy
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.repair import AUDIT, CONFIGURE
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import RunRefused, run_guarded
@@ -144,7 +146,8 @@ def test_a_finished_run_leaves_a_finished_journal_with_every_step(tmp_path):
     assert journal["state"] == "finished" and journal["run_id"] == "r2" and journal["pid"] == os.getpid()
     assert journal["plan"] == [{"id": 1, "kind": "command", "action": None},
                                {"id": 2, "kind": "command", "action": "remove_packages"}]
-    assert journal["done"] == [{"id": 1, "status": "changed"}, {"id": 2, "status": "changed"}]
+    assert [(d["id"], d["status"]) for d in journal["done"]] == [(1, "changed"), (2, "changed")]
+    assert all(re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$", d["at"]) for d in journal["done"])
     assert journal["current"] is None
     assert "argv" not in json.dumps(journal)
     assert sorted(os.listdir(str(tmp_path / "state"))) == ["journal.json", "run.lock"]
@@ -157,9 +160,10 @@ def test_a_run_killed_in_a_step_is_reported_by_the_next_one_which_rolls_forward(
         import sys
         sys.path[:0] = [%r]
         from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_guarded
-        steps = [{"id": 1, "kind": "command", "argv": ["/bin/true"], "action": "stop_service"},
+        steps = [{"id": 1, "kind": "command", "argv": ["/bin/true"], "action": "stop_service",
+                  "findings": ["service|machine|wechat.service|/usr/lib/systemd/system/wechat.service"]},
                  {"id": 2, "kind": "command", "argv": ["/bin/sh", "-c", "echo started > $0; sleep 60", sys.argv[2]],
-                  "action": "remove_packages"},
+                  "action": "remove_packages", "findings": ["dpkg|machine|wechat|/var/lib/dpkg/status"]},
                  {"id": 3, "kind": "command", "argv": ["/bin/true"], "action": "purge"}]
         run_guarded(steps, {"run_id": "r1", "state_dir": sys.argv[1], "homes": [], "lock_timeout": 5,
                             "default_timeout": 120})
@@ -176,7 +180,9 @@ def test_a_run_killed_in_a_step_is_reported_by_the_next_one_which_rolls_forward(
     out = run_guarded([touch(1, tmp_path / "again")], opts(tmp_path))
     previous = out["interrupted_run"]
     assert previous["run_id"] == "r1" and previous["pid"] == proc.pid
-    assert previous["steps_done"] == [{"id": 1, "status": "changed"}]
+    assert [(d["id"], d["status"], d["findings"]) for d in previous["steps_done"]] == [
+        (1, "changed", ["service|machine|wechat.service|/usr/lib/systemd/system/wechat.service"])]
+    assert previous["steps_done"][0]["at"] >= previous["started"]
     assert previous["step_interrupted"] == 2 and previous["steps_not_run"] == [3]
     assert previous["detail"].startswith("the previous run (r1, pid %d, started " % proc.pid)
     assert previous["detail"].endswith("ended before it finished: 1 of 3 steps done, interrupted in step 2")
@@ -236,6 +242,25 @@ def test_the_journal_is_replaced_atomically(tmp_path, monkeypatch):
         journal.step_started({"id": 1})
     assert (state / "journal.json").read_bytes() == before
     assert os.listdir(str(state)) == ["journal.json"]
+
+
+def test_the_journal_keeps_each_steps_finding_keys_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(_journal, "MAX_KEYS", 70)
+    many = ["file|machine|/opt/x%d|/opt/x%d" % (i, i) for i in range(100)]
+    steps = [touch(1, tmp_path / "one", findings=many), touch(2, tmp_path / "two", findings=["k2", "x" * 2000]),
+             touch(3, tmp_path / "three", findings=["k3"])]
+    Journal(str(tmp_path), "r1", steps).begin()
+    plan = read_journal(str(tmp_path))["plan"]
+    assert plan[0]["findings"] == many[:_journal.MAX_STEP_KEYS] and plan[0]["findings_truncated"] is True
+    # 70 in all: 64 for the first step, the short key of the second (the long one is never recorded).
+    assert plan[1]["findings"] == ["k2"] and plan[1]["findings_truncated"] is True
+    assert plan[2]["findings"] == ["k3"] and "findings_truncated" not in plan[2]
+
+
+def test_a_journal_larger_than_the_read_limit_is_unreadable_not_cut(tmp_path, monkeypatch):
+    monkeypatch.setattr(_run_files, "READ_LIMIT", 100)
+    (tmp_path / "journal.json").write_text(json.dumps({"state": "running", "pad": "x" * 200}))
+    assert read_journal(str(tmp_path)) == {"unreadable": "larger than 100 bytes"}
 
 
 def test_interrupted_ignores_finished_and_missing_journals():

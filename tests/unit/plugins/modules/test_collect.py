@@ -185,7 +185,7 @@ def test_documentation_is_yaml_and_lists_every_source():
         "npm", "bundle", "pkg-receipt", "launchd", "cask", "sysext"]
     assert sorted(yaml.safe_load(collect.RETURN)) == [
         "available", "block_state", "collector_version", "collector_warnings", "counts", "environment", "incomplete",
-        "local_fact", "local_fact_file", "os", "os_version", "reboot_required", "records", "root", "tools", "users", "volume"]
+        "local_fact", "local_fact_file", "os", "os_version", "reboot_required", "records", "root", "run_state", "tools", "users", "volume"]
 
 
 def test_linux_sources_on_a_macos_image_are_ignored_with_a_warning(tmp_path, module_env):

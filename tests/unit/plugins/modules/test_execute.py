@@ -177,4 +177,4 @@ def test_a_run_returns_its_journal_findings(tmp_path):
     assert out.kind == "exit"
     assert (out.result["interrupted_run"], out.result["package_repair"], out.result["run_warnings"]) == (None, None, [])
     journal = json.loads((tmp_path / "state" / "journal.json").read_text())
-    assert (journal["state"], journal["done"]) == ("finished", [{"id": 1, "status": "changed"}])
+    assert (journal["state"], [(d["id"], d["status"]) for d in journal["done"]]) == ("finished", [(1, "changed")])
