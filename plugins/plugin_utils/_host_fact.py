@@ -62,10 +62,11 @@ def previous_fact(collected):
     sha = found.get("sha256")
     if not (isinstance(sha, str) and SHA256_RE.match(sha)):
         return None, None, "the collector returned no sha256 of the file"
-    if "local_fact_text" in collected:
+    record = found.get("record")
+    if "record" not in found and "local_fact_text" in collected:
+        # win_collect returns the text; the scan's drift check parsed it already (match/drift.py) unless this
+        # result did not come through a scan.
         dummy, record, dummy_warnings = parse_fact_record(collected.get("local_fact_text"), "local fact")
-    else:
-        record = found.get("record")
     return (record if isinstance(record, dict) and record.get("schema") == FACT_SCHEMA else None), sha, None
 
 

@@ -5,8 +5,8 @@
 
 The collector returns the host's local fact as a drift state (``module_utils/_collect/local_fact.py``): POSIX
 collectors and the Windows image reader parse it on the host (``local_fact``), ``win_collect``
-returns the raw text (``local_fact_text``), parsed here. Host data is untrusted, so a parsed state is
-checked again here.
+returns the raw text (``local_fact_text``), parsed here once (the parsed record is kept in its
+``local_fact_file`` for the record's writer). Host data is untrusted, so a parsed state is checked again here.
 
 ``mark_drift`` then marks every finding whose key the record lists as removed::
 
@@ -18,7 +18,7 @@ alerts use. The host status does not change (a reinstalled finding keeps the hos
 """
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._collect.local_fact import (
-    FACT_SCHEMA, drift_state, parse_fact_text)
+    FACT_SCHEMA, drift_state, parse_fact_record)
 from ansible_collections.govsec.banned_software.plugins.module_utils._host_paths import WINDOWS_FACT
 
 REINSTALLED = "reinstalled"
@@ -30,7 +30,12 @@ def collected_drift_state(collected):
         return None, []
     text = collected.get("local_fact_text")
     if text is not None:
-        return parse_fact_text(text, WINDOWS_FACT)
+        state, record, warnings = parse_fact_record(text, WINDOWS_FACT)
+        found = collected.get("local_fact_file")
+        if isinstance(found, dict) and "record" not in found:
+            # The record goes with the file for its writer (plugin_utils/_host_fact.py): the text is parsed once.
+            found["record"] = record
+        return state, warnings
     state = collected.get("local_fact")
     if state is None:
         return None, []

@@ -126,3 +126,38 @@ def test_the_local_fact_is_written_by_win_execute_in_the_call_that_removes():
     assert set(fact) - {"id", "kind", "action", "findings", "requires"} <= set(WINDOWS_EXECUTOR_FIELDS["write_file"])
     assert fact["requires"] == [s["id"] for s in steps[:-1]]
     assert result["local_fact"] == {"changed": True, "path": WINDOWS_FACT}
+
+
+def test_a_windows_local_fact_is_parsed_once_per_scan_and_its_history_kept(monkeypatch):
+    """win_collect returns the record's text: the scan's drift check parses it and hands the record to its writer."""
+    import hashlib
+    import json
+    from ansible_collections.govsec.banned_software.plugins.module_utils._collect import local_fact as reader
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils import _host_fact
+    from ansible_collections.govsec.banned_software.plugins.plugin_utils.match import drift
+    old_key = "uninstall|machine|OldBanned|HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\OldBanned"
+    text = json.dumps({"schema": 1, "status": "compliant",
+                       "removals": [{"key": old_key, "removed_at": "2026-11-01T00:00:00Z"}]})
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    class FactHost(WindowsHost):
+        def __call__(self, module_name=None, module_args=None, task_vars=None, **kwargs):
+            result = WindowsHost.__call__(self, module_name, module_args, task_vars, **kwargs)
+            if module_name == COLLECT:
+                result.update(local_fact_text=text, local_fact_file={"sha256": sha})
+            return result
+
+    parses = []
+
+    def counted(*args):
+        parses.append(args)
+        return reader.parse_fact_record(*args)
+    monkeypatch.setattr(drift, "parse_fact_record", counted)
+    monkeypatch.setattr(_host_fact, "parse_fact_record", counted)
+    host = FactHost()
+    action_runner.make_action(remediate_action, host, {"uninstall_secrets": SECRETS}).run(task_vars=dict(TASK_VARS))
+    assert [c[0] for c in host.calls] == [COLLECT, EXECUTE, COLLECT]
+    assert len(parses) == 2    # one per scan (before and after the removal), none for the writer
+    fact = host.calls[1][1]["steps"][-1]
+    assert fact["expect_sha256"] == sha
+    assert {"key": old_key, "removed_at": "2026-11-01T00:00:00Z"} in json.loads(fact["content"])["removals"]
