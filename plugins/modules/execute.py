@@ -64,8 +64,10 @@ options:
         the original is removed only once the copy is complete, unchanged while read and synced; on any
         failure (an entry swapped while copied, a limit) the partial copy is removed and the original
         stays. C(max_bytes) (default 16 GiB) bounds the data read, C(timeout) (default O(default_timeout))
-        the seconds, and the destination file system keeps 5% of its size free (a file is refused before
-        anything is written when its allocated size would not fit). A full or read-only destination (C(ENOSPC),
+        the seconds, and the destination file system keeps 5% of its size free (a file or a directory is
+        refused before anything is written when its allocated size would not fit; a directory is measured
+        first by a walk that follows no link, bounded to 500,000 entries and a quarter of C(timeout), whose
+        count is a lower bound when it stops at that bound). A full or read-only destination (C(ENOSPC),
         C(EROFS)) fails the step naming the directory written to; the partial copy is removed."
       - "V(archive): C(paths), C(name), C(max_bytes), C(timeout). Writes O(archive_dir)/<name>.tar.gz (a
         numeric suffix is added if it exists), reads it back, and writes <name>.tar.gz.sha256 in
@@ -75,7 +77,9 @@ options:
         file of another owner than the path's and entries swapped while read are left out and listed.
         More than C(max_bytes) of file data (default 16 GiB, files counted by size), more than C(timeout)
         seconds (default O(default_timeout)), less than 5% free on the archive's file system, an
-        unreadable file or one that changes while read fail the step, and the partial archive is removed."
+        unreadable file or one that changes while read fail the step, and the partial archive is removed.
+        Before the archive is created, the data's uncompressed allocated size (measured as for a quarantined
+        directory, plus 512 bytes per entry) must fit above that 5%, or the step fails and writes nothing."
       - "V(purge): C(path), C(type). Deletes the path without following links (a directory's
         contents are removed through verified directory descriptors; other file systems mounted inside
         are not entered)."

@@ -10,7 +10,12 @@ numerous or as slow to read as they like. A ``Limits`` object is asked before an
   actually reads, holes excluded); more fails the step;
 * ``timeout``: seconds from the start; checked between entries and between chunks;
 * free space: the file system written to keeps at least ``FREE_RESERVE_PERCENT`` of its size available
-  (``df``'s "Avail"), checked at the start and every ``SPACE_CHECK_EVERY`` bytes.
+  (``df``'s "Avail"), checked at the start and every ``SPACE_CHECK_EVERY`` bytes. Before anything is
+  written, the data's size must fit above that reserve too (``check_space(need)``): what a copy or an
+  archive needs is measured first (``measure``: ``dirwalk.tree_usage``, allocated bytes plus
+  ``ENTRY_ALLOWANCE`` per entry), bounded to ``SIZE_WALK_MAX_ENTRIES`` entries and ``SIZE_WALK_TIME_SHARE``
+  of the step's time. A walk stopped at its bound gives a lower bound: the check up front uses it, and the
+  checks while writing still stop the step before the reserve is reached.
 
 Standard library only; Python >= 3.6.
 """
@@ -22,8 +27,15 @@ __metaclass__ = type
 import os
 import time
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._fs.dirwalk import tree_usage
+
 FREE_RESERVE_PERCENT = 5
 SPACE_CHECK_EVERY = 64 * 1024 ** 2
+# The size walk before a copy or an archive: entries and share of the step's timeout it may take, and the
+# bytes counted per entry on top of its allocated blocks (a directory entry, a tar header, metadata).
+SIZE_WALK_MAX_ENTRIES = 500000
+SIZE_WALK_TIME_SHARE = 0.25
+ENTRY_ALLOWANCE = 512
 
 
 class LimitExceeded(Exception):
@@ -76,8 +88,22 @@ class Limits(object):
         self.claim(nbytes)
         self.progress(nbytes)
 
-    def check_space(self, need=0):
-        """Raise LimitExceeded when the file system written to is below its reserve, or would be after ``need`` bytes."""
+    def measure(self, tops):
+        """``(need, complete)``: the bytes the trees ``tops`` (``(parent_fd, name, lstat)`` each) need where they are written.
+
+        ``need`` = allocated bytes + ``ENTRY_ALLOWANCE`` per entry, counted by ``dirwalk.tree_usage`` within
+        ``SIZE_WALK_MAX_ENTRIES`` entries and ``SIZE_WALK_TIME_SHARE`` of the step's time (never past its
+        deadline); ``complete`` False: the walk stopped at that bound and ``need`` is a lower bound.
+        """
+        end = min(self.deadline, _monotonic() + self.timeout * SIZE_WALK_TIME_SHARE)
+        usage = tree_usage(tops, SIZE_WALK_MAX_ENTRIES, lambda: _monotonic() > end)
+        return usage.allocated + usage.entries * ENTRY_ALLOWANCE, usage.complete
+
+    def check_space(self, need=0, complete=True):
+        """Raise LimitExceeded when the file system written to is below its reserve, or would be after ``need`` bytes.
+
+        ``complete`` False: ``need`` is a lower bound (a size walk stopped at its bound); the message says so.
+        """
         if self.space_of is None:
             return
         vfs = os.statvfs(self.space_of)
@@ -88,8 +114,9 @@ class Limits(object):
                                    vfs.f_blocks * vfs.f_frsize // (1024 * 1024)))
         if need and vfs.f_blocks and (vfs.f_bavail * vfs.f_frsize - need) * 100 < (
                 vfs.f_blocks * vfs.f_frsize * FREE_RESERVE_PERCENT):
-            raise LimitExceeded("not enough space on the file system of %s: %d MiB needed and %d%% of it kept free, "
+            raise LimitExceeded("not enough space on the file system of %s: %s%d MiB needed and %d%% of it kept free, "
                                 "%d of %d MiB free; nothing was written"
-                                % (self.space_of, -(-need // (1024 * 1024)), FREE_RESERVE_PERCENT,
+                                % (self.space_of, "" if complete else "at least ", -(-need // (1024 * 1024)),
+                                   FREE_RESERVE_PERCENT,
                                    vfs.f_bavail * vfs.f_frsize // (1024 * 1024),
                                    vfs.f_blocks * vfs.f_frsize // (1024 * 1024)))

@@ -10,7 +10,8 @@
   (``_fs/dirwalk.py``, ``walk_at``): each entry is opened relative to its directory's descriptor and
   checked with ``fstat`` against its ``lstat``, so a user swapping a sub-folder for a link while root walks
   it gets nothing from outside their files. Archives and copies are bounded in size, time and free space
-  (``limits.py``; ``max_bytes`` and ``timeout`` of the step).
+  (``limits.py``; ``max_bytes`` and ``timeout`` of the step): before anything is written, the data's size
+  (a bounded walk, ``Limits.measure``) must fit above the reserve of the file system written to.
 
 Standard library only; Python >= 3.6.
 """
@@ -35,7 +36,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._execute.pr
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.schema import DEFAULT_MAX_BYTES
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.steps import StepError, shown
 from ansible_collections.govsec.banned_software.plugins.module_utils._fs.dirwalk import (
-    NotADirectory, create_missing_dirs, lstat_at, open_dir_nofollow, type_name, walk_at)
+    NotADirectory, create_missing_dirs, lstat_at, open_dir_nofollow, tree_usage, type_name, walk_at)
 
 HASH_LIMIT = 1 << 30          # files larger than this are not hashed in the manifest
 MAX_SUFFIX = 1000
@@ -140,17 +141,14 @@ def _sha256_path(path, limit=None):
 
 
 def _tree_size(path):
-    """Total size of the regular files under directory ``path`` (links not followed)."""
-    total = 0
-    for dirpath, dirnames, filenames in os.walk(path):
-        for name in filenames + dirnames:
-            try:
-                st = os.lstat(os.path.join(dirpath, name))
-            except OSError:
-                continue
-            if stat.S_ISREG(st.st_mode):
-                total += st.st_size
-    return total
+    """Total size of the regular files under directory ``path`` (``dirwalk.tree_usage``: no link followed)."""
+    parent_fd = _open_dir_nofollow(os.path.dirname(path))
+    try:
+        name = os.path.basename(path)
+        st = lstat_at(parent_fd, name)
+        return tree_usage([(parent_fd, name, st)]).file_bytes if st is not None else 0
+    finally:
+        os.close(parent_fd)
 
 
 # --- tree operations through directory fds (no link is ever followed) -------------------------------
@@ -231,9 +229,7 @@ def run_quarantine(step, options, result, clock):
                     raise StepError("%s cannot be moved to %s: %s; nothing was moved"
                                     % (shown(clean), shown(dest), exc.strerror))
                 how = "copied across file systems and removed"
-                # Holes stay holes in the copy: what it needs is the file's allocated blocks.
-                need = st.st_blocks * 512 if step["type"] == "file" else 0
-                _move_across(step, options, parent_fd, name, st, clean, dest, result, need)
+                _move_across(step, options, parent_fd, name, st, clean, dest, result)
         except StepError as exc:
             if not os.path.lexists(dest):
                 try:
@@ -271,22 +267,30 @@ def _append_line(path, entry):
         os.close(fd)
 
 
-def _move_across(step, options, parent_fd, name, st, clean, dest, result, need=0):
+def _move_across(step, options, parent_fd, name, st, clean, dest, result):
     """EXDEV fallback: copy to ``dest.partial`` by descriptors, rename it to ``dest``, remove the original.
 
-    The destination's file system must have ``need`` bytes (the data's allocated size) free above its
-    reserve before the copy starts. The original is removed only once the copy is complete (every file read
-    to its end, unchanged while read, within the step's limits), the original is still the object that was
-    copied, and the copy is on disk (``sync``). On any failure (ENOSPC, EROFS too) the partial copy is
-    removed and the original stays.
+    Before the copy starts, the destination's file system must have the data's allocated size free above
+    its reserve (holes stay holes in the copy): a file's blocks, a directory's as ``Limits.measure`` counts
+    them (a bounded walk: when it stops at its bound, what it counted; the checks while copying then stop
+    the copy before the reserve is reached). The original is removed only once the copy is complete (every
+    file read to its end, unchanged while read, within the step's limits), the original is still the object
+    that was copied, and the copy is on disk (``sync``). On any failure (ENOSPC, EROFS too) the partial copy
+    is removed and the original stays.
     """
     partial = _free_name(dest + ".partial")
     out_dir, out_name = os.path.dirname(partial), os.path.basename(partial)
     not_copied = []
     out_fd = _open_dir_nofollow(out_dir)
+    need = 0
     try:
         limits = Limits(step.get("max_bytes", DEFAULT_MAX_BYTES), step.get("timeout") or options["default_timeout"],
-                        out_dir, need)
+                        out_dir)
+        if stat.S_ISDIR(st.st_mode):
+            need, complete = limits.measure([(parent_fd, name, st)])
+        else:
+            need, complete = st.st_blocks * 512, True
+        limits.check_space(need, complete)
         copy_tree(parent_fd, name, st, out_fd, out_name, limits, clean, not_copied)
         now = lstat_at(parent_fd, name)
         if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
@@ -373,16 +377,28 @@ def run_archive(step, options, result):
 
 
 def _write_archive(step, options, result, entries):
+    """Write ``entries`` to a new ``<name>.tar.gz`` (and its ``.sha256``) in the archive directory.
+
+    Before the archive file is created, the archive directory's file system must have the data's
+    uncompressed size (allocated bytes plus a tar header per entry, ``Limits.measure``) free above its
+    reserve: user data such as photos, videos and databases barely compresses, so only that size is sure
+    to fit, and an archive that fills the disk half-way helps no one (docs/design.md, "Plan").
+    """
     archive_dir = _makedirs_private(options["archive_dir"])
     dest = _free_name(os.path.join(archive_dir, step["name"]), ".tar.gz")
     sums = dest + ".sha256"
     limits = None
-    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    need = 0
+    created = False
     try:
+        limits = Limits(step.get("max_bytes", DEFAULT_MAX_BYTES), step.get("timeout") or options["default_timeout"],
+                        archive_dir)
+        need, complete = limits.measure([entry[1:] for entry in entries])
+        limits.check_space(need, complete)
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        created = True
         with os.fdopen(fd, "wb") as handle:
             with tarfile.open(fileobj=handle, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
-                limits = Limits(step.get("max_bytes", DEFAULT_MAX_BYTES),
-                                step.get("timeout") or options["default_timeout"], archive_dir)
                 archiver = Archiver(tar, limits)
                 for clean, parent_fd, name, st in entries:
                     archiver.add_tree(parent_fd, name, st, clean)
@@ -396,15 +412,15 @@ def _write_archive(step, options, result, entries):
         with os.fdopen(sfd, "wb") as handle:
             handle.write(("%s  %s\n" % (digest, os.path.basename(dest))).encode("utf-8", "surrogateescape"))
     except BaseException as exc:
-        for leftover in (dest, sums):
+        for leftover in (dest, sums) if created else ():
             try:
                 os.unlink(leftover)
             except OSError:
                 pass
         if isinstance(exc, (OSError, tarfile.TarError, ArchiveError, LimitExceeded)):
+            need = max(need, limits.taken if limits else 0)
             raise StepError("archive not written, the data is left as it was: %s%s"
-                            % (getattr(exc, "strerror", None) or exc,
-                               _space_detail(exc, archive_dir, limits.taken if limits else 0)))
+                            % (getattr(exc, "strerror", None) or exc, _space_detail(exc, archive_dir, need)))
         raise
     added = archiver.added
     result.update(dest=dest, sha256=digest, sha256_file=sums, members=len(added),

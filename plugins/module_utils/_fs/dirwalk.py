@@ -7,9 +7,12 @@
   path steps (quarantine, archive, purge) and its file steps (write_file, remove_file): a link planted
   anywhere on the way is refused instead of being followed.
 * ``walk_at``: walk a tree below such a descriptor (archive, quarantine copies across file systems,
-  purge). Each entry is ``lstat``-ed through its directory's descriptor, opened relative to it with
-  ``O_NOFOLLOW`` and checked with ``fstat`` (device, inode, type) before it is used; FIFOs, sockets and
-  devices are never opened; other file systems are not entered.
+  purge, ``tree_usage``). Each entry is ``lstat``-ed through its directory's descriptor, opened relative
+  to it with ``O_NOFOLLOW`` and checked with ``fstat`` (device, inode, type) before it is used; FIFOs,
+  sockets and devices are never opened; other file systems are not entered.
+* ``tree_usage``: what trees take on disk (allocated bytes, file sizes, entries), counted by ``walk_at``
+  without opening a file, bounded in entries and time: the size a quarantine copy or an archive needs
+  before it writes anything, and the size a quarantine's manifest records.
 
 A user on the host may rename, swap and link their own files at any moment while root walks them; what
 root reads is always the object it checked, never what a link points to.
@@ -279,6 +282,57 @@ def walk_at(parent_fd, name, st, open_files=True, max_depth=None):
     finally:
         for frame in frames:
             os.close(frame[0].fd)
+
+
+class TreeUsage(object):
+    """What ``tree_usage`` counted.
+
+    ``allocated``: the bytes allocated to the entries counted (``st_blocks * 512``: holes cost nothing,
+    a symbolic link is its own blocks, never its target's); ``file_bytes``: the sizes of the regular files
+    among them; ``entries``: how many (directories, files, links, FIFOs, sockets, devices; the top is one);
+    ``unread``: entries that could not be read (a directory that cannot be opened or listed, an entry gone
+    or swapped meanwhile, another file system), counted as 0 and not entered; ``complete``: False when the
+    walk stopped at its bound (``max_entries`` or ``expired``), the counts then being lower bounds.
+    """
+
+    __slots__ = ("allocated", "file_bytes", "entries", "unread", "complete")
+
+    def __init__(self):
+        self.allocated = 0
+        self.file_bytes = 0
+        self.entries = 0
+        self.unread = 0
+        self.complete = True
+
+
+def tree_usage(tops, max_entries=None, expired=None):
+    """Count what the trees ``tops`` (``(parent_fd, name, lstat)`` each, as ``walk_at`` takes them) take on disk.
+
+    Walks with ``walk_at(open_files=False)``: no link is followed, no file opened, no other file system
+    entered; a directory that cannot be read counts as 0 and the walk goes on. Stops, with
+    ``complete`` False, once ``max_entries`` entries were counted or ``expired()`` (asked before each entry)
+    returns True; None: no bound. Returns a TreeUsage.
+    """
+    usage = TreeUsage()
+    for parent_fd, name, st in tops:
+        walk = walk_at(parent_fd, name, st, open_files=False)
+        try:
+            for node in walk:
+                if node.kind == "leave":
+                    continue
+                if (max_entries is not None and usage.entries >= max_entries) or (expired is not None and expired()):
+                    usage.complete = False
+                    return usage
+                if node.kind in ("dir", "file", "link", "special"):
+                    usage.entries += 1
+                    usage.allocated += node.st.st_blocks * 512
+                    if node.kind == "file":
+                        usage.file_bytes += node.st.st_size
+                else:
+                    usage.unread += 1
+        finally:
+            walk.close()
+    return usage
 
 
 def create_missing_dirs(path, mode=0o700):

@@ -4,6 +4,8 @@
 * ``SwapHook``: replaces one entry (a sub-folder, a file) at one moment of a walk — after its directory
   was listed, after it was ``lstat``-ed, after it was opened — by wrapping ``os.listdir``, ``os.stat``,
   ``os.lstat`` and ``os.open`` (path or ``dir_fd`` calls alike, so it fires for any walker).
+  ``after_size_walk`` arms it only once the size walk that precedes a copy or an archive is over, so the
+  swap hits the walk that reads the data; armed from the start, it hits the size walk.
 * ``in_child``: run a function in a forked child and give up after a timeout (a FIFO opened for reading
   blocks forever: the test must fail, not hang).
 * ``racer``: a forked child that drops to an unprivileged uid and swaps entries for links as fast as it can.
@@ -84,14 +86,18 @@ def _identity(path=None, fd=None):
 
 
 class SwapHook(object):
-    """Replace ``directory/name`` once, right after ``moment``: ``listed``, ``lstat`` or ``opened``."""
+    """Replace ``directory/name`` once, right after ``moment``: ``listed``, ``lstat`` or ``opened``.
 
-    def __init__(self, monkeypatch, directory, name, replace, moment):
+    ``armed`` False: nothing fires until ``armed`` is set (``after_size_walk``).
+    """
+
+    def __init__(self, monkeypatch, directory, name, replace, moment, armed=True):
         self.directory = str(directory)
         self.name = name
         self.path = os.path.join(self.directory, name)
         self.replace = replace
         self.moment = moment
+        self.armed = armed
         self.fired = False
         self.dir_id = _identity(self.directory)
         monkeypatch.setattr(os, "listdir", self._listdir)
@@ -107,7 +113,7 @@ class SwapHook(object):
         return os.path.abspath(path) == self.path
 
     def _fire(self):
-        if not self.fired:
+        if self.armed and not self.fired:
             self.fired = True
             self.replace(self.path)
 
@@ -135,6 +141,25 @@ class SwapHook(object):
         if self.moment == "opened" and self._is_target(path, kwargs.get("dir_fd")):
             self._fire()
         return fd
+
+
+def after_size_walk(monkeypatch, hook):
+    """Arm ``hook`` once ``Limits.measure`` (the size walk before a copy or an archive) has returned.
+
+    ``hook.fired_in_size_walk`` then says whether the swap was made before that (by the size walk, or earlier).
+    """
+    from ansible_collections.govsec.banned_software.plugins.module_utils._execute.limits import Limits
+    real = Limits.measure
+    hook.fired_in_size_walk = None
+
+    def measure(self, tops):
+        try:
+            return real(self, tops)
+        finally:
+            hook.fired_in_size_walk = hook.fired
+            hook.armed = True
+    monkeypatch.setattr(Limits, "measure", measure)
+    return hook
 
 
 def archive_bytes(path):

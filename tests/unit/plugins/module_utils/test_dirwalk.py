@@ -1,10 +1,12 @@
 # -*- coding: utf-8 -*-
-"""The descriptor walk shared by archive, quarantine copies and purge (``_dirwalk.walk_at``, ``open_verified``)."""
+"""The descriptor walk shared by archive, quarantine copies and purge (``_dirwalk.walk_at``, ``open_verified``),
+and the size walk built on it (``tree_usage``)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
 import stat
 
@@ -12,7 +14,7 @@ import pytest
 
 from ansible_collections.govsec.banned_software.plugins.module_utils._fs import dirwalk as _dirwalk
 from ansible_collections.govsec.banned_software.plugins.module_utils._fs.dirwalk import (
-    EntryChanged, lstat_at, open_verified, walk_at)
+    EntryChanged, lstat_at, open_verified, tree_usage, walk_at)
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_plan
 from ansible_collections.govsec.banned_software.tests.unit.helpers.hostile_fs import (
     SECRET, SwapHook, plant_secret, replace_with)
@@ -158,3 +160,117 @@ def test_purge_of_a_sub_folder_swapped_for_a_link_keeps_the_target(tmp_path, mon
     assert "sub: replaced while being read" in res["msg"]
     assert open(secret, "rb").read() == SECRET
     assert os.readlink(str(data / "sub")) == secret_dir
+
+
+# --- tree_usage: the size walk before a copy or an archive -------------------------------------------------
+
+def usage_of(top, **kwargs):
+    parent_fd = os.open(os.path.dirname(str(top)), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return tree_usage([(parent_fd, os.path.basename(str(top)), lstat_at(parent_fd, os.path.basename(str(top))))],
+                          **kwargs)
+    finally:
+        os.close(parent_fd)
+
+
+def lstat_sums(paths):
+    """What the entries ``paths`` take, from ``os.lstat`` of each: (allocated bytes, sizes of the regular files)."""
+    sts = [os.lstat(str(p)) for p in paths]
+    return sum(st.st_blocks * 512 for st in sts), sum(st.st_size for st in sts if stat.S_ISREG(st.st_mode))
+
+
+def test_tree_usage_counts_allocated_blocks_sizes_and_entries(tmp_path):
+    top = tmp_path / "top"
+    (top / "sub").mkdir(parents=True)
+    (top / "sub" / "a.db").write_bytes(os.urandom(200000))
+    (top / "b.txt").write_bytes(b"b" * 5000)
+    os.symlink("sub/a.db", str(top / "link"))
+    os.mkfifo(str(top / "pipe"))
+    with open(str(top / "sparse"), "wb") as handle:      # 1 GiB apparent size, one block of data
+        handle.write(b"x")
+        handle.truncate(1 << 30)
+    entries = [top, top / "sub", top / "sub" / "a.db", top / "b.txt", top / "link", top / "pipe", top / "sparse"]
+    allocated, file_bytes = lstat_sums(entries)
+    usage = usage_of(top)
+    assert (usage.allocated, usage.file_bytes, usage.entries, usage.unread, usage.complete) == (
+        allocated, file_bytes, len(entries), 0, True)
+    assert usage.allocated < 1 << 20, "a hole was counted as allocated"
+
+
+def test_tree_usage_counts_a_link_to_a_huge_tree_as_the_link_only(tmp_path):
+    huge = tmp_path / "huge"
+    huge.mkdir()
+    (huge / "big.bin").write_bytes(os.urandom(4 << 20))
+    top = tmp_path / "top"
+    top.mkdir()
+    os.symlink(str(huge), str(top / "to-huge"))
+    os.symlink(str(huge / "big.bin"), str(top / "to-big"))
+    usage = usage_of(top)
+    assert (usage.allocated, usage.file_bytes, usage.entries) == (
+        lstat_sums([top, top / "to-huge", top / "to-big"])[0], 0, 3)
+    assert usage.allocated < 1 << 20, "the link's target was counted"
+
+
+def test_tree_usage_of_a_top_that_is_a_link_is_the_link(tmp_path):
+    (tmp_path / "huge").mkdir()
+    (tmp_path / "huge" / "big.bin").write_bytes(os.urandom(1 << 20))
+    os.symlink(str(tmp_path / "huge"), str(tmp_path / "top"))
+    usage = usage_of(tmp_path / "top")
+    assert (usage.allocated, usage.entries) == (lstat_sums([tmp_path / "top"])[0], 1)
+
+
+def test_tree_usage_stops_at_its_entry_bound_with_a_lower_bound(tmp_path):
+    top = tmp_path / "top"
+    top.mkdir()
+    for number in range(10):
+        (top / ("f%d" % number)).write_bytes(os.urandom(10000))
+    full = usage_of(top)
+    assert (full.entries, full.complete) == (11, True)
+    bounded = usage_of(top, max_entries=4)
+    assert (bounded.entries, bounded.complete) == (4, False)
+    assert bounded.allocated == lstat_sums([top] + [top / ("f%d" % n) for n in range(3)])[0]
+    assert usage_of(top, max_entries=11).complete is True      # exactly the bound: nothing was left out
+
+
+def test_tree_usage_stops_when_its_time_is_over(tmp_path):
+    top = tmp_path / "top"
+    top.mkdir()
+    for number in range(10):
+        (top / ("f%d" % number)).write_bytes(b"x")
+    asked = []
+
+    def expired():
+        asked.append(1)
+        return len(asked) > 5
+    usage = usage_of(top, expired=expired)
+    assert (usage.entries, usage.complete) == (5, False)
+
+
+def test_tree_usage_counts_an_unreadable_sub_folder_as_nothing_and_goes_on(tmp_path, monkeypatch):
+    top = tmp_path / "top"
+    (top / "a-locked").mkdir(parents=True)
+    (top / "a-locked" / "inside.bin").write_bytes(os.urandom(1 << 20))
+    (top / "b.txt").write_bytes(b"b" * 5000)
+    locked = os.stat(str(top / "a-locked"))
+    real_listdir = os.listdir
+
+    def listdir(path="."):
+        if isinstance(path, int) and (os.fstat(path).st_dev, os.fstat(path).st_ino) == (locked.st_dev, locked.st_ino):
+            raise OSError(errno.EACCES, "Permission denied")     # what root meets on a FUSE or NFS root_squash dir
+        return real_listdir(path)
+    monkeypatch.setattr(os, "listdir", listdir)
+    before = open_fds()
+    usage = usage_of(top)
+    assert open_fds() == before
+    allocated, file_bytes = lstat_sums([top, top / "b.txt"])
+    assert (usage.allocated, usage.file_bytes, usage.entries, usage.unread, usage.complete) == (
+        allocated, file_bytes, 2, 1, True)
+
+
+def test_tree_usage_stopped_at_its_bound_closes_its_descriptors(tmp_path):
+    top = tmp_path / "top"
+    (top / "a" / "b" / "c").mkdir(parents=True)
+    (top / "a" / "b" / "c" / "f").write_bytes(b"f")
+    before = open_fds()
+    assert usage_of(top, max_entries=3).complete is False
+    assert open_fds() == before

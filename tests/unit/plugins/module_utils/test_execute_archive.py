@@ -27,7 +27,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._execute.sc
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_plan
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.validate import validate_steps
 from ansible_collections.govsec.banned_software.tests.unit.helpers.hostile_fs import (
-    NOBODY, SECRET, SwapHook, alice_data_tree, archive_bytes, can_mount, executor_options, in_child, plant_secret,
+    NOBODY, SECRET, SwapHook, after_size_walk, alice_data_tree, archive_bytes, can_mount, executor_options, in_child, plant_secret,
     racer, replace_with, tmpfs)
 
 TIB = 1024 ** 4
@@ -82,10 +82,15 @@ def test_archive_a_link_swapped_in_at_any_moment_is_never_followed(tree, monkeyp
     entry, kind, target = SWAPS[what]
     data = tree / "home" / "alice" / ".xwechat"
     path = data / entry if entry else data
-    hook = SwapHook(monkeypatch, path.parent, path.name, replace_with(kind, str(tree / target)), moment)
+    # Armed once the size walk is over, so the swap hits the walk that reads the data; the archived path's own
+    # lstat is taken before the size walk (which starts from it), so that moment is armed from the start.
+    armed = moment == "lstat" and not entry
+    hook = after_size_walk(monkeypatch, SwapHook(monkeypatch, path.parent, path.name,
+                                                 replace_with(kind, str(tree / target)), moment, armed=armed))
     res = archive(tree)
     monkeypatch.undo()
     assert hook.fired, "the swap was never made: the test would prove nothing"
+    assert hook.fired_in_size_walk is armed
     assert res["status"] == "changed", res["msg"]
     assert_secret_not_archived(tree, res)
     if moment == "lstat":
@@ -107,10 +112,33 @@ def test_archive_a_link_swapped_in_at_any_moment_is_never_followed(tree, monkeyp
                 assert tar.extractfile(data_member).read() == b"messages"
 
 
+@pytest.mark.parametrize("what, moment", [
+    ("sub-folder", "listed"), ("sub-folder", "lstat"), ("sub-folder", "opened"), ("file", "listed"), ("file", "lstat"),
+    ("archived path itself", "opened")])     # the size walk opens directories only
+def test_archive_a_link_swapped_in_during_the_size_walk_is_never_followed(tree, monkeypatch, what, moment):
+    """The size walk before the archive meets the swap: neither it nor the archive follows the link."""
+    entry, kind, target = SWAPS[what]
+    data = tree / "home" / "alice" / ".xwechat"
+    path = data / entry if entry else data
+    hook = after_size_walk(monkeypatch, SwapHook(monkeypatch, path.parent, path.name,
+                                                 replace_with(kind, str(tree / target)), moment))
+    res = archive(tree)
+    monkeypatch.undo()
+    assert hook.fired_in_size_walk, "the swap was not made during the size walk: the test would prove nothing"
+    assert res["status"] == "changed", res["msg"]
+    assert_secret_not_archived(tree, res)
+    rel = str(path).lstrip("/")
+    listed = [e["path"] for e in res["not_archived"]]
+    stored = members(res["dest"]).get(rel)
+    # Either left out as replaced (the archive's lstat came before the swap) or stored as the link it now is.
+    assert listed == [str(path)] or (stored is not None and stored.issym()), (listed, stored)
+
+
 def test_archive_a_fifo_swapped_in_for_a_file_is_never_opened(tree, monkeypatch):
     """A FIFO opened for reading blocks forever: the archive must neither hang nor open it."""
     data = tree / "home" / "alice" / ".xwechat"
-    hook = SwapHook(monkeypatch, data / "sub", "msg.db", replace_with("fifo", None), "lstat")
+    hook = after_size_walk(monkeypatch, SwapHook(monkeypatch, data / "sub", "msg.db", replace_with("fifo", None),
+                                                 "lstat", armed=False))
     outcome, res = in_child(lambda: [archive(tree), hook.fired], timeout=15)
     monkeypatch.undo()
     assert outcome == "ok", "the archive %s with a FIFO swapped in for a file" % (

@@ -23,7 +23,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._execute im
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.schema import DEFAULT_MAX_BYTES
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_plan
 from ansible_collections.govsec.banned_software.tests.unit.helpers.hostile_fs import (
-    SECRET, SwapHook, alice_data_tree, can_mount, executor_options, in_child, replace_with, tmpfs)
+    SECRET, SwapHook, after_size_walk, alice_data_tree, can_mount, executor_options, in_child, replace_with, tmpfs)
 
 TIB = 1024 ** 4
 MIB = 1024 ** 2
@@ -231,8 +231,9 @@ def test_quarantine_copy_of_an_entry_swapped_after_its_lstat_keeps_the_original(
     exdev(monkeypatch)
     data = tree / "home" / "alice" / ".xwechat"
     path = data / entry
-    hook = SwapHook(monkeypatch, path.parent, path.name,
-                    replace_with(kind, str(tree / target) if target else None), "lstat")
+    hook = after_size_walk(monkeypatch, SwapHook(monkeypatch, path.parent, path.name,
+                                                 replace_with(kind, str(tree / target) if target else None), "lstat",
+                                                 armed=False))
     outcome, res = in_child(lambda: [quarantine(tree, data), hook.fired], timeout=15)
     monkeypatch.undo()
     assert outcome == "ok", (outcome, res)
@@ -246,6 +247,35 @@ def test_quarantine_copy_of_an_entry_swapped_after_its_lstat_keeps_the_original(
     assert partials(tree / "q") == []
     for dirpath, dirnames, filenames in os.walk(str(tree / "q")):
         assert "shadow" not in filenames
+    assert (tree / "outside" / "secret-dir" / "shadow").read_bytes() == SECRET
+
+
+@pytest.mark.parametrize("entry, kind, target", [
+    ("sub", "link", "outside/secret-dir"),
+    ("sub/msg.db", "link", "outside/secret-dir/shadow"),
+    ("sub/msg.db", "fifo", None),
+])
+def test_quarantine_copy_of_an_entry_swapped_during_the_size_walk_never_follows_it(tree, monkeypatch, entry, kind, target):
+    exdev(monkeypatch)
+    data = tree / "home" / "alice" / ".xwechat"
+    path = data / entry
+    hook = after_size_walk(monkeypatch, SwapHook(monkeypatch, path.parent, path.name,
+                                                 replace_with(kind, str(tree / target) if target else None), "lstat"))
+    outcome, res = in_child(lambda: [quarantine(tree, data), hook.fired_in_size_walk], timeout=15)
+    monkeypatch.undo()
+    assert outcome == "ok", (outcome, res)
+    res, fired_in_size_walk = res
+    assert fired_in_size_walk, "the swap was not made during the size walk: the test would prove nothing"
+    # The copy then meets the entry as what it now is: a link copied as a link, a FIFO recreated, never opened.
+    assert res["status"] == "changed", res["msg"]
+    moved = os.path.join(res["dest"], entry)
+    if kind == "link":
+        assert os.readlink(moved) == str(tree / target)
+    else:
+        assert stat.S_ISFIFO(os.lstat(moved).st_mode)
+    for dirpath, dirnames, filenames in os.walk(str(tree / "q")):
+        assert "shadow" not in filenames
+    assert partials(tree / "q") == []
     assert (tree / "outside" / "secret-dir" / "shadow").read_bytes() == SECRET
 
 

@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 """Quarantine and archive under faults: killed at every system call, a full disk, a read-only file system.
 
+A copy across file systems and an archive measure the data first (``Limits.measure``) and are refused before
+anything is written when it does not fit above the destination's reserve; ``os.statvfs`` is mocked for that.
+
 The promise checked after each fault: every byte of the data is either at its original path or in the
 quarantine with a manifest line naming it (never neither), and a failed copy or archive leaves no partial file.
 """
@@ -16,6 +19,7 @@ import os
 
 import pytest
 
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import limits as _limits
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_plan
 
 SYSCALLS = ("open", "write", "pwrite", "fsync", "sync", "rename", "mkdir", "unlink", "rmdir", "symlink", "ftruncate",
@@ -165,7 +169,7 @@ def test_a_copy_stopped_by_a_full_or_read_only_destination_removes_the_partial_c
         patch.setattr(os, "pwrite", pwrite)
         res = quarantine(tmp_path, data)
     assert res["status"] == "failed"
-    assert res["msg"] == ("copy across file systems failed, original left in place: %s (writing to %s)"
+    assert res["msg"] == ("copy across file systems failed, original left in place: %s (writing to %s, 1 MiB needed)"
                           % (text, os.path.dirname(str(tmp_path / "q" / "r1") + str(data))))
     assert checksums(data) == before
     leftovers = [n for d, dirs, files in os.walk(str(tmp_path / "q")) for n in dirs + files if ".partial" in n]
@@ -223,3 +227,208 @@ def test_an_archive_on_a_full_disk_is_removed_and_names_the_directory(tmp_path, 
                                  % (tmp_path / "a")), res["msg"]
     assert os.listdir(str(tmp_path / "a")) == []
     assert checksums(data) == before
+
+
+# --- the data's size, checked before anything is written ---------------------------------------------------
+
+MIB = 1024 * 1024
+FRSIZE = 4096
+BLOCKS = 100000          # a 390 MiB file system: its 5% reserve is 5000 blocks
+
+
+def measured_need(*tops):
+    """What the executor should need for ``tops``: every entry's allocated blocks plus the per-entry allowance."""
+    sts = []
+    for top in tops:
+        sts.append(os.lstat(str(top)))
+        for dirpath, dirnames, filenames in os.walk(str(top)):
+            sts.extend(os.lstat(os.path.join(dirpath, name)) for name in dirnames + filenames)
+    return sum(st.st_blocks * 512 + _limits.ENTRY_ALLOWANCE for st in sts)
+
+
+def file_system(free_bytes):
+    """A statvfs answer with ``free_bytes`` (rounded up to a block) available above the 5% reserve."""
+    class Vfs(object):
+        f_blocks, f_frsize = BLOCKS, FRSIZE
+        f_bavail = BLOCKS * _limits.FREE_RESERVE_PERCENT // 100 + -(-free_bytes // FRSIZE)
+    return Vfs()
+
+
+def statvfs_of(monkeypatch, where, vfs):
+    real_statvfs = os.statvfs
+    monkeypatch.setattr(os, "statvfs", lambda p: vfs if str(p).startswith(str(where)) else real_statvfs(p))
+
+
+def refused_space_msg(where, need, vfs, at_least=False):
+    return ("not enough space on the file system of %s: %s%d MiB needed and 5%% of it kept free, %d of %d MiB free; "
+            "nothing was written" % (where, "at least " if at_least else "", -(-need // MIB),
+                                     vfs.f_bavail * FRSIZE // MIB, BLOCKS * FRSIZE // MIB))
+
+
+def big_data(root):
+    data = make_data(root)
+    (data / "sub" / "video.mp4").write_bytes(os.urandom(3 * MIB))
+    return data
+
+
+def test_a_directory_that_does_not_fit_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    data = big_data(tmp_path)
+    before = checksums(data)
+    need = measured_need(data)
+    vfs = file_system(0)
+    statvfs_of(monkeypatch, tmp_path / "q", vfs)
+    with monkeypatch.context() as patch:
+        calls = KillAt(patch, exdev=True).calls
+        res = quarantine(tmp_path, data)
+    dest_parent = os.path.dirname(str(tmp_path / "q" / "r1") + str(data))
+    assert res["status"] == "failed"
+    assert res["msg"] == ("copy across file systems failed, original left in place: "
+                          + refused_space_msg(dest_parent, need, vfs))
+    assert need > 3 * MIB
+    assert "pwrite" not in calls and "symlink" not in calls      # no data, no link copied
+    assert os.listdir(dest_parent) == []                          # not even the .partial directory
+    assert checksums(data) == before
+    assert os.readlink(str(data / "link")) == "sub/msg.db"
+    assert [line.get("state") for line in manifest(tmp_path)] == ["moving", "not_moved"]
+
+
+@pytest.mark.parametrize("short", [0, 1], ids=["fits exactly", "one block short"])
+def test_a_directory_is_copied_when_its_measured_size_fits_and_only_then(tmp_path, monkeypatch, short):
+    data = big_data(tmp_path)
+    before = checksums(data)
+    need = measured_need(data)
+    statvfs_of(monkeypatch, tmp_path / "q", file_system(need - short * FRSIZE))
+    with monkeypatch.context() as patch:
+        KillAt(patch, exdev=True)
+        res = quarantine(tmp_path, data)
+    dest = str(tmp_path / "q" / "r1") + str(data)
+    if short:
+        assert res["status"] == "failed"
+        assert "%d MiB needed" % -(-need // MIB) in res["msg"], res["msg"]
+        assert checksums(data) == before and not os.path.lexists(dest)
+    else:
+        assert (res["status"], res["msg"]) == ("changed", "%s copied across file systems and removed to %s" % (data, dest))
+        assert checksums(dest) == before
+        assert not os.path.lexists(str(data))
+
+
+def test_a_link_to_a_huge_tree_counts_as_the_link_only(tmp_path, monkeypatch):
+    data = make_data(tmp_path)
+    huge = tmp_path / "opt" / "huge"
+    huge.mkdir(parents=True)
+    (huge / "disk.img").write_bytes(os.urandom(4 * MIB))
+    os.symlink(str(huge), str(data / "to-huge"))
+    need = measured_need(data)          # os.walk does not follow links either
+    assert need < MIB
+    statvfs_of(monkeypatch, tmp_path / "q", file_system(need))     # far too small for the link's target
+    with monkeypatch.context() as patch:
+        KillAt(patch, exdev=True)
+        res = quarantine(tmp_path, data)
+    dest = str(tmp_path / "q" / "r1") + str(data)
+    assert res["status"] == "changed", res["msg"]
+    assert os.readlink(os.path.join(dest, "to-huge")) == str(huge)
+    assert len((huge / "disk.img").read_bytes()) == 4 * MIB
+
+
+def test_a_size_walk_stopped_at_its_entry_bound_checks_what_it_counted(tmp_path, monkeypatch):
+    data = tmp_path / "home" / "alice" / ".xwechat"
+    data.mkdir(parents=True)
+    (data / "a.bin").write_bytes(os.urandom(3 * MIB))
+    for number in range(5):
+        (data / ("b%d" % number)).write_bytes(os.urandom(MIB))
+    monkeypatch.setattr(_limits, "SIZE_WALK_MAX_ENTRIES", 2)          # the top and a.bin
+    counted = measured_need(data) - sum(measured_need(data / ("b%d" % n)) for n in range(5))
+    vfs = file_system(MIB)
+    statvfs_of(monkeypatch, tmp_path / "q", vfs)
+    with monkeypatch.context() as patch:
+        KillAt(patch, exdev=True)
+        res = quarantine(tmp_path, data)
+    dest_parent = os.path.dirname(str(tmp_path / "q" / "r1") + str(data))
+    assert res["status"] == "failed"
+    assert res["msg"] == ("copy across file systems failed, original left in place: "
+                          + refused_space_msg(dest_parent, counted, vfs, at_least=True))
+    assert os.listdir(dest_parent) == []
+    # Where the lower bound fits, the copy goes on (the checks while copying remain).
+    statvfs_of(monkeypatch, tmp_path / "q", file_system(counted))
+    with monkeypatch.context() as patch:
+        KillAt(patch, exdev=True)
+        res = quarantine(tmp_path, data)
+    assert res["status"] == "changed", res["msg"]
+
+
+def test_a_size_walk_takes_at_most_its_share_of_the_step_time(tmp_path, monkeypatch):
+    data = big_data(tmp_path)
+    clock = [1000.0]
+
+    def monotonic():
+        clock[0] += 1.0   # every look at the clock costs a second
+        return clock[0]
+    monkeypatch.setattr(_limits, "_monotonic", monotonic)
+    limits = _limits.Limits(1 << 40, 20, None)
+    start = clock[0]
+    parent_fd = os.open(str(data.parent), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        need, complete = limits.measure([(parent_fd, data.name, os.lstat(str(data)))])
+    finally:
+        os.close(parent_fd)
+    assert complete is False
+    assert 0 < need < measured_need(data)
+    # A quarter of the 20 s, and the two looks at the clock that start the walk and find its time over.
+    assert clock[0] - start <= 20 * _limits.SIZE_WALK_TIME_SHARE + 2
+
+
+class OpenSpy(object):
+    """Records the paths ``os.open`` is asked to create (``O_CREAT``)."""
+
+    def __init__(self, monkeypatch):
+        self.created = []
+        real_open = os.open
+
+        def spy(path, flags, *args, **kwargs):
+            if flags & os.O_CREAT:
+                self.created.append(path)
+            return real_open(path, flags, *args, **kwargs)
+        monkeypatch.setattr(os, "open", spy)
+
+
+def archive_plan(tmp_path, *paths):
+    return run_plan([{"id": 1, "kind": "archive", "paths": [str(p) for p in paths], "name": "alice-wechat"}],
+                    options(tmp_path))[0]
+
+
+def test_an_archive_is_refused_before_it_is_created_when_the_data_does_not_fit(tmp_path, monkeypatch):
+    data = big_data(tmp_path)
+    other = tmp_path / "home" / "alice" / ".wechat-cache"
+    other.mkdir()
+    (other / "cache.bin").write_bytes(os.urandom(MIB))
+    before = checksums(data)
+    need = measured_need(data, other)
+    (tmp_path / "a").mkdir()
+    vfs = file_system(need - FRSIZE)
+    statvfs_of(monkeypatch, tmp_path / "a", vfs)
+    spy = OpenSpy(monkeypatch)
+    res = archive_plan(tmp_path, data, other)
+    assert res["status"] == "failed"
+    assert res["msg"] == ("archive not written, the data is left as it was: "
+                          + refused_space_msg(tmp_path / "a", need, vfs))
+    assert [p for p in spy.created if str(p).startswith(str(tmp_path / "a"))] == []
+    assert os.listdir(str(tmp_path / "a")) == []
+    assert checksums(data) == before
+
+
+def test_an_archive_needs_the_uncompressed_size_even_of_data_that_compresses_well(tmp_path, monkeypatch):
+    data = tmp_path / "home" / "alice" / ".xwechat"
+    data.mkdir(parents=True)
+    (data / "chat.log").write_bytes(b"hello " * MIB)         # 6 MiB that gzip makes a few KiB
+    need = measured_need(data)
+    (tmp_path / "a").mkdir()
+    vfs = file_system(need // 2)
+    statvfs_of(monkeypatch, tmp_path / "a", vfs)
+    res = archive_plan(tmp_path, data)
+    assert res["status"] == "failed"
+    assert res["msg"] == ("archive not written, the data is left as it was: "
+                          + refused_space_msg(tmp_path / "a", need, vfs))
+    statvfs_of(monkeypatch, tmp_path / "a", file_system(need))
+    res = archive_plan(tmp_path, data)
+    assert res["status"] == "changed", res["msg"]
+    assert os.path.getsize(res["dest"]) < need // 100
