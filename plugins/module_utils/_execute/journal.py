@@ -13,7 +13,8 @@ under the run lock (``lock.py``). So the file is always one whole record:
   carries out its own plan, which the controller built from a fresh scan, so it rolls forward;
 * ``state: finished`` is the last complete run, kept for the record.
 
-Only step ids, kinds, actions and statuses are recorded: no command line, no secret.
+Only step ids, kinds, actions and statuses are recorded, and the run's quarantine directory (where the next
+run looks for the partial copies of a killed run): no command line, no secret.
 
 Standard library only; Python >= 3.6.
 """
@@ -109,12 +110,12 @@ def interrupted(journal):
 class Journal(object):
     """The journal of the current run; each method rewrites the whole record atomically."""
 
-    def __init__(self, state_dir, run_id, steps, clock=None):
+    def __init__(self, state_dir, run_id, steps, clock=None, quarantine_dir=None):
         self.state_dir = state_dir
         self.clock = clock or time.time
         self.record = {
             "run_id": run_id, "pid": os.getpid(), "started": _utc(self.clock()), "updated": None,
-            "state": "running", "current": None,
+            "state": "running", "current": None, "quarantine_dir": quarantine_dir,
             "plan": [{"id": s["id"], "kind": s["kind"], "action": s.get("action")} for s in steps],
             "done": [],
         }

@@ -231,9 +231,7 @@ def run_quarantine(step, options, result, clock):
                     raise StepError("%s cannot be moved to %s: %s; nothing was moved"
                                     % (shown(clean), shown(dest), exc.strerror))
                 how = "copied across file systems and removed"
-                # Holes stay holes in the copy: what it needs is the file's allocated blocks.
-                need = st.st_blocks * 512 if step["type"] == "file" else 0
-                _move_across(step, options, parent_fd, name, st, clean, dest, result, need)
+                _move_across(step, options, parent_fd, name, st, clean, dest, result, _allocated(parent_fd, name, st))
         except StepError as exc:
             if not os.path.lexists(dest):
                 try:
@@ -259,6 +257,20 @@ def run_quarantine(step, options, result, clock):
                         "written: %s" % (shown(clean), shown(dest), exc.strerror))
     result["manifest"] = entry
     return "changed", "%s %s to %s" % (shown(clean), how, shown(dest))
+
+
+def _allocated(parent_fd, name, st):
+    """Bytes a copy of ``name`` (lstat ``st``) needs: the allocated blocks of its regular files.
+
+    Holes stay holes in a copy, so a file counts its blocks, not its size; a directory counts those of the
+    regular files below it (walked by descriptors, files not opened, its own file system only: what
+    ``copy_tree`` copies). Metadata only: no file is read.
+    """
+    if stat.S_ISREG(st.st_mode):
+        return st.st_blocks * 512
+    if not stat.S_ISDIR(st.st_mode):
+        return 0
+    return sum(node.st.st_blocks * 512 for node in walk_at(parent_fd, name, st, open_files=False) if node.kind == "file")
 
 
 def _append_line(path, entry):
@@ -309,6 +321,71 @@ def _move_across(step, options, parent_fd, name, st, clean, dest, result, need=0
     if errors:
         raise StepError("copied to %s but the original could not be fully removed: %s"
                         % (shown(dest), "; ".join(errors[:5])))
+
+
+def remove_partial_copies(quarantine_dir, run_id):
+    """Remove the partial copies a run killed in a quarantine left in ``quarantine_dir/run_id``: ``(removed, errors)``.
+
+    A copy across file systems is written as ``<quarantined>.partial`` (or ``.partial.N``) and renamed to its
+    place only once complete, before the original is touched; a failed copy is removed and gets a
+    ``not_moved`` line. So a partial copy of a ``moving`` line that has no line after it is what a killed run
+    left, and that data is still at its original path. Only the names of such lines are looked at, below the
+    run's own quarantine directory; nothing follows a link. Called under the run lock, which the killed run no
+    longer holds: no copy is being written there.
+    """
+    run_dir = os.path.join(quarantine_dir, run_id)
+    try:
+        fd = os.open(os.path.join(run_dir, "MANIFEST.jsonl"), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return [], []
+        return [], ["the manifest of %s cannot be read: %s" % (shown(run_dir), exc.strerror)]
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+    except OSError as exc:
+        return [], ["the manifest of %s cannot be read: %s" % (shown(run_dir), exc.strerror)]
+    pending, named = [], set()
+    for text in lines:
+        try:
+            line = json.loads(text)
+        except ValueError:
+            continue        # a line cut by the kill
+        dest = line.get("quarantined") if isinstance(line, dict) else None
+        if not isinstance(dest, str):
+            continue
+        named.add(dest)     # quarantined data (an original may be named like a partial copy): never removed here
+        if line.get("state") == "moving":
+            pending.append(dest)
+        elif dest in pending:
+            pending.remove(dest)        # moved (its full line) or not_moved (its partial copy already removed)
+    removed, errors = [], []
+    for dest in pending:
+        if os.path.normpath(dest) != dest or not dest.startswith(run_dir + "/"):
+            continue
+        base = os.path.basename(dest)
+        try:
+            parent_fd = _open_dir_nofollow(os.path.dirname(dest))
+        except (OSError, StepError):
+            continue
+        try:
+            for name in sorted(os.listdir(parent_fd)):
+                suffix = name[len(base):] if name.startswith(base) else ""
+                if not (suffix == ".partial" or (suffix.startswith(".partial.") and suffix[9:].isdigit())):
+                    continue
+                if os.path.join(os.path.dirname(dest), name) in named:
+                    continue
+                st = lstat_at(parent_fd, name)
+                if st is None:
+                    continue
+                failed = []
+                _remove_at(parent_fd, name, st, failed)
+                errors.extend(failed)
+                if not failed:
+                    removed.append(os.path.join(os.path.dirname(dest), name))
+        finally:
+            os.close(parent_fd)
+    return removed, errors
 
 
 def _space_detail(exc, where, need):

@@ -84,9 +84,13 @@ def _identity(path=None, fd=None):
 
 
 class SwapHook(object):
-    """Replace ``directory/name`` once, right after ``moment``: ``listed``, ``lstat`` or ``opened``."""
+    """Replace ``directory/name`` once, right after ``moment``: ``listed``, ``lstat`` or ``opened``.
 
-    def __init__(self, monkeypatch, directory, name, replace, moment):
+    ``skip``: how many of those moments pass first (a copy's size walk lstats each entry before the copy does).
+    """
+
+    def __init__(self, monkeypatch, directory, name, replace, moment, skip=0):
+        self.skip = skip
         self.directory = str(directory)
         self.name = name
         self.path = os.path.join(self.directory, name)
@@ -107,7 +111,9 @@ class SwapHook(object):
         return os.path.abspath(path) == self.path
 
     def _fire(self):
-        if not self.fired:
+        if not self.fired and self.skip:
+            self.skip -= 1
+        elif not self.fired:
             self.fired = True
             self.replace(self.path)
 
