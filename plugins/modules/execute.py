@@ -253,8 +253,8 @@ interrupted_run:
     - The previous run's unfinished journal (that run died), or null. C(run_id), C(pid), C(started),
       C(updated), C(steps_done) (C(id), C(status)), C(step_interrupted) (the step it was in, or null),
       C(steps_not_run) and C(detail) (one line). This run's plan was built from a fresh scan and rolls forward.
-    - C(partial_copies_removed), when that run was killed while it copied a quarantine across file systems: the
-      partial copies it left in its quarantine, removed by this run (the data was still at its original path).
+    - C(partial_copies_removed) lists the partial copies that run left in its quarantine when it was killed while
+      it copied a quarantine across file systems, removed by this run (the data was still at its original path).
   returned: when the plan ran or was refused after the lock was taken
   type: dict
   sample: {"run_id": "20261129T110000Z", "pid": 4242, "started": "2026-11-29T11:00:02Z",
