@@ -1,15 +1,15 @@
-#!/usr/bin/env python3
-"""Host-side helper of the faults_debian scenario (copied to the host by prepare.yml). Prints JSON.
+# -*- coding: utf-8 -*-
+"""Host-side helper of the faults_debian scenario (copied to the host by prepare.yml, run with python3). Prints JSON.
 
-  faults_tool.py make DIR FILES KIB    a tree of FILES files of KIB KiB of random bytes (in 20 sub-directories)
-  faults_tool.py digest DIR            {"files": N, "bytes": B, "sha256": ...}: one digest over every file's
-                                       relative path and sha256 (None when DIR does not exist)
-  faults_tool.py locate ORIGINAL QDIR  where ORIGINAL's data is: its digest at ORIGINAL, each manifest line of
-                                       QDIR/*/MANIFEST.jsonl naming it (with the digest of what it names),
-                                       and the partial copies (*.partial*) left under QDIR
-  faults_tool.py kill-in-copy QDIR LOCK SECONDS
-                                       wait until a partial copy appears under QDIR/*/opt/, then SIGKILL the
-                                       pid the run lock LOCK names (the executor) and say what it killed
+  make DIR FILES KIB        a tree of FILES files of KIB KiB of random bytes (in 20 sub-directories)
+  digest DIR                {"files": N, "bytes": B, "sha256": ...}: one digest over every file's relative path
+                            and sha256 (None when DIR does not exist)
+  locate ORIGINAL QDIR      where ORIGINAL's data is: its digest at ORIGINAL, each manifest line of
+                            QDIR/*/MANIFEST.jsonl naming it (with the digest of what it names), and the partial
+                            copies (*.partial*) left under QDIR
+  kill-in-copy QDIR LOCK SECONDS
+                            wait until a partial copy appears under QDIR/*/opt/, then SIGKILL the pid the run
+                            lock LOCK names (the executor) and say what it killed
 """
 
 import glob
