@@ -163,7 +163,11 @@ class ActionModule(SelectionAction):
         step_results = [r for r in step_results if r is not sent_result]
         removal_ids = set(s["id"] for s in plan["steps"])
         remediation["steps"] = [r for r in step_results if isinstance(r, dict) and r.get("id") in removal_ids]
-        if error:
+        if error and run.get("executor_lost"):
+            # Killed (or its host gone) while it ran: what it did is only known from the verification scan.
+            remediation["error"] = ("executor ended without a result (%s), after running none, part or all of the "
+                                    "plan: %s" % (run["executor_lost"], error))
+        elif error:
             remediation["error"] = "executor failed before running the plan: %s" % error
             display.warning("%s: %s" % (host, remediation["error"]))
         # The run lock, an interrupted previous run, a repaired package database (docs/usage.md,

@@ -127,6 +127,14 @@ options:
     description: Directory where user data archives are written (created with mode 0700).
     type: path
     default: /var/lib/govsec-banned-software/archive
+  journal:
+    description:
+      - Whether the run reads and writes the journal in O(state_dir). With V(false) it takes the run lock
+        only, and the journal of a run that died is left for the next run to report (and to clean up after).
+      - The local fact's own call (one C(write_file) step after a run) sets it, so that a run whose executor was
+        killed does not take the report of its own interruption away from the next run.
+    type: bool
+    default: true
   state_dir:
     description:
       - The collection's state directory (created with mode 0700), where the run lock C(run.lock) and the
@@ -250,6 +258,8 @@ interrupted_run:
       C(updated), C(steps_done) (C(id), C(status), C(at) when it finished, C(findings) the finding keys the step
       covered, at most 64), C(step_interrupted) (the step it was in, or null),
       C(steps_not_run) and C(detail) (one line). This run's plan was built from a fresh scan and rolls forward.
+    - C(partial_copies_removed) lists the partial copies that run left in its quarantine when it was killed while
+      it copied a quarantine across file systems, removed by this run (the data was still at its original path).
   returned: when the plan ran or was refused after the lock was taken
   type: dict
   sample: {"run_id": "20261129T110000Z", "pid": 4242, "started": "2026-11-29T11:00:02Z",
@@ -313,6 +323,7 @@ def main():
             quarantine_dir=dict(type="path", default=DEFAULT_QUARANTINE_DIR),
             archive_dir=dict(type="path", default=DEFAULT_ARCHIVE_DIR),
             state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
+            journal=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
@@ -334,7 +345,7 @@ def main():
             lock_timeout=params["lock_timeout"], default_timeout=params["default_timeout"],
             quarantine_dir=params["quarantine_dir"], archive_dir=params["archive_dir"],
             state_dir=params["state_dir"], run_id=params["run_id"], homes=params["homes"],
-            check_mode=module.check_mode))
+            check_mode=module.check_mode, journal=params["journal"]))
     except RunLockBusy as exc:
         module.fail_json(msg=str(exc), run_lock=exc.holder, steps=[], changed=False)
     except RunRefused as exc:

@@ -17,14 +17,17 @@ DEFAULT_DIRS = dict((platform, (QUARANTINE_DIRS[platform], ARCHIVE_DIRS[platform
 RUN_KEYS = ("run_lock", "interrupted_run", "package_repair", "run_warnings")
 
 
-def execute_plan(execute_module, task_vars, platform, steps, run_id, collected, args, secrets=None, run=None):
+def execute_plan(execute_module, task_vars, platform, steps, run_id, collected, args, secrets=None, run=None,
+                 journal=True):
     """Run ``steps`` with the platform's executor in one module call.
 
     ``args`` gives ``lock_timeout``, ``step_timeout`` and optionally ``quarantine_dir``/``archive_dir``
     (default: the platform's). ``secrets`` (values) go to the executor only, a no_log option there.
-    Returns ``(step_results, error)``: ``error`` says why the executor failed before running a step.
+    Returns ``(step_results, error)``: ``error`` says why the executor returned no step results.
     ``run`` (a dict), when given, receives the executor's ``RUN_KEYS`` that it returned (``run_lock``: the
-    run lock was held by another run, named there).
+    run lock was held by another run, named there), and ``executor_lost`` when the executor ended without
+    a result at all (killed, its host gone): then any part of the plan may have run. ``journal=False``: the
+    executor takes the run lock but leaves the journal alone (the local fact's own call; Linux and macOS).
     """
     homes = [u["home"] for u in collected.get("users") or [] if isinstance(u, dict) and u.get("home")]
     quarantine_dir, archive_dir = DEFAULT_DIRS.get(platform, DEFAULT_DIRS["linux"])
@@ -35,6 +38,8 @@ def execute_plan(execute_module, task_vars, platform, steps, run_id, collected, 
     if platform != "windows":
         # The run lock and the journal (win_execute keeps its lock in a named mutex).
         module_args["state_dir"] = STATE_DIRS.get(platform, STATE_DIRS["linux"])
+        if not journal:
+            module_args["journal"] = False
     if secrets:
         module_args["secrets"] = dict((str(k), str(v)) for k, v in secrets.items())
     executed = execute_module(module_name=EXECUTORS[platform], task_vars=task_vars, module_args=module_args)
@@ -44,4 +49,20 @@ def execute_plan(execute_module, task_vars, platform, steps, run_id, collected, 
     error = None
     if not step_results and executed.get("failed"):
         error = str(executed.get("msg"))
+        lost = executor_lost(executed)
+        if lost and run is not None:
+            run["executor_lost"] = lost
     return step_results, error
+
+
+def executor_lost(executed):
+    """How the executor ended when it returned no result of its own (Ansible's ``MODULE FAILURE``: no JSON
+    came back; ``rc`` 137 is SIGKILL through the shell), else None: a result it returned says it ran nothing."""
+    if "module_stdout" not in executed and "module_stderr" not in executed:
+        return None
+    rc = executed.get("rc")
+    if isinstance(rc, int) and rc > 128:
+        return "rc %d: killed by signal %d" % (rc, rc - 128)
+    if isinstance(rc, int) and rc < 0:
+        return "killed by signal %d" % -rc
+    return "rc %s, no result" % rc

@@ -141,7 +141,8 @@ def corrected(platform, host_report, collected, sent, sent_result, step_id):
 def write_fact(execute_module, task_vars, platform, step, run_id, args):
     """Run the local fact's ``step`` alone, in one executor call: ``(status, error)``; ``error`` is None when
     the step wrote the record, found it already there, or found it gone (remove_file)."""
-    step_results, error = execute_plan(execute_module, task_vars, platform, [step], run_id, {}, args)
+    # journal=False: a run whose executor was killed corrects its fact here; the next run reports the kill.
+    step_results, error = execute_plan(execute_module, task_vars, platform, [step], run_id, {}, args, journal=False)
     outcome = step_results[0] if step_results and isinstance(step_results[0], dict) else {}
     status = outcome.get("status")
     if status in ("changed", "ok", "absent"):

@@ -15,7 +15,8 @@ under the run lock (``lock.py``). So the file is always one whole record:
 
 Only step ids, kinds, actions, the finding keys each step covers (at most ``MAX_STEP_KEYS`` per step and
 ``MAX_KEYS`` in all, so that the record stays far below ``READ_LIMIT``) and statuses with the time each
-step finished are recorded: no command line, no secret. The keys let the next run keep the local fact's
+step finished are recorded, and the run's quarantine directory (where the next run looks for the partial
+copies of a killed run): no command line, no secret. The keys let the next run keep the local fact's
 removal history whole: what a dead run removed is recorded as removed then (``plugin_utils/report/
 local_fact.py``), by key, so never twice.
 
@@ -92,12 +93,12 @@ def _plan_record(steps):
 class Journal(object):
     """The journal of the current run; each method rewrites the whole record atomically."""
 
-    def __init__(self, state_dir, run_id, steps, clock=None):
+    def __init__(self, state_dir, run_id, steps, clock=None, quarantine_dir=None):
         self.state_dir = state_dir
         self.clock = clock or time.time
         self.record = {
             "run_id": run_id, "pid": os.getpid(), "started": _utc(self.clock()), "updated": None,
-            "state": "running", "current": None,
+            "state": "running", "current": None, "quarantine_dir": quarantine_dir,
             "plan": _plan_record(steps),
             "done": [],
         }

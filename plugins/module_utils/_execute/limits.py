@@ -107,7 +107,8 @@ class Limits(object):
         if self.space_of is None:
             return
         vfs = os.statvfs(self.space_of)
-        if vfs.f_blocks and vfs.f_bavail * 100 < vfs.f_blocks * FREE_RESERVE_PERCENT:
+        # With a need, its check comes first: it covers the reserve and its message says what is needed.
+        if not need and vfs.f_blocks and vfs.f_bavail * 100 < vfs.f_blocks * FREE_RESERVE_PERCENT:
             raise LimitExceeded("stopped: less than %d%% of the file system of %s is free (%d of %d MiB)"
                                 % (FREE_RESERVE_PERCENT, self.space_of,
                                    vfs.f_bavail * vfs.f_frsize // (1024 * 1024),

@@ -315,6 +315,71 @@ def _move_across(step, options, parent_fd, name, st, clean, dest, result):
                         % (shown(dest), "; ".join(errors[:5])))
 
 
+def remove_partial_copies(quarantine_dir, run_id):
+    """Remove the partial copies a run killed in a quarantine left in ``quarantine_dir/run_id``: ``(removed, errors)``.
+
+    A copy across file systems is written as ``<quarantined>.partial`` (or ``.partial.N``) and renamed to its
+    place only once complete, before the original is touched; a failed copy is removed and gets a
+    ``not_moved`` line. So a partial copy of a ``moving`` line that has no line after it is what a killed run
+    left, and that data is still at its original path. Only the names of such lines are looked at, below the
+    run's own quarantine directory; nothing follows a link. Called under the run lock, which the killed run no
+    longer holds: no copy is being written there.
+    """
+    run_dir = os.path.join(quarantine_dir, run_id)
+    try:
+        fd = os.open(os.path.join(run_dir, "MANIFEST.jsonl"), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return [], []
+        return [], ["the manifest of %s cannot be read: %s" % (shown(run_dir), exc.strerror)]
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+    except OSError as exc:
+        return [], ["the manifest of %s cannot be read: %s" % (shown(run_dir), exc.strerror)]
+    pending, named = [], set()
+    for text in lines:
+        try:
+            line = json.loads(text)
+        except ValueError:
+            continue        # a line cut by the kill
+        dest = line.get("quarantined") if isinstance(line, dict) else None
+        if not isinstance(dest, str):
+            continue
+        named.add(dest)     # quarantined data (an original may be named like a partial copy): never removed here
+        if line.get("state") == "moving":
+            pending.append(dest)
+        elif dest in pending:
+            pending.remove(dest)        # moved (its full line) or not_moved (its partial copy already removed)
+    removed, errors = [], []
+    for dest in pending:
+        if os.path.normpath(dest) != dest or not dest.startswith(run_dir + "/"):
+            continue
+        base = os.path.basename(dest)
+        try:
+            parent_fd = _open_dir_nofollow(os.path.dirname(dest))
+        except (OSError, StepError):
+            continue
+        try:
+            for name in sorted(os.listdir(parent_fd)):
+                suffix = name[len(base):] if name.startswith(base) else ""
+                if not (suffix == ".partial" or (suffix.startswith(".partial.") and suffix[9:].isdigit())):
+                    continue
+                if os.path.join(os.path.dirname(dest), name) in named:
+                    continue
+                st = lstat_at(parent_fd, name)
+                if st is None:
+                    continue
+                failed = []
+                _remove_at(parent_fd, name, st, failed)
+                errors.extend(failed)
+                if not failed:
+                    removed.append(os.path.join(os.path.dirname(dest), name))
+        finally:
+            os.close(parent_fd)
+    return removed, errors
+
+
 def _space_detail(exc, where, need):
     """`` (writing to <dir>, <n> MiB needed)`` for a full or read-only file system, else ``""``."""
     if not isinstance(exc, OSError) or exc.errno not in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):

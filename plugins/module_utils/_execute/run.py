@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import shutil
 import signal
 import tarfile
@@ -31,7 +32,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._execute.re
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.files import (
     run_remove_file, run_write_file)
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.paths import (
-    run_archive, run_purge, run_quarantine)
+    remove_partial_copies, run_archive, run_purge, run_quarantine)
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.process import (
     run_argv, run_command, run_kill)
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.schema import (
@@ -141,11 +142,31 @@ def run_plan(steps, options, runner=None, now=None, journal=None):
     return results
 
 
+def _remove_partials(journal, previous_run, warnings):
+    """The partial copies the interrupted run left in its quarantine (``paths.remove_partial_copies``) removed:
+    listed in ``previous_run["partial_copies_removed"]`` and a warning; what could not be removed, a warning."""
+    quarantine_dir, run_id = journal.get("quarantine_dir"), journal.get("run_id")
+    if not isinstance(quarantine_dir, str) or not validate_run_id(run_id) or run_id in (".", ".."):
+        return
+    try:
+        removed, errors = remove_partial_copies(quarantine_dir, run_id)
+    except (OSError, StepError) as exc:
+        removed, errors = [], [str(getattr(exc, "strerror", None) or exc)]
+    if removed:
+        previous_run["partial_copies_removed"] = removed
+        warnings.append("the partial cop%s the interrupted run left in its quarantine removed (the data is still at "
+                        "its original path): %s" % ("y" if len(removed) == 1 else "ies", ", ".join(removed)))
+    if errors:
+        warnings.append("the partial copies the interrupted run left in %s were not all removed: %s"
+                        % (os.path.join(quarantine_dir, run_id), "; ".join(errors[:5])))
+
+
 def run_guarded(steps, options, runner=None, now=None):
     """``run_plan`` under the host's run lock, with the journal, the package database repair and the
     controller's signals ignored (docs/design.md, "Run lock and journal").
 
-    ``options`` as ``run_plan``'s, plus ``state_dir`` (the lock and the journal). Returns a dict: ``steps``
+    ``options`` as ``run_plan``'s, plus ``state_dir`` (the lock and the journal) and ``journal`` (False: the lock
+    only; the journal is neither read nor written, as for the local fact's own call). Returns a dict: ``steps``
     (the results), ``interrupted_run`` (what an unfinished journal of a dead run says, or None),
     ``package_repair`` (None, or what ``repair.py`` did) and ``warnings``. Raises ``lock.RunLockBusy`` when
     another run holds the lock past ``lock_timeout``, ``RunRefused`` when the run cannot start safely
@@ -161,11 +182,18 @@ def run_guarded(steps, options, runner=None, now=None):
     previous = [(sig, signal.signal(sig, signal.SIG_IGN)) for sig in DETACH_SIGNALS]
     try:
         warnings = []
+        if options.get("journal") is False:
+            # The local fact's own call (one write_file step): the journal of an interrupted run is left for
+            # the next removal to report, and this run keeps none.
+            results = run_plan(steps, options, runner, now)
+            return {"steps": results, "interrupted_run": None, "package_repair": None, "warnings": warnings}
         last = read_journal(state_dir)
         previous_run = interrupted(last)
         if previous_run:
             warnings.append(previous_run["detail"])
-        journal = Journal(state_dir, opts.get("run_id"), steps, now)
+            # Before this run's journal replaces it: a run killed while it does this does it again.
+            _remove_partials(last, previous_run, warnings)
+        journal = Journal(state_dir, opts.get("run_id"), steps, now, opts["quarantine_dir"])
         try:
             journal.begin()
         except OSError as exc:

@@ -47,6 +47,21 @@ def test_a_held_run_lock_fails_the_host_naming_the_other_run():
     assert "refused" not in result["remediation"]
 
 
+def test_an_executor_killed_while_it_ran_is_not_said_to_have_failed_before_the_plan():
+    # What Ansible returns when the module's process dies without printing its JSON (kill -9 through the shell).
+    killed = {"failed": True, "msg": "MODULE FAILURE\nSee stdout/stderr for the exact error", "module_stdout": "",
+              "module_stderr": "", "rc": 137}
+    host = FaultedHost(reply=killed)
+    result = run(host)
+    check(host.modules(), [COLLECT, EXECUTE, COLLECT], "module calls: the verification scan decides")
+    error = ("executor ended without a result (rc 137: killed by signal 9), after running none, part or all of the plan: "
+             "MODULE FAILURE\nSee stdout/stderr for the exact error")
+    check((result.get("failed"), result["status"], result["remediation"]["error"]), (None, "non_compliant", error),
+          "result")
+    check(sorted((f["key"], f["outcome"], f["outcome_detail"]) for f in result["findings"]),
+          [(k, "failed", error) for k in ALL_KEYS], "nothing reported removed, each finding naming the fault")
+
+
 def test_the_state_directory_is_sent_to_the_executor():
     host = FakeHost()
     run(host)

@@ -21,6 +21,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._execute im
 from ansible_collections.govsec.banned_software.plugins.module_utils import _run_files
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.journal import Journal
 from ansible_collections.govsec.banned_software.plugins.module_utils._run_files import interrupted, read_journal
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute import paths as _paths
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.lock import RunLock, RunLockBusy
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.repair import AUDIT, CONFIGURE
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import RunRefused, run_guarded
@@ -359,3 +360,104 @@ def test_a_plan_without_dpkg_does_not_ask_dpkg(tmp_path):
     runner = Dpkg([])
     run_guarded([{"id": 1, "kind": "command", "argv": ["rpm", "-e", "x"], "lock": "rpm"}], opts(tmp_path), runner)
     assert runner.calls == [["rpm", "-e", "x"]]
+
+
+# -- a run killed while it copies a quarantine across file systems -----------------------------------------
+
+KILLED_IN_COPY = textwrap.dedent("""
+    import errno, os, sys, time
+    sys.path[:0] = [%r]
+    from ansible_collections.govsec.banned_software.plugins.module_utils._execute import copy as _copy
+    from ansible_collections.govsec.banned_software.plugins.module_utils._execute.run import run_guarded
+    real_rename, real_copy_data, copied = os.rename, _copy.copy_data, []
+
+    def rename(src, dst, src_dir_fd=None, dst_dir_fd=None):
+        if src_dir_fd is not None:          # the quarantine is on another file system
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return real_rename(src, dst)
+
+    def copy_data(*args):
+        real_copy_data(*args)
+        copied.append(1)
+        if len(copied) == 2:                # two files copied: the kill comes now
+            open(sys.argv[3], "w").close()
+            time.sleep(60)
+    os.rename, _copy.copy_data = rename, copy_data
+    run_guarded([{"id": 1, "kind": "quarantine", "path": sys.argv[2], "type": "dir"}],
+                {"run_id": "r1", "state_dir": sys.argv[1], "quarantine_dir": sys.argv[4], "homes": [],
+                 "lock_timeout": 5, "default_timeout": 120})
+""")
+
+
+def tree_sums(top):
+    return dict((os.path.relpath(os.path.join(d, n), str(top)), open(os.path.join(d, n), "rb").read())
+                for d, dirs, files in os.walk(str(top)) for n in files)
+
+
+def test_the_partial_copy_of_a_run_killed_in_a_quarantine_is_removed_by_the_next_run(tmp_path):
+    data = tmp_path / "opt" / "wechat-universal"
+    for number in range(4):
+        (data / ("d%d" % number)).mkdir(parents=True)
+        (data / ("d%d" % number) / "blob").write_bytes(os.urandom(5000 + number))
+    before = tree_sums(data)
+    started = tmp_path / "copying"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_IN_COPY % collections_root(), str(tmp_path / "state"),
+                             str(data), str(started), str(tmp_path / "q")])
+    deadline = time.time() + 30
+    while not started.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert started.exists()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = str(tmp_path / "q" / "r1") + str(data) + ".partial"
+    assert os.path.isdir(partial) and tree_sums(data) == before      # killed mid-copy: the original untouched
+
+    out = run_guarded([{"id": 1, "kind": "quarantine", "path": str(data), "type": "dir"}], opts(tmp_path))
+    assert out["interrupted_run"]["partial_copies_removed"] == [partial]
+    assert out["warnings"] == [out["interrupted_run"]["detail"],
+                               "the partial copy the interrupted run left in its quarantine removed (the data is still "
+                               "at its original path): %s" % partial]
+    assert not os.path.lexists(partial)
+    assert [r["status"] for r in out["steps"]] == ["changed"]
+    assert tree_sums(str(tmp_path / "q" / "r2") + str(data)) == before and not data.exists()
+
+
+def test_only_the_partial_copies_of_unfinished_moves_are_removed(tmp_path):
+    run_dir = tmp_path / "q" / "r1" / "opt"
+    run_dir.mkdir(parents=True)
+    lines = [{"original": "/opt/a", "quarantined": str(run_dir / "a"), "state": "moving"},
+             {"original": "/opt/a", "quarantined": str(run_dir / "a")},                      # moved
+             {"original": "/opt/b.partial", "quarantined": str(run_dir / "b.partial"), "state": "moving"},
+             {"original": "/opt/b.partial", "quarantined": str(run_dir / "b.partial")},      # data named like one
+             {"original": "/opt/b", "quarantined": str(run_dir / "b"), "state": "moving"},   # killed in its copy
+             {"original": "/opt/c", "quarantined": str(run_dir / "c"), "state": "moving"},
+             {"original": "/opt/c", "quarantined": str(run_dir / "c"), "state": "not_moved"}]
+    (tmp_path / "q" / "r1" / "MANIFEST.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines) + '{"cut')
+    for name in ("a", "a.partial", "b.partial", "b.partial.1", "b.partial.x", "c.partial"):
+        (run_dir / name).mkdir()
+        (run_dir / name / "f").write_bytes(b"x")
+    os.symlink(str(tmp_path / "outside"), str(run_dir / "b.partial.2"))
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "keep").write_bytes(b"keep")
+    removed, errors = _paths.remove_partial_copies(str(tmp_path / "q"), "r1")
+    assert (removed, errors) == ([str(run_dir / "b.partial.1"), str(run_dir / "b.partial.2")], [])
+    assert sorted(os.listdir(str(run_dir))) == ["a", "a.partial", "b.partial", "b.partial.x", "c.partial"]
+    assert (tmp_path / "outside" / "keep").read_bytes() == b"keep"
+    assert _paths.remove_partial_copies(str(tmp_path / "q"), "r9") == ([], [])
+
+
+def test_a_run_without_journal_leaves_an_interrupted_journal_for_the_next_run(tmp_path, other_run, monkeypatch):
+    state = tmp_path / "state"
+    dead = {"run_id": "r0", "pid": 1, "started": "2026-11-29T11:00:00Z", "state": "running", "current": 1,
+            "plan": [{"id": 1, "kind": "quarantine", "action": "quarantine"}], "done": []}
+    (state / "journal.json").write_text(json.dumps(dead))
+    no_sleep(monkeypatch)
+    with pytest.raises(RunLockBusy):      # the lock is still taken first
+        run_guarded([touch(1, tmp_path / "x")], opts(tmp_path, journal=False))
+    other_run.kill()
+    other_run.wait()
+    out = run_guarded([touch(1, tmp_path / "x")], opts(tmp_path, journal=False))
+    assert (out["interrupted_run"], out["warnings"], [r["status"] for r in out["steps"]]) == (None, [], ["changed"])
+    assert json.loads((state / "journal.json").read_text()) == dead
+    nxt = run_guarded([touch(1, tmp_path / "y")], opts(tmp_path))
+    assert nxt["interrupted_run"]["run_id"] == "r0"
