@@ -33,7 +33,7 @@ def execute_plan(execute_module, task_vars, platform, steps, run_id, collected, 
         "default_timeout": args["step_timeout"], "quarantine_dir": args.get("quarantine_dir") or quarantine_dir,
         "archive_dir": args.get("archive_dir") or archive_dir, "homes": homes}
     if platform != "windows":
-        # The run lock and the journal (win_execute keeps its lock in a named mutex).
+        # The run lock and the journal (win_execute: a named mutex, and its journal in its fixed state directory).
         module_args["state_dir"] = STATE_DIRS.get(platform, STATE_DIRS["linux"])
     if secrets:
         module_args["secrets"] = dict((str(k), str(v)) for k, v in secrets.items())
