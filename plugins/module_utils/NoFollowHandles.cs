@@ -115,6 +115,10 @@ namespace ansible_collections.govsec.banned_software.plugins.module_utils.NoFoll
         /// <summary>Renames the entry the handle is open on to name in directory; false when the name exists.</summary>
         bool Rename(FileNode node, FileNode directory, string name);
 
+        /// <summary>Renames the file the handle is open on to name in directory, replacing the entry of that
+        /// name in one step (the file or link itself, never what a link points to).</summary>
+        void Replace(FileNode node, FileNode directory, string name);
+
         /// <summary>A stream on the handle's content; disposing it leaves the node's handle open.</summary>
         Stream Content(FileNode node, bool write);
 
@@ -363,19 +367,32 @@ namespace ansible_collections.govsec.banned_software.plugins.module_utils.NoFoll
 
         public bool Rename(FileNode node, FileNode directory, string name)
         {
+            int status = SetName(node, directory, name, false);
+            if (status == Native.STATUS_OBJECT_NAME_COLLISION)
+                return false;
+            if (status < 0)
+                throw NtError(status, "move", node.Path);
+            return true;
+        }
+
+        public void Replace(FileNode node, FileNode directory, string name)
+        {
+            // What MoveFileEx(MOVEFILE_REPLACE_EXISTING) does, by handle: one rename that replaces the name.
+            int status = SetName(node, directory, name, true);
+            if (status < 0)
+                throw NtError(status, "replace " + PathText.Join(directory.Path, name) + " with", node.Path);
+        }
+
+        private static int SetName(FileNode node, FileNode directory, string name, bool replace)
+        {
             SafeFileHandle target = HandleOf(directory);
             bool added = false;
             try
             {
                 target.DangerousAddRef(ref added);
-                byte[] info = RenameInformation(target.DangerousGetHandle(), CheckName(name));
-                int status = Native.NtSetInformationFile(HandleOf(node), new IntPtr[2], info, (uint)info.Length,
+                byte[] info = RenameInformation(target.DangerousGetHandle(), CheckName(name), replace);
+                return Native.NtSetInformationFile(HandleOf(node), new IntPtr[2], info, (uint)info.Length,
                     Native.FileRenameInformation);
-                if (status == Native.STATUS_OBJECT_NAME_COLLISION)
-                    return false;
-                if (status < 0)
-                    throw NtError(status, "move", node.Path);
-                return true;
             }
             finally
             {
@@ -540,10 +557,10 @@ namespace ansible_collections.govsec.banned_software.plugins.module_utils.NoFoll
                 throw Win32Error(Marshal.GetLastWin32Error(), "clear the read-only attribute of", node.Path);
         }
 
-        private static byte[] RenameInformation(IntPtr root, string name)
+        private static byte[] RenameInformation(IntPtr root, string name, bool replace)
         {
-            // FILE_RENAME_INFORMATION: ReplaceIfExists (0: never replace), RootDirectory at one
-            // pointer, FileNameLength at two pointers, FileName after it.
+            // FILE_RENAME_INFORMATION: ReplaceIfExists (a BOOLEAN at 0: only Replace sets it), RootDirectory
+            // at one pointer, FileNameLength at two pointers, FileName after it.
             int pointer = IntPtr.Size;
             byte[] nameBytes = Encoding.Unicode.GetBytes(name);
             int nameOffset = 2 * pointer + 4;
@@ -552,6 +569,7 @@ namespace ansible_collections.govsec.banned_software.plugins.module_utils.NoFoll
             rootBytes.CopyTo(info, pointer);
             BitConverter.GetBytes(nameBytes.Length).CopyTo(info, 2 * pointer);
             nameBytes.CopyTo(info, nameOffset);
+            info[0] = replace ? (byte)1 : (byte)0;
             return info;
         }
 

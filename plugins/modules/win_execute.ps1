@@ -5,6 +5,7 @@
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -CSharpUtil ansible_collections.govsec.banned_software.plugins.module_utils.NoFollowTree
+#AnsibleRequires -CSharpUtil ansible_collections.govsec.banned_software.plugins.module_utils.RunJournal
 #AnsibleRequires -PowerShell ansible_collections.govsec.banned_software.plugins.module_utils.AppLockerAppxFacts
 
 # Windows executor (docs/design.md, "Executor steps (win_execute)"): runs the plan's steps in order
@@ -20,6 +21,7 @@ $spec = @{
         default_timeout = @{ type = 'int'; default = 900 }
         quarantine_dir = @{ type = 'path'; default = '%ProgramData%\govsec-banned-software\quarantine' }
         archive_dir = @{ type = 'path'; default = '%ProgramData%\govsec-banned-software\archive' }
+        journal = @{ type = 'bool'; default = $true }
     }
     supports_check_mode = $true
 }
@@ -1001,46 +1003,53 @@ $Runners = @{
     remove_file = 'Invoke-RemoveFileStep'
 }
 
-# --- run lock (docs/design.md, "Run lock and journal") ---------------------------------------------
+# --- run lock and journal (docs/design.md, "Run lock and journal") --------------------------------
 # One remediation at a time per host: a named mutex, waited for at most lock_timeout seconds. Windows
-# releases it when the holder's process ends (the next owner is told it was abandoned). The holder's pid,
-# start and run id are kept under HKLM (writable by administrators only) for the message of a run that waits.
+# releases it when the holder's process ends (the next owner is told it was abandoned). The holder's record
+# and the journal are files in the private state directory, written by RunJournal.cs.
 $RunLockName = 'Global\govsec-banned-software-run'
-$RunLockKey = 'SOFTWARE\govsec-banned-software\RunLock'
 $RunMutex = $null
+$RunState = $null
 if (-not $module.CheckMode) {
+    $module.Result.changed = $false
+    $module.Result.steps = @()
     $RunMutex = [System.Threading.Mutex]::new($false, $RunLockName)
     $owned = $false
+    $abandoned = $false
     try {
         $owned = $RunMutex.WaitOne([int]$params.lock_timeout * 1000)
     }
     catch [System.Threading.AbandonedMutexException] {
-        # The previous holder died without releasing it: its record is that of an interrupted run.
+        # The previous holder died without releasing it: its journal tells what it did.
         $owned = $true
-        $module.Result.interrupted_run = @{ detail = 'the previous run ended before it finished (its run lock was abandoned)' }
+        $abandoned = $true
     }
-    $record = [Microsoft.Win32.Registry]::LocalMachine.CreateSubKey($RunLockKey)
+    $refusal = $null
     try {
-        if (-not $owned) {
-            $holder = @{ pid = $record.GetValue('pid'); started = $record.GetValue('started'); run_id = $record.GetValue('run_id') }
-            $module.Result.changed = $false
-            $module.Result.steps = @()
-            $module.Result.run_lock = $holder
-            $module.FailJson(("another remediation is running on this host (pid {0}, started {1}, run {2}): the run " +
-                    "lock {3} was not free after {4} s (banned_software_lock_timeout); nothing was run") -f
-                $holder.pid, $holder.started, $holder.run_id, $RunLockName, $params.lock_timeout)
+        $RunState = New-Object -TypeName 'ansible_collections.govsec.banned_software.plugins.module_utils.RunJournal.RunState' -ArgumentList $StateDir
+        $RunState.Journaled = [bool]$params.journal
+        if ($owned) {
+            $module.Result.interrupted_run = $RunState.Previous($abandoned)
+            $null = $RunState.Begin([string]$params.run_id, $PID, $steps)
         }
-        if ($module.Result.ContainsKey('interrupted_run')) {
-            $module.Result.interrupted_run.run_id = $record.GetValue('run_id')
-            $module.Result.interrupted_run.pid = $record.GetValue('pid')
-            $module.Result.interrupted_run.started = $record.GetValue('started')
+        else {
+            $module.Result.run_lock = $RunState.ReadHolder()
+            $refusal = [ansible_collections.govsec.banned_software.plugins.module_utils.RunJournal.RunState]::BusyMessage(
+                $module.Result.run_lock, $RunLockName, [int]$params.lock_timeout)
         }
-        $record.SetValue('pid', [string]$PID)
-        $record.SetValue('started', [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ'))
-        $record.SetValue('run_id', [string]$params.run_id)
     }
-    finally {
-        $record.Dispose()
+    catch {
+        # Nothing has run: the state directory is not private (refused), or no journal can be written.
+        $refusal = Get-ErrorText -ErrorRecord $_
+        if ($null -eq $RunState) {
+            $refusal = "the state directory $StateDir cannot be used, nothing was run: $refusal"
+        }
+    }
+    if ($null -ne $refusal) {
+        if ($owned) {
+            $RunMutex.ReleaseMutex()
+        }
+        $module.FailJson($refusal)
     }
 }
 
@@ -1066,6 +1075,7 @@ foreach ($step in $steps) {
         $result.msg = "required step $($blocked -join ', ') failed or was skipped"
     }
     else {
+        $RunState.StepStarted($step['id'])
         try {
             $outcome = & $Runners[$step['kind']] -Step $step -Result $result
             $result.status = $outcome[0]
@@ -1075,6 +1085,7 @@ foreach ($step in $steps) {
             $result.status = 'failed'
             $result.msg = Get-ErrorText -ErrorRecord $_
         }
+        $RunState.StepFinished($step['id'], $result.status)
     }
     $result.duration = [Math]::Round($clock.Elapsed.TotalSeconds, 3)
     $statusById[[string]$step['id']] = $result.status
@@ -1082,7 +1093,10 @@ foreach ($step in $steps) {
     $results.Add($result)
 }
 
-if ($null -ne $RunMutex) {
+if ($null -ne $RunState) {
+    $RunState.Finish()
+    $module.Result.run_warnings = @($RunState.Warnings)
+    $RunState.Dispose()
     $RunMutex.ReleaseMutex()
 }
 $module.Result.steps = @($results)

@@ -141,8 +141,9 @@ options:
     description:
       - Seconds to wait for the host's run lock (the named mutex C(Global\\govsec-banned-software-run)) while
         another run of this module holds it; then the task fails naming that run (its pid, start time and run
-        id, kept under C(HKLM\\SOFTWARE\\govsec-banned-software\\RunLock)) and nothing is run. Windows releases
-        the mutex when the holder's process ends; a run that finds it abandoned reports RV(interrupted_run).
+        id, kept in C(run-lock.json) of the state directory C(C:\\ProgramData\\govsec-banned-software)) and nothing is
+        run. Windows releases the mutex when the holder's process ends; the next run then reads the journal
+        (C(journal.json) in the same directory) and reports an unfinished one as RV(interrupted_run).
       - Also the seconds a C(command) step keeps retrying while its rc is in C(retry_rc).
     type: int
     default: 300
@@ -164,6 +165,13 @@ options:
         someone else owns or may write to is refused.
     type: path
     default: '%ProgramData%\govsec-banned-software\archive'
+  journal:
+    description:
+      - Whether the run reads and writes the journal in C(%ProgramData%\govsec-banned-software). With
+        V(false) it takes the run lock and writes its holder record only; the journal of a run that died is
+        left for the next run to report. The local fact's own call uses V(false).
+    type: bool
+    default: true
 attributes:
   check_mode:
     support: full
@@ -259,15 +267,30 @@ run_lock:
   description: The run holding the host's run lock (C(pid), C(started), C(run_id)) when this one could not take it.
   returned: when the run lock was not free within O(lock_timeout)
   type: dict
-  sample: {"pid": "4242", "started": "2026-11-29T12:00:00Z", "run_id": "20261129T120000Z"}
+  sample: {"pid": 4242, "started": "2026-11-29T12:00:00Z", "run_id": "20261129T120000Z"}
 interrupted_run:
   description:
-    - The previous run ended without releasing the run lock (killed, the host restarted). Its C(run_id), C(pid),
-      C(started) and C(detail).
-  returned: when the previous run's lock was abandoned
+    - The previous run ended before it finished (killed, the host restarted), seen in its journal, which still said
+      C(running) when this run found it in the state directory while holding the run lock. The same keys as the
+      C(execute) module's.
+    - C(run_id), C(pid), C(started), C(updated), C(steps_done) (C(id) and C(status) of each finished step),
+      C(step_interrupted) (the step it was in, or null), C(steps_not_run) and C(detail). An unreadable journal
+      gives C(run_id) null and C(detail) only.
+  returned: when the run did not run in check mode; null when the previous run finished or there was none
   type: dict
-  sample: {"run_id": "20261129T110000Z", "pid": "4242", "started": "2026-11-29T11:00:02Z",
-           "detail": "the previous run ended before it finished (its run lock was abandoned)"}
+  sample: {"run_id": "20261129T110000Z", "pid": 4242, "started": "2026-11-29T11:00:02Z",
+           "updated": "2026-11-29T11:03:10Z", "steps_done": [{"id": 1, "status": "changed"}],
+           "step_interrupted": 2, "steps_not_run": [3],
+           "detail": "the previous run (20261129T110000Z, pid 4242, started 2026-11-29T11:00:02Z) ended before it
+                      finished: 1 of 3 steps done, interrupted in step 2"}
+run_warnings:
+  description:
+    - What the run says of itself besides its steps, as on Linux - the previous run's C(detail), a run lock that was
+      abandoned after its journal said it finished, and journal writes that failed after the first step (at most five).
+  returned: when the run did not run in check mode
+  type: list
+  elements: str
+  sample: ["the journal C:\\ProgramData\\govsec-banned-software\\journal.json was not updated: There is not enough space on the disk"]
 counts:
   description: Number of steps per status.
   returned: always

@@ -27,7 +27,7 @@ def execute_plan(execute_module, task_vars, platform, steps, run_id, collected, 
     ``run`` (a dict), when given, receives the executor's ``RUN_KEYS`` that it returned (``run_lock``: the
     run lock was held by another run, named there), and ``executor_lost`` when the executor ended without
     a result at all (killed, its host gone): then any part of the plan may have run. ``journal=False``: the
-    executor takes the run lock but leaves the journal alone (the local fact's own call; Linux and macOS).
+    executor takes the run lock but leaves the journal alone (the local fact's own call).
     """
     homes = [u["home"] for u in collected.get("users") or [] if isinstance(u, dict) and u.get("home")]
     quarantine_dir, archive_dir = DEFAULT_DIRS.get(platform, DEFAULT_DIRS["linux"])
@@ -36,10 +36,10 @@ def execute_plan(execute_module, task_vars, platform, steps, run_id, collected, 
         "default_timeout": args["step_timeout"], "quarantine_dir": args.get("quarantine_dir") or quarantine_dir,
         "archive_dir": args.get("archive_dir") or archive_dir, "homes": homes}
     if platform != "windows":
-        # The run lock and the journal (win_execute keeps its lock in a named mutex).
+        # The run lock and the journal (win_execute: a named mutex, and its journal in its fixed state directory).
         module_args["state_dir"] = STATE_DIRS.get(platform, STATE_DIRS["linux"])
-        if not journal:
-            module_args["journal"] = False
+    if not journal:
+        module_args["journal"] = False
     if secrets:
         module_args["secrets"] = dict((str(k), str(v)) for k, v in secrets.items())
     executed = execute_module(module_name=EXECUTORS[platform], task_vars=task_vars, module_args=module_args)

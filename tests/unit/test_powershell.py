@@ -418,7 +418,8 @@ def test_win_execute_reaches_files_only_through_the_no_follow_util():
             assert not re.match(r"(system\.)?(io\.(?!stringreader$)|security\.accesscontrol\.)", name), \
                 "%s line %d: %s works on path names" % (WIN_EXECUTE, node.start_point[0] + 1, name)
     created = [text_of(data, node) for name, node in commands(data) if name == "new-object"]
-    assert created == ["New-Object -TypeName '%sNoFollowTree.FileSteps'" % UTIL_PREFIX], created
+    assert created == ["New-Object -TypeName '%sNoFollowTree.FileSteps'" % UTIL_PREFIX,
+                       "New-Object -TypeName '%sRunJournal.RunState' -ArgumentList $StateDir" % UTIL_PREFIX], created
 
 
 def test_win_execute_requires_the_no_follow_util_and_ansible_ships_it():
@@ -503,9 +504,39 @@ def test_the_path_walkers_of_old_are_gone():
 def test_win_execute_takes_the_run_lock_with_a_bounded_wait_before_any_step():
     text = read(WIN_EXECUTE).decode("utf-8")
     wait = text.index("$owned = $RunMutex.WaitOne([int]$params.lock_timeout * 1000)")
-    refused = text.index("$module.FailJson((\"another remediation is running on this host (pid {0}, started {1}, run {2})")
+    busy = text.index("RunJournal.RunState]::BusyMessage(")
+    begin = text.index("$null = $RunState.Begin([string]$params.run_id, $PID, $steps)")
+    refused = text.index("$module.FailJson($refusal)")
     first_step = text.index("$outcome = & $Runners[$step['kind']] -Step $step -Result $result")
-    assert text.index("if (-not $module.CheckMode) {\n    $RunMutex = [System.Threading.Mutex]::new(") < wait
-    assert wait < refused < text.index("# --- run ---") < first_step
+    assert text.index("if (-not $module.CheckMode) {\n    $module.Result.changed = $false") < wait
+    assert text.index("$RunMutex = [System.Threading.Mutex]::new($false, $RunLockName)") < wait
+    assert wait < text.index("$module.Result.interrupted_run = $RunState.Previous($abandoned)") < begin < refused
+    assert wait < busy < refused < text.index("# --- run ---") < first_step
     assert "catch [System.Threading.AbandonedMutexException]" in text
-    assert text.index("$RunMutex.ReleaseMutex()") > first_step
+    # A refusal releases the mutex it holds (an exit while holding it would leave it abandoned).
+    assert text.index("$RunMutex.ReleaseMutex()") < refused
+    # The journal: each step started and finished, then the end, then the mutex released.
+    assert text.index("$RunState.StepStarted($step['id'])") < first_step < text.index(
+        "$RunState.StepFinished($step['id'], $result.status)") < text.index("$RunState.Finish()") < text.rindex(
+        "$RunMutex.ReleaseMutex()")
+    assert text.index("$module.Result.run_warnings = @($RunState.Warnings)") < text.index("$module.ExitJson()")
+
+
+def test_win_execute_run_state_calls_exist_in_the_util_and_ansible_ships_it():
+    from ansible.executor.powershell.module_manifest import PSModuleDepFinder
+    data = read(WIN_EXECUTE)
+    assert re.search(r"(?m)^#AnsibleRequires -CSharpUtil %sRunJournal$" % re.escape(UTIL_PREFIX), data.decode("utf-8"))
+    shipped = PSModuleDepFinder().scan_module(
+        data, fqn="ansible_collections.govsec.banned_software.plugins.modules.win_execute")
+    assert UTIL_PREFIX + "RunJournal.cs" in shipped, sorted(shipped)
+    source = read(os.path.join("plugins", "module_utils", "RunJournal.cs")).decode("utf-8")
+    state = csharp_block(source, "public sealed class RunState")
+    methods = dict((name, len([p for p in re.sub(r"<[^>]*>", "", params).split(",") if p.strip()]))
+                   for name, params in re.findall(r"public (?:static )?[\w<>,\[\] ]+? (\w+)\(([^)]*)\)", state))
+    calls = list(calls_on(data, "$RunState"))
+    assert {name for name, _count, _line in calls} == {
+        "ReadHolder", "Previous", "Begin", "StepStarted", "StepFinished", "Finish", "Dispose"}, calls
+    for name, count, line in calls:
+        assert methods.get(name) == count, "%s line %d: $RunState.%s with %d arguments; RunState has %s" % (
+            WIN_EXECUTE, line, name, count, methods)
+    assert methods["BusyMessage"] == 3 and "Warnings" in csharp_properties(source, "RunState")

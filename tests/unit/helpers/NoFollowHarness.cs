@@ -14,6 +14,7 @@
 
 using ansible_collections.govsec.banned_software.plugins.module_utils.NoFollowHandles;
 using ansible_collections.govsec.banned_software.plugins.module_utils.NoFollowTree;
+using ansible_collections.govsec.banned_software.plugins.module_utils.RunJournal;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -97,6 +98,7 @@ internal sealed class FakeApi : IFileApi
     public Action<string> BeforeOpen;          // the attacker, before a child is opened (its path)
     public Action<string> AfterList;           // the attacker, after a directory was listed (its path)
     public Action<string> BeforeCreate;        // the attacker, before a directory is created (its path)
+    public Action<string> BeforeReplace;       // a crash or a full disk, before a file is renamed over another
     public int Open;
 
     public Entry Add(string path, bool directory)
@@ -296,6 +298,26 @@ internal sealed class FakeApi : IFileApi
         Attach(target, entry);
         Log.Add("rename " + from + " -> " + entry.FullPath);
         return true;
+    }
+
+    public void Replace(FileNode node, FileNode directory, string name)
+    {
+        Entry entry = Live(node);
+        Entry target = Directory(directory);
+        if (BeforeReplace != null)
+            BeforeReplace(PathText.Join(directory.Path, name));
+        Entry existing;
+        if (target.Children.TryGetValue(name, out existing))
+        {
+            if (existing.Directory && existing.LinkTarget == null)
+                throw new IOException("access denied: replace the directory " + existing.FullPath);
+            Detach(existing);
+        }
+        string from = entry.FullPath;
+        Detach(entry);
+        entry.Name = name;
+        Attach(target, entry);
+        Log.Add("replace " + from + " -> " + entry.FullPath);
     }
 
     public Stream Content(FileNode node, bool write)
@@ -830,6 +852,236 @@ internal static class Program
         statuses.Add(RemoveFact(Sha("first")));
         output["statuses"] = statuses;
         FactContent();
+    }
+
+    // --- the run record and the journal (RunJournal.cs) ---------------------------------------------
+
+    private const string Journal = StateDir + "\\journal.json";
+    private const string Holder = StateDir + "\\run-lock.json";
+
+    private static RunState State()
+    {
+        RunState state = new RunState(api, StateDir);
+        state.Clock = () => new DateTime(2026, 11, 29, 12, 0, 0, DateTimeKind.Utc);
+        return state;
+    }
+
+    private static List<object> Plan()
+    {
+        List<object> steps = new List<object>();
+        foreach (object[] step in new object[][] {
+            new object[] { 1, "service_stop", null }, new object[] { 2, "command", "msi_uninstall" },
+            new object[] { 3, "quarantine", null } })
+        {
+            System.Collections.Hashtable entry = new System.Collections.Hashtable();   // as PowerShell passes a step
+            entry["id"] = step[0];
+            entry["kind"] = step[1];
+            entry["action"] = step[2];
+            entry["name"] = "klnagent";
+            steps.Add(entry);
+        }
+        return steps;
+    }
+
+    private static string Text(string path)
+    {
+        Entry file = api.Find(path);
+        return file == null ? null : (file.LinkTarget != null ? "link" : Encoding.UTF8.GetString(file.Data));
+    }
+
+    // A whole run: the journal after the plan, after each step and at the end; the holder record while it runs.
+    private static void journal_run(string[] args)
+    {
+        Build();
+        List<object> journals = new List<object>();
+        using (RunState state = State())
+        {
+            output["previous"] = state.Previous(false);
+            output["holder"] = state.Begin("run-2", 4242, Plan());
+            journals.Add(Text(Journal));
+            output["holder_file"] = Text(Holder);
+            output["busy"] = RunState.BusyMessage(state.ReadHolder(), "Global\\govsec-banned-software-run", 300);
+            foreach (object[] step in new object[][] { new object[] { 1, "changed" }, new object[] { 2, "failed" },
+                new object[] { 3, "skipped" } })
+            {
+                state.StepStarted(step[0]);
+                journals.Add(Text(Journal));
+                state.StepFinished(step[0], (string)step[1]);
+                journals.Add(Text(Journal));
+            }
+            state.Finish();
+            journals.Add(Text(Journal));
+            output["holder_after"] = Text(Holder);
+            output["warnings"] = state.Warnings;
+        }
+        output["journals"] = journals;
+    }
+
+    // A run that died in step 2; the next run, holding the lock (abandoned), reads its journal.
+    private static void journal_interrupted(string[] args)
+    {
+        Build();
+        RunState dead = State();
+        dead.Begin("run-1", 77, Plan());
+        dead.StepStarted(1);
+        dead.StepFinished(1, "changed");
+        dead.StepStarted(2);
+        dead.Dispose();   // the process ended here: nothing more is written
+        output["journal"] = Text(Journal);
+        using (RunState next = State())
+        {
+            output["previous"] = next.Previous(true);
+            output["warnings"] = next.Warnings;
+            output["busy_before"] = RunState.BusyMessage(next.ReadHolder(), "Global\\govsec-banned-software-run", 5);
+            next.Begin("run-2", 4242, Plan());
+            output["journal_after"] = Text(Journal);
+        }
+    }
+
+    // The local fact's own call after a run that died (journal: false): the holder record is written and
+    // emptied, the dead run's journal is neither reported nor replaced.
+    private static void journal_not_kept(string[] args)
+    {
+        Build();
+        RunState dead = State();
+        dead.Begin("run-1", 77, Plan());
+        dead.StepStarted(1);
+        dead.Dispose();
+        output["journal"] = Text(Journal);
+        using (RunState fact = State())
+        {
+            fact.Journaled = false;
+            output["previous"] = fact.Previous(true);
+            fact.Begin("run-2", 4242, Plan());
+            output["holder_file"] = Text(Holder);
+            fact.StepStarted(1);
+            fact.StepFinished(1, "changed");
+            fact.Finish();
+            output["holder_after"] = Text(Holder);
+            output["warnings"] = fact.Warnings;
+        }
+        output["journal_after"] = Text(Journal);
+    }
+
+    // The previous run finished but did not release the mutex (it ended right after): a warning, no interrupted run.
+    private static void journal_finished_abandoned(string[] args)
+    {
+        Build();
+        using (RunState first = State())
+        {
+            first.Begin("run-1", 77, Plan());
+            first.Finish();
+        }
+        using (RunState next = State())
+        {
+            output["previous"] = next.Previous(true);
+            output["warnings"] = next.Warnings;
+            output["previous_not_abandoned"] = next.Previous(false);
+        }
+    }
+
+    // A write that fails after the run began (a full disk, a crash in the rename): the record on disk stays whole.
+    private static void journal_write_fails(string[] args)
+    {
+        Build();
+        using (RunState state = State())
+        {
+            state.Begin("run-2", 4242, Plan());
+            output["before"] = Text(Journal);
+            api.BeforeReplace = path => { throw new IOException("There is not enough space on the disk"); };
+            state.StepStarted(1);
+            state.StepFinished(1, "changed");
+            output["after"] = Text(Journal);
+            output["warnings"] = state.Warnings;
+        }
+    }
+
+    // What a crash between the write of the new file and the rename leaves: the old record, whole, and the new
+    // file; the next run reads the old record and removes the leftover.
+    private static void journal_crash_leftover(string[] args)
+    {
+        Build();
+        using (RunState dead = State())
+        {
+            dead.Begin("run-1", 77, Plan());
+            dead.StepStarted(1);
+        }
+        api.File(StateDir + "\\.journal.json.tmp", "{\"run_id\": \"run-1\", \"state\": \"runn");
+        output["journal"] = Text(Journal);
+        using (RunState next = State())
+        {
+            output["previous"] = next.Previous(true);
+            next.Begin("run-2", 4242, Plan());
+        }
+    }
+
+    private static void journal_cannot_begin(string[] args)
+    {
+        // args: "full" (every write fails) or "directory" (a directory named journal.json)
+        Build();
+        api.Add(StateDir, true).Security = AclCheck.ProtectedDescriptor();
+        if (args[0] == "directory")
+            api.Add(Journal, true);
+        else
+            api.BeforeReplace = path => { throw new IOException("There is not enough space on the disk"); };
+        using (RunState state = State())
+            state.Begin("run-2", 4242, Plan());
+    }
+
+    private static void journal_unreadable(string[] args)
+    {
+        // args: "garbage" (not JSON), "link" (a link in place of the journal), "array" (JSON, not an object)
+        Build();
+        api.Add(StateDir, true).Security = AclCheck.ProtectedDescriptor();
+        if (args[0] == "garbage")
+            api.File(Journal, "{\"run_id\": \"run-1\", \"state\": \"runn");
+        else if (args[0] == "array")
+            api.File(Journal, "[1, 2]");
+        else
+            api.Link(Journal, "C:\\Windows\\System32\\config\\SAM", false);
+        using (RunState state = State())
+            output["previous"] = state.Previous(false);
+        output["sam"] = Text("C:\\Windows\\System32\\config\\SAM");
+    }
+
+    private static void state_dir_existing(string[] args)
+    {
+        // args: as vault_existing (owner SID, ACEs) for C:\ProgramData\govsec-banned-software
+        Build();
+        api.Add(StateDir, true).Security = Custom(args);
+        output["journal"] = null;
+        using (RunState state = State())
+            state.Begin("run-2", 4242, Plan());
+        output["journal"] = Text(Journal);
+    }
+
+    private static void state_dir_junction(string[] args)
+    {
+        Build();
+        api.Add("C:\\Users\\bob\\fake-state", true).Security = FakeApi.Descriptor("S-1-5-32-544", "S-1-5-18", FakeApi.FullControl, AceFlags.None);
+        api.Link(StateDir, "C:\\Users\\bob\\fake-state", true);
+        using (RunState state = State())
+            state.Begin("run-2", 4242, Plan());
+    }
+
+    private static void json_round_trip(string[] args)
+    {
+        string text = "{\"a\": [1, -2, 3.5, true, false, null, \"x\\\"\\\\\\u00e9\\n\"], \"b\": {}, \"c\": []}";
+        output["written"] = MiniJson.Write(MiniJson.Parse(text));
+        List<object> refused = new List<object>();
+        foreach (string bad in new string[] { "", "{", "{\"a\" 1}", "[1,]", "{} {}", "\"open", "tru", new string('[', 100) + new string(']', 100) })
+        {
+            try
+            {
+                MiniJson.Parse(bad);
+                refused.Add("accepted: " + bad);
+            }
+            catch (FormatException)
+            {
+                refused.Add(true);
+            }
+        }
+        output["refused"] = refused;
     }
 
     // --- the directory listing parser -------------------------------------------------------------

@@ -161,3 +161,56 @@ def test_a_windows_local_fact_is_parsed_once_per_scan_and_its_history_kept(monke
     fact = host.calls[1][1]["steps"][-1]
     assert fact["expect_sha256"] == sha
     assert {"key": old_key, "removed_at": "2026-11-01T00:00:00Z"} in json.loads(fact["content"])["removals"]
+
+
+# --- win_execute's run lock and journal: the same result keys as the POSIX executor's ----------------------
+
+# What win_execute answers when the named mutex stays held (RunJournal.cs, RunState.BusyMessage and ReadHolder).
+HOLDER = {"pid": 4242, "started": "2026-11-29T12:00:00Z", "run_id": "20261129T120000Z"}
+BUSY = ("another remediation is running on this host (pid 4242, started 2026-11-29T12:00:00Z, run 20261129T120000Z): "
+        "the run lock Global\\govsec-banned-software-run was not free after 300 s (banned_software_lock_timeout); "
+        "nothing was run")
+# What it answers after a run that died in step 2 (RunState.Previous: journal.py's interrupted()).
+PREVIOUS = {"run_id": "20261129T110000Z", "pid": 77, "started": "2026-11-29T11:00:00Z",
+            "updated": "2026-11-29T11:02:00Z", "steps_done": [{"id": 1, "status": "changed"}], "step_interrupted": 2,
+            "steps_not_run": [3], "detail": "the previous run (20261129T110000Z, pid 77, started 2026-11-29T11:00:00Z) "
+                                            "ended before it finished: 1 of 3 steps done, interrupted in step 2"}
+
+
+class FaultedWindowsHost(WindowsHost):
+    def __init__(self, reply=None, extra=None):
+        WindowsHost.__init__(self)
+        self.reply = reply
+        self.extra = extra or {}
+
+    def __call__(self, module_name=None, module_args=None, task_vars=None, **kwargs):
+        if module_name == EXECUTE and self.reply:
+            self.calls.append((module_name, copy.deepcopy(module_args)))
+            return dict(self.reply)
+        out = WindowsHost.__call__(self, module_name, module_args, task_vars, **kwargs)
+        if module_name == EXECUTE:
+            out.update(self.extra)
+        return out
+
+
+def test_a_held_windows_run_lock_fails_the_host_naming_the_other_run():
+    host = FaultedWindowsHost(reply={"failed": True, "msg": BUSY, "run_lock": HOLDER, "steps": [], "changed": False})
+    result = make_action({"uninstall_secrets": SECRETS}, host).run(task_vars=dict(TASK_VARS))
+    assert [c[0] for c in host.calls] == [COLLECT, EXECUTE, COLLECT]
+    assert (result["failed"], result["changed"]) == (True, False), result
+    assert result["msg"] == "executor failed before running the plan: " + BUSY, result["msg"]
+    assert result["remediation"]["run_lock"] == HOLDER
+    assert not [f for f in result["findings"] if f["outcome"] == "removed"], result["findings"]
+    # win_execute keeps its state in its own fixed directory: no state_dir option is sent to it.
+    assert "state_dir" not in host.calls[1][1]
+
+
+def test_an_interrupted_previous_windows_run_is_reported_and_warned_and_the_run_completes():
+    warning = "the journal C:\\ProgramData\\govsec-banned-software\\journal.json was not updated: disk full"
+    host = FaultedWindowsHost(extra={"interrupted_run": PREVIOUS, "run_warnings": [PREVIOUS["detail"], warning]})
+    result = make_action({"uninstall_secrets": SECRETS}, host).run(task_vars=dict(TASK_VARS))
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["remediation"]["interrupted_run"] == PREVIOUS
+    for text in (PREVIOUS["detail"], warning):
+        assert text in result["scan_warnings"], result["scan_warnings"]
+    assert result["remediation"]["outcomes"].get("removed", 0) > 0

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-"""The C# module utils NoFollowHandles.cs and NoFollowTree.cs (win_execute's quarantine, archive, purge).
+"""The C# module utils NoFollowHandles.cs, NoFollowTree.cs (win_execute's quarantine, archive, purge) and
+RunJournal.cs (its run record and journal).
 
 No Windows runs here, so three things are checked, and only these:
 
@@ -35,7 +36,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 UTILS = os.path.join(ROOT, "plugins", "module_utils")
-SOURCES = [os.path.join(UTILS, "NoFollowHandles.cs"), os.path.join(UTILS, "NoFollowTree.cs")]
+SOURCES = [os.path.join(UTILS, "NoFollowHandles.cs"), os.path.join(UTILS, "NoFollowTree.cs"), os.path.join(UTILS, "RunJournal.cs")]
 HARNESS = os.path.join(ROOT, "tests", "unit", "helpers", "NoFollowHarness.cs")
 # As Ansible's Add-CSharpType compiles module utils: warnings are errors, WINDOWS and the bitness defined.
 STRICT = ["-langversion:5", "-warnaserror+", "-warn:4", "-r:System.IO.Compression.dll"]
@@ -371,6 +372,171 @@ def test_the_local_fact_is_removed_while_it_is_what_the_scan_read(harness):
     assert (result["error"], result["statuses"], result["content"]) == (None, ["changed", "absent"], None), result
 
 
+# --- the run record and the journal (RunJournal.cs: win_execute's run lock and journal) -----------------
+
+STATE_DIR = "C:\\ProgramData\\govsec-banned-software"
+JOURNAL = STATE_DIR + "\\journal.json"
+PLAN = [{"id": 1, "kind": "service_stop", "action": None}, {"id": 2, "kind": "command", "action": "msi_uninstall"},
+        {"id": 3, "kind": "quarantine", "action": None}]
+T0 = "2026-11-29T12:00:00Z"
+
+
+def state_files(result):
+    return sorted(line for line in result["tree"] if line.startswith(STATE_DIR + "\\"))
+
+
+@needs_mono
+def test_the_journal_is_the_record_of_journal_py_rewritten_whole_at_each_stage(harness):
+    result = harness("journal-run")
+    assert result["error"] is None and result["previous"] is None and result["warnings"] == [], result
+    journals = [json.loads(text) for text in result["journals"]]
+    # The plan before any step, then each step started and finished, then the end: each a whole record.
+    assert [(j["state"], j["current"], [d["id"] for d in j["done"]]) for j in journals] == [
+        ("running", None, []), ("running", 1, []), ("running", None, [1]), ("running", 2, [1]),
+        ("running", None, [1, 2]), ("running", 3, [1, 2]), ("running", None, [1, 2, 3]),
+        ("finished", None, [1, 2, 3])], journals
+    assert journals[-1] == {"run_id": "run-2", "pid": 4242, "started": T0, "updated": T0, "state": "finished",
+                            "current": None, "plan": PLAN, "done": [{"id": 1, "status": "changed"},
+                                                                    {"id": 2, "status": "failed"},
+                                                                    {"id": 3, "status": "skipped"}]}
+    # Byte for byte what journal.py writes for the same record (json.dumps, sorted keys).
+    assert result["journals"][-1] == json.dumps(journals[-1], sort_keys=True)
+    # No temporary file is left; the holder record names this run while it runs and is emptied at the end.
+    assert state_files(result) == [JOURNAL + " file", STATE_DIR + "\\run-lock.json file"], result["tree"]
+    holder = {"pid": 4242, "started": T0, "run_id": "run-2"}
+    assert (result["holder"], json.loads(result["holder_file"]), result["holder_after"]) == (holder, holder, "{}")
+    assert [e for e in result["log"] if e.startswith("replace ")][:2] == [
+        "replace %s\\.run-lock.json.tmp -> %s\\run-lock.json" % (STATE_DIR, STATE_DIR),
+        "replace %s\\.journal.json.tmp -> %s" % (STATE_DIR, JOURNAL)], result["log"]
+
+
+@needs_mono
+def test_the_busy_message_is_lock_py_s_naming_the_holder(harness):
+    from ansible_collections.govsec.banned_software.plugins.module_utils._execute.lock import describe_holder
+    result = harness("journal-run")
+    holder = {"pid": 4242, "started": T0, "run_id": "run-2"}
+    assert result["busy"] == (
+        "another remediation is running on this host (%s): the run lock Global\\govsec-banned-software-run was not "
+        "free after 300 s (banned_software_lock_timeout); nothing was run" % describe_holder(holder)), result["busy"]
+
+
+@needs_mono
+def test_a_running_journal_is_reported_as_interrupted_run_as_journal_py_reports_it(harness):
+    from ansible_collections.govsec.banned_software.plugins.module_utils._run_files import interrupted
+    result = harness("journal-interrupted")
+    assert result["error"] is None, result["error"]
+    journal = json.loads(result["journal"])
+    expected = interrupted(journal)
+    assert result["previous"] == expected, "C# says %s, journal.py says %s" % (result["previous"], expected)
+    assert (expected["step_interrupted"], expected["steps_not_run"], expected["steps_done"]) == (
+        2, [3], [{"id": 1, "status": "changed"}])
+    assert result["warnings"] == [expected["detail"]]
+    assert expected["detail"] == ("the previous run (run-1, pid 77, started %s) ended before it finished: 1 of 3 "
+                                  "steps done, interrupted in step 2" % T0)
+    # The dead run's holder record still names it; the new run's journal replaces the old one.
+    assert "(pid 77, started %s, run run-1)" % T0 in result["busy_before"]
+    after = json.loads(result["journal_after"])
+    assert (after["run_id"], after["state"], after["done"]) == ("run-2", "running", [])
+
+
+@needs_mono
+def test_a_call_that_keeps_no_journal_leaves_the_dead_run_s_journal_for_the_next_removal(harness):
+    result = harness("journal-not-kept")
+    assert result["error"] is None, result["error"]
+    assert json.loads(result["journal"])["run_id"] == "run-1"
+    assert result["previous"] is None and result["warnings"] == [], result
+    assert json.loads(result["holder_file"])["run_id"] == "run-2"
+    assert json.loads(result["holder_after"]) == {}
+    assert result["journal_after"] == result["journal"]
+
+
+@needs_mono
+def test_an_abandoned_lock_whose_journal_finished_is_a_warning_not_an_interrupted_run(harness):
+    result = harness("journal-finished-abandoned")
+    assert (result["error"], result["previous"], result["previous_not_abandoned"]) == (None, None, None), result
+    assert result["warnings"] == ["the previous run (run-1, pid 77, started %s) ended without releasing the run "
+                                  "lock, after its journal said it finished" % T0], result["warnings"]
+
+
+@needs_mono
+def test_a_failed_journal_write_after_the_start_keeps_the_last_whole_record_and_warns(harness):
+    result = harness("journal-write-fails")
+    assert result["error"] is None, result["error"]
+    assert result["after"] == result["before"] and json.loads(result["after"])["state"] == "running"
+    warning = "the journal %s was not updated: There is not enough space on the disk" % JOURNAL
+    assert result["warnings"] == [warning, warning], result["warnings"]
+    assert state_files(result) == [JOURNAL + " file", STATE_DIR + "\\run-lock.json file"], result["tree"]
+
+
+@needs_mono
+def test_a_crash_before_the_rename_leaves_the_old_record_whole_and_the_next_run_removes_the_leftover(harness):
+    result = harness("journal-crash-leftover")
+    assert result["error"] is None, result["error"]
+    assert json.loads(result["journal"])["current"] == 1
+    assert result["previous"]["step_interrupted"] == 1 and result["previous"]["steps_not_run"] == [2, 3]
+    assert state_files(result) == [JOURNAL + " file", STATE_DIR + "\\run-lock.json file"], result["tree"]
+    assert "delete %s\\.journal.json.tmp" % STATE_DIR in result["log"], result["log"]
+
+
+@needs_mono
+@pytest.mark.parametrize("case, reason", [
+    ("full", "There is not enough space on the disk"),
+    ("directory", "refused: %s is not a plain file; not replaced" % JOURNAL),
+])
+def test_a_journal_that_cannot_be_written_before_the_first_step_refuses_the_run(harness, case, reason):
+    result = harness("journal-cannot-begin", case)
+    assert result["error"] == "IOException: the journal cannot be written in %s (%s); nothing was run" % (
+        STATE_DIR, reason), result["error"]
+    assert not [line for line in state_files(result) if ".tmp" in line], result["tree"]
+
+
+@needs_mono
+@pytest.mark.parametrize("case, detail", [
+    ("garbage", "the previous run's journal cannot be read: not JSON: unterminated string"),
+    ("array", "the previous run's journal cannot be read: not a JSON object"),
+    ("link", "the previous run's journal cannot be read: refused: %s is not a plain file of at most 1048576 bytes"
+     % JOURNAL),
+])
+def test_an_unreadable_journal_is_reported_with_journal_py_s_words(harness, case, detail):
+    result = harness("journal-unreadable", case)
+    assert result["error"] is None, result["error"]
+    assert result["previous"] == {"run_id": None, "detail": detail}, result["previous"]
+    assert result["sam"] == "SECRET-SAM"
+    assert not [entry for entry in result["log"] if "C:\\Windows" in entry], result["log"]
+
+
+@needs_mono
+@pytest.mark.parametrize("owner, aces, refusal", [
+    ("S-1-5-21-1-2-3-1001", ["allow:S-1-5-18:1F01FF:3"], "is owned by S-1-5-21-1-2-3-1001, not by SYSTEM or Administrators"),
+    ("S-1-5-32-544", ["allow:S-1-5-18:1F01FF:3", "allow:S-1-5-32-545:1301BF:3"], "to S-1-5-32-545 (BUILTIN\\Users)"),
+    ("S-1-5-18", ["allow:S-1-5-18:1F01FF:3"], None),
+])
+def test_a_state_directory_someone_else_owns_or_may_write_is_refused_before_any_journal(harness, owner, aces, refusal):
+    result = harness("state-dir-existing", owner, *aces)
+    if refusal is None:
+        assert result["error"] is None and json.loads(result["journal"])["state"] == "running", result
+        return
+    assert result["error"].startswith("RefusedException: refused: %s " % STATE_DIR) and refusal in result["error"], result
+    assert result["journal"] is None and state_files(result) == [], result["tree"]
+
+
+@needs_mono
+def test_a_junction_in_place_of_the_state_directory_is_refused(harness):
+    result = harness("state-dir-junction")
+    assert result["error"] == ("RefusedException: refused: %s is a junction, symbolic link or other reparse point"
+                               % STATE_DIR), result["error"]
+    assert "C:\\Users\\bob\\fake-state dir" in result["tree"]
+    assert not [line for line in result["tree"] if line.startswith("C:\\Users\\bob\\fake-state\\")], result["tree"]
+
+
+@needs_mono
+def test_the_record_json_reads_what_it_writes_and_refuses_what_is_not_json(harness):
+    result = harness("json-round-trip")
+    text = '{"a": [1, -2, 3.5, true, false, null, "x\\"\\\\\\u00e9\\n"], "b": {}, "c": []}'
+    assert json.loads(result["written"]) == json.loads(text) and result["written"] == json.dumps(json.loads(text))
+    assert result["refused"] == [True] * 8, result["refused"]
+
+
 # --- the directory listing parser -----------------------------------------------------------------
 
 @needs_mono
@@ -444,7 +610,11 @@ def test_delete_and_rename_act_on_the_handle():
     delete = method_body(source, "public void Delete(FileNode node)")
     assert "SetFileInformationByHandle(handle, Native.FileDispositionInfoEx" in delete
     assert "FILE_DISPOSITION_POSIX_SEMANTICS" in delete
-    rename = method_body(source, "public bool Rename(FileNode node")
-    assert "Native.NtSetInformationFile(HandleOf(node)" in rename and "Native.FileRenameInformation" in rename
+    setter = method_body(source, "private static int SetName(FileNode node")
+    assert "Native.NtSetInformationFile(HandleOf(node)" in setter and "Native.FileRenameInformation" in setter
+    # Only Replace (the journal and the run record) sets ReplaceIfExists; a rename never replaces a file in the vault.
+    assert "SetName(node, directory, name, false)" in method_body(source, "public bool Rename(FileNode node")
+    assert "SetName(node, directory, name, true)" in method_body(source, "public void Replace(FileNode node")
+    assert source.count("SetName(node, directory, name, true)") == 1
     info = method_body(source, "private static byte[] RenameInformation(")
-    assert "info[0]" not in info, "ReplaceIfExists must stay 0 (never replace a file in the vault)"
+    assert "info[0] = replace ? (byte)1 : (byte)0;" in info

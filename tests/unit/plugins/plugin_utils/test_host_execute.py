@@ -29,14 +29,17 @@ def test_the_local_facts_own_call_leaves_the_journal_to_the_next_run():
         "govsec.banned_software.execute", False, "/var/lib/govsec-banned-software")
 
 
-def test_a_plan_is_journaled_and_windows_gets_no_journal_option():
-    for platform, expected in (("linux", None), ("macos", None), ("windows", None)):
+def test_a_plan_is_journaled_and_the_windows_fact_call_keeps_no_journal_either():
+    for platform in ("linux", "macos", "windows"):
         executor = Executor({"changed": False, "steps": []})
         execute_plan(executor, {}, platform, [dict(STEP)], "r1", {}, ARGS)
-        assert executor.calls[0][1].get("journal") is expected, platform
+        assert "journal" not in executor.calls[0][1], platform     # the module's default: journaled
     executor = Executor({"changed": False, "steps": []})
     write_fact(executor, {}, "windows", STEP, "r1", ARGS)
-    assert "journal" not in executor.calls[0][1] and "state_dir" not in executor.calls[0][1]
+    name, module_args = executor.calls[0]
+    # win_execute keeps its state in its fixed directory: journal false, no state_dir.
+    assert (name, module_args["journal"], "state_dir" in module_args) == (
+        "govsec.banned_software.win_execute", False, False)
 
 
 def test_an_executor_that_ended_without_a_result_is_told_apart_from_one_that_refused():
