@@ -15,12 +15,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 LOCK_FILES = {
     "dpkg": ("/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock", "/var/lib/apt/lists/lock",
              "/var/cache/apt/archives/lock"),
     "rpm": ("/var/lib/rpm/.rpm.lock", "/usr/lib/sysimage/rpm/.rpm.lock", "/var/lib/dnf/rpmdb_lock.pid"),
 }
+RPM_LOCK_RE = re.compile(r"can't create transaction lock on (/[^\s()]+) \(")
 LOCKS_LIMIT = 1 << 20
 MAX_HOLDERS = 5
 
@@ -69,6 +71,14 @@ def lock_holders(manager, proc_dir="/proc", lock_files=None):
             if len(holders) >= MAX_HOLDERS:
                 break
     return holders
+
+
+def named_lock_files(manager, text):
+    """The lock file the package manager named in its own message (rpm: ``can't create transaction lock on
+    PATH (...)``; its ``%_rpmlock_path`` may be elsewhere, e.g. ``/root/.rpmdb`` with Debian's rpm), as a
+    tuple to look up besides the usual ones; only ever ``stat``-ed."""
+    match = RPM_LOCK_RE.search(text) if manager == "rpm" else None
+    return (match.group(1),) if match and len(match.group(1)) <= 4096 else ()
 
 
 def describe_holders(manager, proc_dir="/proc", lock_files=None):

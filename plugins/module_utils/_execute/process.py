@@ -20,7 +20,8 @@ import signal
 import subprocess
 import time
 
-from ansible_collections.govsec.banned_software.plugins.module_utils._execute.pkglock import describe_holders
+from ansible_collections.govsec.banned_software.plugins.module_utils._execute.pkglock import (
+    LOCK_FILES, describe_holders, named_lock_files)
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.schema import DEFAULT_GRACE
 from ansible_collections.govsec.banned_software.plugins.module_utils._execute.steps import StepError, shown
 
@@ -198,7 +199,9 @@ def run_command(step, options, runner, result):
                 continue
             raise StepError("the %s lock is held by another process (%s): gave up after %d attempts in %d s "
                             "(lock_timeout %s s; no lock file was touched)"
-                            % (step["lock"], describe_holders(step["lock"], options.get("proc_dir") or PROC),
+                            % (step["lock"], describe_holders(
+                                step["lock"], options.get("proc_dir") or PROC,
+                                LOCK_FILES.get(step["lock"], ()) + named_lock_files(step["lock"], text)),
                                result["attempts"], int(budget.used()), options["lock_timeout"]))
         found = [s for s in absent if s in text]
         if found:

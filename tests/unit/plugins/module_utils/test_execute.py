@@ -214,6 +214,38 @@ def counter_script(counter, locked_times, message):
     return [sys.executable, "-c", code, str(counter)]
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="needs /proc/locks (Linux)")
+def test_the_rpm_lock_rpm_names_is_looked_up_where_rpm_keeps_it(tmp_path, monkeypatch):
+    """rpm's %_rpmlock_path is not always /var/lib/rpm (Debian's rpm: ~/.rpmdb): the path in its own message counts."""
+    monkeypatch.setattr(process, "_sleep", lambda seconds: None)
+    lock_file = tmp_path / "rpmdb" / ".rpm.lock"
+    lock_file.parent.mkdir()
+    lock_file.write_text("")
+    monkeypatch.setitem(pkglock.LOCK_FILES, "rpm", (str(tmp_path / "missing"),))
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'r+'); "
+                               "fcntl.lockf(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
+                               str(lock_file)], stdout=subprocess.PIPE)
+    message = "error: can't create transaction lock on %s (Resource temporarily unavailable)" % lock_file
+    try:
+        assert holder.stdout.readline() == b"held\n"
+        res = run_one({"kind": "command", "argv": counter_script(tmp_path / "count", 99, message), "lock": "rpm"},
+                      opts(tmp_path, lock_timeout=2))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert res["status"] == "failed"
+    assert res["msg"].startswith("the rpm lock is held by another process (held by pid %d (" % holder.pid), res["msg"]
+    assert ") on %s): gave up" % lock_file in res["msg"]
+
+
+def test_named_lock_files_reads_only_rpms_own_message():
+    assert pkglock.named_lock_files("rpm", "error: can't create transaction lock on /var/lib/rpm/.rpm.lock (x)") == (
+        "/var/lib/rpm/.rpm.lock",)
+    assert pkglock.named_lock_files("rpm", "can't create transaction lock on relative/path (x)") == ()
+    assert pkglock.named_lock_files("rpm", "error: package x is not installed") == ()
+    assert pkglock.named_lock_files("dpkg", "can't create transaction lock on /var/lib/rpm/.rpm.lock (x)") == ()
+
+
 @pytest.mark.parametrize("lock, message", [
     ("dpkg", "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 1234 (apt-get)"),
     ("dpkg", "dpkg: error: dpkg frontend lock was locked by another process with pid 1234"),
