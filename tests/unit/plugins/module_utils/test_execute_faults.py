@@ -152,34 +152,6 @@ def test_a_copy_that_does_not_fit_is_refused_before_anything_is_written(tmp_path
     assert [line.get("state") for line in manifest(tmp_path)] == ["moving", "not_moved"]
 
 
-def test_a_directory_that_does_not_fit_is_refused_before_anything_is_written(tmp_path, monkeypatch):
-    data = tmp_path / "opt" / "wechat-universal"
-    for number in range(3):
-        (data / ("d%d" % number)).mkdir(parents=True)
-        (data / ("d%d" % number) / "blob").write_bytes(os.urandom(1024 * 1024 + 1))
-    os.symlink("d0/blob", str(data / "link"))
-    before = checksums(data)
-
-    class Small(object):
-        f_blocks, f_bavail, f_frsize = 10000, 1000, 4096     # 39 MiB, 3.9 MiB free: over its 5% reserve
-
-    real_statvfs = os.statvfs
-    monkeypatch.setattr(os, "statvfs", lambda p: Small() if str(p).startswith(str(tmp_path / "q")) else real_statvfs(p))
-    with monkeypatch.context() as patch:
-        calls = KillAt(patch, exdev=True).calls
-        res = quarantine(tmp_path, data)
-    assert res["status"] == "failed"
-    # 3 files of 1 MiB and 1 byte: their allocated blocks, over 3 MiB, are 4 MiB rounded up.
-    assert res["msg"] == ("copy across file systems failed, original left in place: not enough space on the file system "
-                          "of %s: 4 MiB needed and 5%% of it kept free, 3 of 39 MiB free; nothing was written"
-                          % os.path.dirname(str(tmp_path / "q" / "r1") + str(data)))
-    assert "pwrite" not in calls and "mkdir" not in calls[calls.index("write"):]   # only the manifest lines were written
-    assert checksums(data) == before
-    assert [line.get("state") for line in manifest(tmp_path)] == ["moving", "not_moved"]
-    leftovers = [n for d, dirs, files in os.walk(str(tmp_path / "q")) for n in dirs + files if ".partial" in n]
-    assert leftovers == []
-
-
 @pytest.mark.parametrize("code, text", [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")])
 def test_a_copy_stopped_by_a_full_or_read_only_destination_removes_the_partial_copy(tmp_path, monkeypatch, code, text):
     data = make_data(tmp_path)

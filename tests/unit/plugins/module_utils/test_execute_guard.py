@@ -76,6 +76,18 @@ def no_sleep(monkeypatch):
     monkeypatch.setattr(_lock, "_sleep", lambda seconds: None)
 
 
+def kill_when_started(argv, started):
+    """Run ``argv`` and SIGKILL it once it has created the file ``started`` (within 30 s)."""
+    proc = subprocess.Popen(argv)
+    deadline = time.time() + 30
+    while not started.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert started.exists()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return proc
+
+
 def test_a_second_run_fails_naming_the_holder_and_runs_nothing(tmp_path, other_run, monkeypatch):
     no_sleep(monkeypatch)
     marker = tmp_path / "ran"
@@ -170,13 +182,7 @@ def test_a_run_killed_in_a_step_is_reported_by_the_next_one_which_rolls_forward(
                             "default_timeout": 120})
     """) % collections_root()
     started = tmp_path / "started"
-    proc = subprocess.Popen([sys.executable, "-c", script, str(state), str(started)])
-    deadline = time.time() + 30
-    while not started.exists() and time.time() < deadline:
-        time.sleep(0.05)
-    assert started.exists()
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc = kill_when_started([sys.executable, "-c", script, str(state), str(started)], started)
 
     out = run_guarded([touch(1, tmp_path / "again")], opts(tmp_path))
     previous = out["interrupted_run"]
@@ -401,14 +407,8 @@ def test_the_partial_copy_of_a_run_killed_in_a_quarantine_is_removed_by_the_next
         (data / ("d%d" % number) / "blob").write_bytes(os.urandom(5000 + number))
     before = tree_sums(data)
     started = tmp_path / "copying"
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_IN_COPY % collections_root(), str(tmp_path / "state"),
-                             str(data), str(started), str(tmp_path / "q")])
-    deadline = time.time() + 30
-    while not started.exists() and time.time() < deadline:
-        time.sleep(0.05)
-    assert started.exists()
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_when_started([sys.executable, "-c", KILLED_IN_COPY % collections_root(), str(tmp_path / "state"),
+                       str(data), str(started), str(tmp_path / "q")], started)
     partial = str(tmp_path / "q" / "r1") + str(data) + ".partial"
     assert os.path.isdir(partial) and tree_sums(data) == before      # killed mid-copy: the original untouched
 
