@@ -40,6 +40,7 @@ from ansible_collections.govsec.banned_software.plugins.module_utils._fs.dirwalk
 
 HASH_LIMIT = 1 << 30          # files larger than this are not hashed in the manifest
 MAX_SUFFIX = 1000
+MANIFEST_READ_LIMIT = 64 << 20    # bytes of a quarantine's MANIFEST.jsonl read to find a killed run's partial copies
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
@@ -334,9 +335,14 @@ def remove_partial_copies(quarantine_dir, run_id):
         return [], ["the manifest of %s cannot be read: %s" % (shown(run_dir), exc.strerror)]
     try:
         with os.fdopen(fd, "rb") as handle:
-            lines = handle.read().decode("utf-8", "replace").splitlines()
+            data = handle.read(MANIFEST_READ_LIMIT + 1)
     except OSError as exc:
         return [], ["the manifest of %s cannot be read: %s" % (shown(run_dir), exc.strerror)]
+    if len(data) > MANIFEST_READ_LIMIT:
+        # Half a manifest could show a move as unfinished when its full line is past the cut: nothing is removed.
+        return [], ["the manifest of %s is larger than %d bytes: its partial copies were not looked for"
+                    % (shown(run_dir), MANIFEST_READ_LIMIT)]
+    lines = data.decode("utf-8", "replace").splitlines()
     pending, named = [], set()
     for text in lines:
         try:

@@ -446,6 +446,21 @@ def test_only_the_partial_copies_of_unfinished_moves_are_removed(tmp_path):
     assert _paths.remove_partial_copies(str(tmp_path / "q"), "r9") == ([], [])
 
 
+def test_a_manifest_over_its_read_limit_is_reported_and_nothing_is_removed(tmp_path, monkeypatch):
+    run_dir = tmp_path / "q" / "r1" / "opt"
+    run_dir.mkdir(parents=True)
+    line = json.dumps({"original": "/opt/b", "quarantined": str(run_dir / "b"), "state": "moving"}) + "\n"
+    (tmp_path / "q" / "r1" / "MANIFEST.jsonl").write_text(line)
+    (run_dir / "b.partial").mkdir()
+    monkeypatch.setattr(_paths, "MANIFEST_READ_LIMIT", len(line) - 1)
+    removed, errors = _paths.remove_partial_copies(str(tmp_path / "q"), "r1")
+    assert (removed, errors) == ([], ["the manifest of %s is larger than %d bytes: its partial copies were not "
+                                      "looked for" % (tmp_path / "q" / "r1", len(line) - 1)])
+    assert (run_dir / "b.partial").is_dir()
+    monkeypatch.setattr(_paths, "MANIFEST_READ_LIMIT", len(line))
+    assert _paths.remove_partial_copies(str(tmp_path / "q"), "r1") == ([str(run_dir / "b.partial")], [])
+
+
 def test_a_run_without_journal_leaves_an_interrupted_journal_for_the_next_run(tmp_path, other_run, monkeypatch):
     state = tmp_path / "state"
     dead = {"run_id": "r0", "pid": 1, "started": "2026-11-29T11:00:00Z", "state": "running", "current": 1,
