@@ -222,11 +222,15 @@ def test_quarantine_copy_stops_before_the_destination_is_full(tree, monkeypatch)
 
 # --- a user racing the copy ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("entry, kind, target", [
+# What a user swaps in for an entry of their data (under tree/home/alice/.xwechat) while root copies it.
+SWAPS = [
     ("sub", "link", "outside/secret-dir"),
     ("sub/msg.db", "link", "outside/secret-dir/shadow"),
     ("sub/msg.db", "fifo", None),
-])
+]
+
+
+@pytest.mark.parametrize("entry, kind, target", SWAPS)
 def test_quarantine_copy_of_an_entry_swapped_after_its_lstat_keeps_the_original(tree, monkeypatch, entry, kind, target):
     exdev(monkeypatch)
     data = tree / "home" / "alice" / ".xwechat"
@@ -250,11 +254,7 @@ def test_quarantine_copy_of_an_entry_swapped_after_its_lstat_keeps_the_original(
     assert (tree / "outside" / "secret-dir" / "shadow").read_bytes() == SECRET
 
 
-@pytest.mark.parametrize("entry, kind, target", [
-    ("sub", "link", "outside/secret-dir"),
-    ("sub/msg.db", "link", "outside/secret-dir/shadow"),
-    ("sub/msg.db", "fifo", None),
-])
+@pytest.mark.parametrize("entry, kind, target", SWAPS)
 def test_quarantine_copy_of_an_entry_swapped_during_the_size_walk_never_follows_it(tree, monkeypatch, entry, kind, target):
     exdev(monkeypatch)
     data = tree / "home" / "alice" / ".xwechat"
